@@ -1,0 +1,51 @@
+import type { Interval } from './types.js';
+
+/**
+ * Fixed-point arithmetic shared by the integer reference and bound analysis. Every function here
+ * is the specification of a circuit template in circuits/ (named in its comment).
+ */
+
+/** floor((x + 2^(shift-1)) / 2^shift): round half up. Spec of circuits/rescale_relu.circom. */
+export function rescale(x: bigint, shift: number): bigint {
+  if (shift === 0) return x;
+  return (x + (1n << BigInt(shift - 1))) >> BigInt(shift);
+}
+
+export function relu(x: bigint): bigint {
+  return x > 0n ? x : 0n;
+}
+
+/** Bits of the two's-complement window [-2^(b-1), 2^(b-1)) needed to hold every value in `range`. */
+export function signedBits(range: Interval): number {
+  let bits = 1;
+  while (-(1n << BigInt(bits - 1)) > range.lo || (1n << BigInt(bits - 1)) - 1n < range.hi) bits++;
+  return bits;
+}
+
+/** Bits of the unsigned window [0, 2^b) holding every value of a nonnegative span. */
+export function unsignedBits(span: bigint): number {
+  let bits = 1;
+  while ((1n << BigInt(bits)) - 1n < span) bits++;
+  return bits;
+}
+
+/**
+ * Decomposition width RescaleRelu(bits, shift) needs for an accumulator in `range`:
+ * acc + 2^(shift-1) must lie in [-2^(bits-1), 2^(bits-1)), and bits > shift.
+ */
+export function rescaleBits(range: Interval, shift: number): number {
+  const half = shift === 0 ? 0n : 1n << BigInt(shift - 1);
+  return Math.max(shift + 1, signedBits({ lo: range.lo + half, hi: range.hi + half }));
+}
+
+/**
+ * Widest decomposition that is sound in BN254: a sum of b bits is < 2^b < p, so the bits of a
+ * field element below 2^b are unique. 252 leaves room for the offsets added before decomposing.
+ */
+export const MAX_DECOMPOSITION_BITS = 252;
+
+export function maxAbs(r: Interval): bigint {
+  const a = r.lo < 0n ? -r.lo : r.lo;
+  const b = r.hi < 0n ? -r.hi : r.hi;
+  return a > b ? a : b;
+}

@@ -1,0 +1,37 @@
+import { FixedPointRangeError } from '../errors.js';
+import { size } from '../ir/graph.js';
+import type { InputOp, OpDef } from './types.js';
+
+/** Highest integer the circuit accepts: the range check admits exactly [lo, lo + 2^bits - 1]. */
+export function inputMax(op: InputOp): bigint {
+  return op.lo + (1n << BigInt(op.bits)) - 1n;
+}
+
+/** Model input, range-checked so every later bound (and so every decomposition width) is sound. */
+export const inputDef: OpDef<InputOp> = {
+  shape: (op) => op.shape,
+  evaluate(op, x) {
+    const max = inputMax(op);
+    x.forEach((v, i) => {
+      if (v < op.lo || v > max) throw new FixedPointRangeError('input', i, v, op.lo, max);
+    });
+    return [...x];
+  },
+  bounds: (op) => Array.from({ length: size(op.shape) }, () => ({ lo: op.lo, hi: inputMax(op) })),
+  emit(op, ctx) {
+    const n = size(op.shape);
+    return {
+      declarations: [],
+      statements: [
+        `component ${ctx.id}[${n}];`,
+        `for (var i = 0; i < ${n}; i++) {`,
+        `    ${ctx.id}[i] = InputRange(${op.lo}, ${op.bits});`,
+        `    ${ctx.id}[i].in <== ${ctx.input}[i];`,
+        `}`,
+      ],
+      signal: ctx.input,
+    };
+  },
+  // InputRange(lo, bits): bits booleanity constraints + 1 linear recomposition.
+  cost: (op) => ({ nonLinear: size(op.shape) * op.bits, linear: size(op.shape) * 2 }),
+};

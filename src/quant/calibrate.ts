@@ -1,0 +1,31 @@
+import { InvalidInputError, ShapeMismatchError } from '../errors.js';
+import { evaluateFloat } from '../ir/float_eval.js';
+import { size, type FloatGraph } from '../ir/graph.js';
+
+export interface TensorStats {
+  min: number;
+  max: number;
+  maxAbs: number;
+}
+
+/** Runs the float IR on every calibration sample and records each tensor's range. */
+export function calibrate(graph: FloatGraph, samples: readonly (readonly number[])[]): Map<string, TensorStats> {
+  if (samples.length === 0) throw new InvalidInputError('calibration needs at least one sample');
+  const n = size(graph.input.shape);
+  const stats = new Map<string, TensorStats>();
+  samples.forEach((s, k) => {
+    if (s.length !== n) throw new ShapeMismatchError(`calibration sample ${k}`, `${n} values`, `${s.length}`);
+    const bad = s.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new InvalidInputError(`calibration sample ${k}, value ${bad} is ${s[bad]}: values must be finite numbers`);
+    for (const [name, values] of evaluateFloat(graph, s)) {
+      const st = stats.get(name) ?? { min: Infinity, max: -Infinity, maxAbs: 0 };
+      for (const v of values) {
+        if (v < st.min) st.min = v;
+        if (v > st.max) st.max = v;
+        if (Math.abs(v) > st.maxAbs) st.maxAbs = Math.abs(v);
+      }
+      stats.set(name, st);
+    }
+  });
+  return stats;
+}

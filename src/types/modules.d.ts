@@ -1,0 +1,46 @@
+// Minimal declarations for the untyped packages this project uses.
+declare module 'snarkjs' {
+  export type Groth16Proof = {
+    pi_a: string[];
+    pi_b: string[][];
+    pi_c: string[];
+    protocol: string;
+    curve: string;
+  };
+  export type PublicSignals = string[];
+  type Logger = { debug(...a: unknown[]): void; info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void } | undefined;
+  type FileRef = string | { type: 'mem'; data?: Uint8Array };
+  export const groth16: {
+    prove(zkey: FileRef, witness: FileRef, logger?: Logger, options?: { singleThread?: boolean }): Promise<{ proof: Groth16Proof; publicSignals: PublicSignals }>;
+    verify(vk: unknown, publicSignals: PublicSignals, proof: Groth16Proof, logger?: Logger): Promise<boolean>;
+    exportSolidityCallData(proof: Groth16Proof, publicSignals: PublicSignals): Promise<string>;
+  };
+  export const powersOfTau: {
+    newAccumulator(curve: unknown, power: number, file: string, logger?: Logger): Promise<unknown>;
+    contribute(oldFile: string, newFile: string, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    preparePhase2(oldFile: string, newFile: string, logger?: Logger): Promise<unknown>;
+    verify(file: string, logger?: Logger): Promise<boolean>;
+  };
+  export const zKey: {
+    newZKey(r1cs: string, ptau: string, zkey: FileRef, logger?: Logger): Promise<unknown>;
+    contribute(oldZkey: FileRef, newZkey: FileRef, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    exportVerificationKey(zkey: FileRef, logger?: Logger): Promise<Record<string, unknown>>;
+    exportSolidityVerifier(zkey: FileRef, templates: { groth16: string }, logger?: Logger): Promise<string>;
+    verifyFromR1cs(r1cs: string, ptau: string, zkey: FileRef, logger?: Logger): Promise<boolean>;
+  };
+  export const r1cs: {
+    info(file: string, logger?: Logger): Promise<{ nConstraints: number; nVars: number; nOutputs: number; nPubInputs: number; nPrvInputs: number; nLabels: number }>;
+    exportJson(file: string, logger?: Logger): Promise<{ prime: string; nConstraints: number; constraints: Record<string, string>[][] }>;
+  };
+  export const curves: {
+    getCurveFromName(name: string, options?: { singleThread?: boolean }): Promise<{ terminate(): Promise<void> }>;
+  };
+}
+
+declare module 'circom_runtime' {
+  export interface WitnessCalculator {
+    calculateWitness(input: Record<string, unknown>, sanityCheck?: boolean): Promise<bigint[]>;
+    calculateWTNSBin(input: Record<string, unknown>, sanityCheck?: boolean): Promise<Uint8Array>;
+  }
+  export function WitnessCalculatorBuilder(code: Uint8Array, options?: Record<string, unknown>): Promise<WitnessCalculator>;
+}
