@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import { ethers } from 'ethers';
+import { ChainError } from '../errors.js';
+import { hardhatConfig } from '../paths.js';
+
+const require = createRequire(import.meta.url);
+
+export interface Chain {
+  signer: ethers.Signer;
+  provider: ethers.Provider;
+  /** "embedded EVM (Hardhat/EDR)" or the RPC URL. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** An in-process EVM: Hardhat 2's network (EDR), with its funded dev accounts. No port is opened. */
+export async function embeddedChain(): Promise<Chain> {
+  const { resolveConfig } = require('hardhat/internal/core/config/config-resolution');
+  const { createProvider } = require('hardhat/internal/core/providers/construction');
+  const eip1193 = await createProvider(resolveConfig(hardhatConfig, {}), 'hardhat');
+  const provider = new ethers.BrowserProvider(eip1193);
+  return { signer: await provider.getSigner(0), provider, description: 'embedded EVM (Hardhat network / EDR, in-process)', close: async () => provider.destroy() };
+}
+
+/**
+ * Any JSON-RPC node. With a private key the key signs; without one the node's first unlocked
+ * account does (as on `hardhat node` or anvil).
+ */
+export async function rpcChain(url: string, privateKey?: string): Promise<Chain> {
+  const provider = new ethers.JsonRpcProvider(url, undefined, { staticNetwork: true });
+  try {
+    await provider.getBlockNumber();
+  } catch (err) {
+    provider.destroy();
+    throw new ChainError(`cannot reach the JSON-RPC node at ${url}: ${(err as Error).message}`, { cause: err });
+  }
+  let signer: ethers.Signer;
+  if (privateKey) {
+    try {
+      signer = new ethers.Wallet(privateKey, provider);
+    } catch (err) {
+      provider.destroy();
+      throw new ChainError('the private key is not a valid 32-byte hex key', { cause: err });
+    }
+  } else {
+    const accounts = (await provider.send('eth_accounts', [])) as string[];
+    if (accounts.length === 0) {
+      provider.destroy();
+      throw new ChainError(`${url} has no unlocked accounts; pass --private-key (or ZKML_PRIVATE_KEY)`);
+    }
+    signer = await provider.getSigner(accounts[0]);
+  }
+  return { signer, provider, description: url, close: async () => provider.destroy() };
+}

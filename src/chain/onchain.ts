@@ -1,0 +1,58 @@
+import { ethers } from 'ethers';
+import type { Groth16Proof, PublicSignals } from 'snarkjs';
+import { ChainError } from '../errors.js';
+import type { Chain } from './network.js';
+import type { VerifierArtifact } from './verifier.js';
+
+export type SolidityArgs = [string[], string[][], string[], string[]];
+
+/** The generated verifier's calldata: pi_b's coordinates are swapped for the EVM's pairing. */
+export function solidityArgs(proof: Groth16Proof, publicSignals: PublicSignals): SolidityArgs {
+  return [
+    [proof.pi_a[0], proof.pi_a[1]],
+    [
+      [proof.pi_b[0][1], proof.pi_b[0][0]],
+      [proof.pi_b[1][1], proof.pi_b[1][0]],
+    ],
+    [proof.pi_c[0], proof.pi_c[1]],
+    [...publicSignals],
+  ];
+}
+
+export interface Deployment {
+  address: string;
+  gasUsed: bigint;
+}
+
+export async function deployVerifier(chain: Chain, artifact: VerifierArtifact): Promise<{ contract: ethers.Contract } & Deployment> {
+  try {
+    const factory = new ethers.ContractFactory(artifact.abi as ethers.InterfaceAbi, artifact.bytecode, chain.signer);
+    const contract = (await factory.deploy()) as ethers.Contract;
+    const receipt = await contract.deploymentTransaction()!.wait();
+    return { contract, address: await contract.getAddress(), gasUsed: receipt?.gasUsed ?? 0n };
+  } catch (err) {
+    throw new ChainError(`deploying the verifier on ${chain.description} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function attachVerifier(chain: Chain, artifact: VerifierArtifact, address: string): ethers.Contract {
+  return new ethers.Contract(address, artifact.abi as ethers.InterfaceAbi, chain.signer);
+}
+
+export interface OnChainVerification {
+  valid: boolean;
+  /** Gas a transaction calling verifyProof would use (intrinsic + calldata + execution). */
+  gas: bigint;
+}
+
+/** Calls verifyProof on the deployed verifier (a view call) and estimates its gas. */
+export async function verifyOnChain(contract: ethers.Contract, proof: Groth16Proof, publicSignals: PublicSignals): Promise<OnChainVerification> {
+  const args = solidityArgs(proof, publicSignals);
+  try {
+    const valid = (await contract.verifyProof(...args)) as boolean;
+    const gas = await contract.verifyProof.estimateGas(...args);
+    return { valid, gas };
+  } catch (err) {
+    throw new ChainError(`calling verifyProof failed: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { loadBuild } from '../compile/manifest.js';
+import { ChainError } from '../errors.js';
+import { sha256 } from '../hash.js';
+import { requireFile } from '../paths.js';
+import { snarkjs } from '../setup/curve.js';
+
+const require = createRequire(import.meta.url);
+
+export interface VerifierArtifact {
+  contractName: string;
+  abi: unknown[];
+  bytecode: string;
+  solcVersion: string;
+  sourceSha256: string;
+}
+
+/**
+ * The build's Solidity verifier (snarkjs' Groth16 template), compiled with solc. Cached in the
+ * build folder and rebuilt only when the verifying key, and so the source, changes.
+ */
+export async function verifierArtifact(buildDir: string): Promise<VerifierArtifact> {
+  const { paths } = loadBuild(buildDir);
+  requireFile(paths.zkey, 'no proving key; run `zkml setup <build>` first');
+  const template = readFileSync(join(dirname(require.resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
+  const source = await snarkjs.zKey.exportSolidityVerifier(paths.zkey, { groth16: template });
+  const sourceSha256 = sha256(source);
+  if (existsSync(paths.verifierArtifact)) {
+    const cached = JSON.parse(readFileSync(paths.verifierArtifact, 'utf8')) as VerifierArtifact;
+    if (cached.sourceSha256 === sourceSha256) return cached;
+  }
+  writeFileSync(paths.verifierSol, source);
+  const artifact = compileSolidity(source, 'Groth16Verifier');
+  writeFileSync(paths.verifierArtifact, JSON.stringify({ ...artifact, sourceSha256 }, null, 1));
+  return { ...artifact, sourceSha256 };
+}
+
+function compileSolidity(source: string, contractName: string): Omit<VerifierArtifact, 'sourceSha256'> {
+  const solc = require('solc') as { compile(input: string): string; version(): string };
+  const input = {
+    language: 'Solidity',
+    sources: { 'Verifier.sol': { content: source } },
+    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const errors = (output.errors ?? []).filter((e: { severity: string }) => e.severity === 'error');
+  if (errors.length) throw new ChainError(`solc failed: ${errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n')}`);
+  const contract = output.contracts['Verifier.sol'][contractName];
+  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, solcVersion: solc.version() };
+}

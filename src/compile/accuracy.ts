@@ -1,0 +1,60 @@
+import type { FloatModel } from '../onnx/runtime.js';
+import { dequantize, quantizeInput } from '../quant/io.js';
+import type { QProgram } from '../quant/program.js';
+import { referenceOutput } from '../quant/reference.js';
+
+export interface AccuracyReport {
+  samples: number;
+  /** Fraction of samples whose quantized argmax equals the float model's argmax. */
+  top1Agreement: number;
+  /** Per output element: the largest |quantized - float| over the samples. */
+  maxAbsError: number[];
+  meanAbsError: number;
+  /** Largest |float output|, for scale. */
+  maxAbsFloat: number;
+  /** Fraction of samples where the quantized argmax is the true label, when labels are known. */
+  labelAccuracy?: number;
+  floatLabelAccuracy?: number;
+}
+
+export function argmax(v: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+/** Runs the float model (onnxruntime) and the integer reference on the same samples. */
+export async function measureAccuracy(model: FloatModel, program: QProgram, inputs: readonly number[][], labels?: readonly number[]): Promise<AccuracyReport> {
+  let agree = 0;
+  let correct = 0;
+  let floatCorrect = 0;
+  let sumErr = 0;
+  let count = 0;
+  let maxAbsFloat = 0;
+  let maxAbsError: number[] = [];
+  for (const [k, x] of inputs.entries()) {
+    const float = await model.run(x);
+    const quant = dequantize(referenceOutput(program, quantizeInput(program, x)), program.output.frac);
+    if (maxAbsError.length === 0) maxAbsError = new Array(float.length).fill(0);
+    float.forEach((f, i) => {
+      const e = Math.abs(f - quant[i]);
+      maxAbsError[i] = Math.max(maxAbsError[i], e);
+      maxAbsFloat = Math.max(maxAbsFloat, Math.abs(f));
+      sumErr += e;
+      count++;
+    });
+    if (argmax(float) === argmax(quant)) agree++;
+    if (labels) {
+      if (argmax(quant) === labels[k]) correct++;
+      if (argmax(float) === labels[k]) floatCorrect++;
+    }
+  }
+  return {
+    samples: inputs.length,
+    top1Agreement: agree / inputs.length,
+    maxAbsError,
+    meanAbsError: sumErr / count,
+    maxAbsFloat,
+    ...(labels ? { labelAccuracy: correct / inputs.length, floatLabelAccuracy: floatCorrect / inputs.length } : {}),
+  };
+}

@@ -1,0 +1,120 @@
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { generateCircuit } from '../circuit/codegen.js';
+import { UnsupportedModelError } from '../errors.js';
+import { sha256File } from '../hash.js';
+import { size } from '../ir/graph.js';
+import { evaluateFloat } from '../ir/float_eval.js';
+import { loadOnnx } from '../onnx/import.js';
+import { FloatModel } from '../onnx/runtime.js';
+import { inputMax } from '../ops/input.js';
+import { buildPaths } from '../paths.js';
+import { defaultQuantConfig, inputOp, serializeProgram, type QuantConfig } from '../quant/program.js';
+import { quantize } from '../quant/quantize.js';
+import { measureAccuracy } from './accuracy.js';
+import { runCircom } from './circom.js';
+import { MANIFEST_VERSION, type Manifest } from './manifest.js';
+import { readSamples, type SampleSet } from './samples.js';
+
+export interface CompileOptions {
+  /** Calibration samples: a file path (see readSamples) or the samples themselves. */
+  calibration: string | SampleSet;
+  /** Samples for the accuracy report (default: the calibration samples). */
+  test?: string | SampleSet;
+  out: string;
+  quant?: Partial<QuantConfig>;
+  log?: (line: string) => void;
+}
+
+/** Largest disagreement tolerated between the importer's float IR and onnxruntime. */
+const IMPORT_TOLERANCE = 1e-3;
+
+/**
+ * ONNX model -> quantized program -> circom circuit -> R1CS + witness WASM, with an accuracy report.
+ * Everything is written to a temporary folder and moved into place at the end, so an error never
+ * leaves a half-written build behind.
+ */
+export async function compile(onnxFile: string, options: CompileOptions): Promise<Manifest> {
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+  const config = { ...defaultQuantConfig, ...options.quant };
+  const graph = loadOnnx(onnxFile);
+  const calibration = typeof options.calibration === 'string' ? readSamples(options.calibration) : options.calibration;
+  const test = options.test === undefined ? calibration : typeof options.test === 'string' ? readSamples(options.test) : options.test;
+  log(`imported ${onnxFile}: ${graph.nodes.length} ops, input ${graph.input.name} [${graph.input.shape}]`);
+
+  const program = quantize(graph, calibration.inputs, config);
+  const circuit = generateCircuit(program);
+  const float = await FloatModel.load(onnxFile, graph.input.name, graph.onnxOutputName, graph.input.shape);
+  try {
+    await checkImport(float, graph, calibration.inputs[0]);
+    const accuracy = await measureAccuracy(float, program, test.inputs, test.labels);
+    log(`quantized: top-1 agreement ${(accuracy.top1Agreement * 100).toFixed(1)}% on ${accuracy.samples} samples`);
+
+    const out = resolve(options.out);
+    const tmp = `${out}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    try {
+      const paths = buildPaths(tmp);
+      copyFileSync(onnxFile, paths.onnx);
+      writeFileSync(paths.program, serializeProgram(program));
+      writeFileSync(paths.circom, circuit.source);
+      log('compiling circuit with circom');
+      const stats = await runCircom(tmp, 'model.circom');
+      const op = inputOp(program);
+      const manifest: Manifest = {
+        version: MANIFEST_VERSION,
+        createdAt: new Date().toISOString(),
+        model: {
+          source: onnxFile,
+          sha256: sha256File(onnxFile),
+          onnxInput: graph.input.name,
+          onnxOutput: graph.onnxOutputName,
+          inputShape: graph.input.shape,
+          outputShape: graph.output.shape,
+        },
+        quant: config,
+        input: {
+          frac: program.input.frac,
+          min: String(op.lo),
+          max: String(inputMax(op)),
+          floatMin: Number(op.lo) / 2 ** program.input.frac,
+          floatMax: Number(inputMax(op)) / 2 ** program.input.frac,
+        },
+        output: { frac: program.output.frac, size: size(program.output.shape) },
+        circuit: {
+          sha256: sha256File(paths.r1cs),
+          constraints: stats.nonLinear,
+          wires: stats.wires,
+          publicSignals: stats.publicInputs + stats.publicOutputs,
+          publicLayout: `out[${size(program.output.shape)}] then in[${size(program.input.shape)}]`,
+          costs: circuit.costs,
+          compileSeconds: (performance.now() - started) / 1000,
+        },
+        accuracy,
+      };
+      writeFileSync(paths.manifest, JSON.stringify(manifest, null, 2));
+      mkdirSync(dirname(out), { recursive: true });
+      rmSync(out, { recursive: true, force: true });
+      renameSync(tmp, out);
+      log(`wrote ${out}: ${manifest.circuit.constraints} constraints, ${manifest.circuit.wires} wires, ${manifest.circuit.publicSignals} public signals`);
+      return manifest;
+    } finally {
+      if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+    }
+  } finally {
+    await float.release();
+  }
+}
+
+/** Guards the importer: its float IR must agree with onnxruntime on a real sample. */
+async function checkImport(float: FloatModel, graph: ReturnType<typeof loadOnnx>, sample: number[]): Promise<void> {
+  const expected = await float.run(sample);
+  const got = evaluateFloat(graph, sample).get(graph.output.name)!;
+  const scale = Math.max(1, ...expected.map(Math.abs));
+  const worst = Math.max(...expected.map((e, i) => Math.abs(e - got[i])));
+  if (got.length !== expected.length || worst > IMPORT_TOLERANCE * scale) {
+    throw new UnsupportedModelError('model', graph.output.name, `the imported graph disagrees with onnxruntime (max difference ${worst}); this is an importer bug`);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * zkml: prove that an ONNX model produced an output; verify the proof off-chain and on-chain.
+ *
+ *   const manifest = await compile('model.onnx', { calibration: 'calibration.json', out: 'build' });
+ *   await setup('build');
+ *   const result = await prove('build', [5.1, 3.5, 1.4, 0.2]);
+ *   const { valid } = await verify('build', result);
+ */
+export { compile, type CompileOptions } from './compile/compile.js';
+export { loadBuild, type Manifest, type Build } from './compile/manifest.js';
+export { readSamples, type SampleSet } from './compile/samples.js';
+export type { AccuracyReport } from './compile/accuracy.js';
+export { setup, type SetupOptions, type SetupResult } from './setup/setup.js';
+export { releaseCurves } from './setup/curve.js';
+export { Prover, type ProofResult, type Timings } from './prove/prover.js';
+export { proveBatch, type BatchItem, type BatchOptions } from './prove/pool.js';
+export { verify, readProofFile, type ProofDocument, type Verification } from './verify/verify.js';
+export { verifierArtifact, type VerifierArtifact } from './chain/verifier.js';
+export { embeddedChain, rpcChain, type Chain } from './chain/network.js';
+export { deployVerifier, attachVerifier, verifyOnChain, solidityArgs } from './chain/onchain.js';
+export { startHardhatNode } from './chain/local_node.js';
+export { loadOnnx } from './onnx/import.js';
+export { quantize } from './quant/quantize.js';
+export { defaultQuantConfig, type QuantConfig, type QProgram } from './quant/program.js';
+export { runReference, referenceOutput } from './quant/reference.js';
+export { generateCircuit } from './circuit/codegen.js';
+export { FIELD_MODULUS } from './prove/field.js';
+export * from './errors.js';
+
+import { Prover, type ProofResult } from './prove/prover.js';
+
+/** Proves one input in this process (multi-threaded snarkjs). For many inputs use proveBatch. */
+export async function prove(buildDir: string, input: readonly number[]): Promise<ProofResult> {
+  const prover = await Prover.load(buildDir);
+  try {
+    return await prover.prove(input);
+  } finally {
+    await prover.close();
+  }
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
+import { loadBuild, type Build } from '../compile/manifest.js';
+import { ZkmlError } from '../errors.js';
+import { FloatModel } from '../onnx/runtime.js';
+import { requireFile } from '../paths.js';
+import { dequantize, quantizeInput } from '../quant/io.js';
+import { referenceOutput } from '../quant/reference.js';
+import { snarkjs } from '../setup/curve.js';
+import { toField } from './field.js';
+import type { Groth16Proof, PublicSignals } from 'snarkjs';
+
+export interface Timings {
+  floatMs: number;
+  quantizeMs: number;
+  witnessMs: number;
+  proveMs: number;
+  totalMs: number;
+}
+
+/** What one proof run returns, and what proof files hold. */
+export interface ProofResult {
+  proof: Groth16Proof;
+  publicSignals: PublicSignals;
+  /** Dequantized circuit output (what the proof attests), and the float model's output. */
+  output: number[];
+  outputRaw: string[];
+  floatOutput: number[];
+  input: number[];
+  circuitSha256: string;
+  timings: Timings;
+}
+
+export class CircuitMismatchError extends ZkmlError {
+  readonly code = 'CIRCUIT_MISMATCH';
+}
+
+/**
+ * Everything needed to prove for one build, loaded once: the float model, the witness
+ * calculator and the proving key. One instance serves many inputs (a pool worker keeps one).
+ */
+export class Prover {
+  private constructor(
+    readonly build: Build,
+    private readonly float: FloatModel,
+    private readonly witness: WitnessCalculator,
+    private readonly zkey: Uint8Array,
+    private readonly singleThread: boolean,
+  ) {}
+
+  static async load(buildDir: string, options: { singleThread?: boolean } = {}): Promise<Prover> {
+    const build = loadBuild(buildDir);
+    const zkey = readFileSync(requireFile(build.paths.zkey, 'no proving key; run `zkml setup <build>` first'));
+    const { manifest } = build;
+    const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInput, manifest.model.onnxOutput, manifest.model.inputShape);
+    const witness = await WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
+    return new Prover(build, float, witness, zkey, options.singleThread ?? false);
+  }
+
+  async prove(input: readonly number[]): Promise<ProofResult> {
+    const { program, manifest } = this.build;
+    const t0 = performance.now();
+    // Quantize first: it validates shape, finiteness and range before any heavy work.
+    const q = quantizeInput(program, input);
+    const expected = referenceOutput(program, q);
+    const t1 = performance.now();
+    const floatOutput = await this.float.run(input);
+    const t2 = performance.now();
+    const wtns = await this.witness.calculateWTNSBin({ in: q.map(String) }, true);
+    const t3 = performance.now();
+    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: this.zkey }, { type: 'mem', data: wtns }, undefined, {
+      singleThread: this.singleThread,
+    });
+    const t4 = performance.now();
+    const outputRaw = publicSignals.slice(0, expected.length);
+    expected.forEach((v, i) => {
+      if (toField(v).toString() !== outputRaw[i]) {
+        throw new CircuitMismatchError(`circuit output ${i} = ${outputRaw[i]} differs from the integer reference ${v}`);
+      }
+    });
+    return {
+      proof,
+      publicSignals,
+      output: dequantize(expected, program.output.frac),
+      outputRaw: expected.map(String),
+      floatOutput,
+      input: [...input],
+      circuitSha256: manifest.circuit.sha256,
+      timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0 },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.float.release();
+  }
+}

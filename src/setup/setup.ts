@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadBuild } from '../compile/manifest.js';
+import { MissingArtifactError } from '../errors.js';
+import { sha256File } from '../hash.js';
+import { defaultPtauCache } from '../paths.js';
+import { snarkjs, snarkLogger, type Logger } from './curve.js';
+import { devPtau, requiredPower, SetupError, type PtauInfo } from './ptau.js';
+
+export interface SetupOptions {
+  /** A phase-1 ceremony file (prepared for phase 2). Without it, a cached dev ptau is used. */
+  ptau?: string;
+  ptauCache?: string;
+  log?: Logger;
+}
+
+export interface SetupRecord {
+  circuitSha256: string;
+  ptau: { source: PtauInfo['source']; file: string; power: number };
+  zkeySha256: string;
+  phase2Contributions: number;
+  seconds: number;
+  createdAt: string;
+}
+
+export interface SetupResult extends SetupRecord {
+  cached: boolean;
+}
+
+/**
+ * Groth16 keys for a build: proving key (zkey) with one phase-2 contribution, verification key.
+ * Cached by the circuit's hash and the ptau used, so a second run returns at once.
+ */
+export async function setup(buildDir: string, options: SetupOptions = {}): Promise<SetupResult> {
+  const log = options.log ?? (() => {});
+  const { paths, manifest } = loadBuild(buildDir);
+  const power = requiredPower(manifest.circuit.constraints, manifest.circuit.publicSignals);
+
+  if (existsSync(paths.setup) && existsSync(paths.zkey) && existsSync(paths.vkey)) {
+    const record = JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupRecord;
+    const samePtau = options.ptau ? record.ptau.source === 'file' && record.ptau.file === resolve(options.ptau) : record.ptau.source === 'dev';
+    if (record.circuitSha256 === manifest.circuit.sha256 && samePtau) {
+      log(`keys are up to date (circuit ${record.circuitSha256.slice(0, 12)}, ptau: ${record.ptau.source})`);
+      return { ...record, cached: true };
+    }
+  }
+
+  const started = performance.now();
+  const ptau = options.ptau ? userPtau(options.ptau, power) : await devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+  log(`groth16 setup: circuit needs 2^${power}, using ${ptau.source} ptau 2^${ptau.power} (${ptau.file})`);
+  const errors: string[] = [];
+  const logger = snarkLogger(() => {}, errors);
+  const zkey0 = { type: 'mem' as const };
+  const tmpZkey = `${paths.zkey}.tmp-${process.pid}`;
+  try {
+    const hash = await snarkjs.zKey.newZKey(paths.r1cs, ptau.file, zkey0, logger);
+    if (hash === -1 || errors.length) throw new SetupError(`groth16 setup failed: ${errors.join('; ') || 'snarkjs rejected the inputs'}`);
+    await snarkjs.zKey.contribute(zkey0, tmpZkey, 'zkml phase 2', randomBytes(32).toString('hex'), logger);
+    if (errors.length) throw new SetupError(`phase 2 contribution failed: ${errors.join('; ')}`);
+    const vkey = await snarkjs.zKey.exportVerificationKey(tmpZkey, logger);
+    writeFileSync(paths.vkey, JSON.stringify(vkey, null, 1));
+    renameSync(tmpZkey, paths.zkey);
+  } finally {
+    if (existsSync(tmpZkey)) rmSync(tmpZkey);
+  }
+  const record: SetupRecord = {
+    circuitSha256: manifest.circuit.sha256,
+    ptau: { source: ptau.source, file: ptau.file, power: ptau.power },
+    zkeySha256: sha256File(paths.zkey),
+    phase2Contributions: 1,
+    seconds: (performance.now() - started) / 1000,
+    createdAt: new Date().toISOString(),
+  };
+  writeFileSync(paths.setup, JSON.stringify(record, null, 2));
+  log(`wrote ${paths.zkey} and ${paths.vkey} in ${record.seconds.toFixed(1)} s`);
+  return { ...record, cached: false };
+}
+
+function userPtau(file: string, power: number): PtauInfo {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new MissingArtifactError(path, 'the --ptau file does not exist');
+  // Header: 'ptau', version, section count; section 1 (id, u64 size) holds n8, q (n8 bytes), power.
+  const head = readFileSync(path).subarray(0, 64);
+  if (head.length < 64 || head.toString('latin1', 0, 4) !== 'ptau') throw new SetupError(`${path} is not a powers-of-tau file`);
+  const n8 = head.readUInt32LE(20);
+  const filePower = head.readUInt32LE(24 + n8);
+  if (filePower < power) throw new SetupError(`${path} holds 2^${filePower} powers; this circuit needs 2^${power}`);
+  return { file: path, power: filePower, source: 'file' };
+}
