@@ -8,6 +8,7 @@ Writes, for each model, artifacts/models/<name>/:
   model.onnx        the float model exported with torch.onnx.export (batch 1, static shapes)
   calibration.json  {"inputs": [...]} samples from the training split, for quantization
   test.json         {"inputs": [...], "labels": [...]} held-out samples
+  input.json        one held-out sample, inputs.jsonl: eight, for `zkml prove`
   meta.json         dataset, architecture and the float model's test accuracy
 Nothing at test or demo time runs Python: the outputs are committed.
 """
@@ -71,6 +72,12 @@ def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, 
         json.dump({"inputs": rounded(x_train[:n_calibration])}, f)
     with open(os.path.join(out, "test.json"), "w") as f:
         json.dump({"inputs": rounded(x_test[:n_test]), "labels": [int(v) for v in y_test[:n_test]]}, f)
+    # Example inputs for the CLI: one proof, and a small batch in JSON lines.
+    with open(os.path.join(out, "input.json"), "w") as f:
+        json.dump({"input": rounded(x_test[:1])[0]}, f)
+    with open(os.path.join(out, "inputs.jsonl"), "w") as f:
+        for row in rounded(x_test[:8]):
+            f.write(json.dumps({"input": row}) + "\n")
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(
             {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { generateCircuit } from '../circuit/codegen.js';
 import { UnsupportedModelError } from '../errors.js';
@@ -95,6 +95,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         accuracy,
       };
       writeFileSync(paths.manifest, JSON.stringify(manifest, null, 2));
+      carryOverKeys(out, tmp, manifest.circuit.sha256);
       mkdirSync(dirname(out), { recursive: true });
       rmSync(out, { recursive: true, force: true });
       renameSync(tmp, out);
@@ -105,6 +106,24 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
     }
   } finally {
     await float.release();
+  }
+}
+
+/**
+ * Recompiling to the same circuit keeps the keys, verifier and proofs already made for it, so
+ * the setup cache survives a recompile; a changed circuit starts from nothing.
+ */
+function carryOverKeys(oldDir: string, newDir: string, circuitSha256: string): void {
+  const old = buildPaths(oldDir);
+  if (!existsSync(old.manifest)) return;
+  try {
+    if ((JSON.parse(readFileSync(old.manifest, 'utf8')) as Manifest).circuit.sha256 !== circuitSha256) return;
+  } catch {
+    return;
+  }
+  const fresh = buildPaths(newDir);
+  for (const key of ['zkey', 'vkey', 'setup', 'verifierSol', 'verifierArtifact', 'proofs'] as const) {
+    if (existsSync(old[key])) renameSync(old[key], fresh[key]);
   }
 }
 

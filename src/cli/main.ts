@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { join } from 'node:path';
+import { argmax } from '../compile/accuracy.js';
+import { loadBuild } from '../compile/manifest.js';
+import { readSamples } from '../compile/samples.js';
+import { ZkmlError } from '../errors.js';
+import { writeJsonAtomic } from '../files.js';
+import { buildPaths } from '../paths.js';
+import { releaseCurves } from '../setup/curve.js';
+import * as z from '../index.js';
+import { fmt, table, vector } from './format.js';
+import { progress } from './progress.js';
+
+const log = (line: string) => console.error(line);
+
+function int(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function nonNegative(value: string) {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+}
+
+const program = new Command()
+  .name('zkml')
+  .description('Prove that an ONNX model produced an output, and verify the proof off-chain and on-chain.')
+  .showHelpAfterError();
+
+program
+  .command('compile')
+  .description('quantize an ONNX model and compile it to a circom circuit (R1CS + witness WASM)')
+  .argument('<model>', 'ONNX model file (batch 1, static shapes)')
+  .requiredOption('-c, --calibration <file>', 'calibration samples: {"inputs": [[...], ...]}, an array, or JSON lines')
+  .option('-o, --out <dir>', 'build folder', '')
+  .option('-t, --test <file>', 'samples (optionally with "labels") for the accuracy report; default: the calibration samples')
+  .option('--input-bits <n>', 'bits for the input magnitude (sets the input scale)', int('--input-bits', 2, 32))
+  .option('--weight-bits <n>', 'bits for each layer\'s largest weight', int('--weight-bits', 2, 32))
+  .option('--activation-bits <n>', 'bits for each hidden activation', int('--activation-bits', 2, 48))
+  .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
+  .action(async (model: string, o) => {
+    const out = o.out || join('artifacts', 'build', model.replace(/\\/g, '/').split('/').slice(-2, -1)[0] || 'model');
+    const quant = Object.fromEntries(
+      Object.entries({ inputBits: o.inputBits, weightBits: o.weightBits, activationBits: o.activationBits, inputMargin: o.inputMargin }).filter(([, v]) => v !== undefined),
+    );
+    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, log });
+    const a = m.accuracy;
+    console.log(
+      table(
+        ['build', 'constraints', 'wires', 'public', 'top-1 agree', 'max |err|', 'compile s'],
+        [[out, m.circuit.constraints, m.circuit.wires, m.circuit.publicSignals, `${fmt(a.top1Agreement * 100)}%`, fmt(Math.max(...a.maxAbsError), 4), fmt(m.circuit.compileSeconds, 2)]],
+      ),
+    );
+  });
+
+program
+  .command('setup')
+  .description('Groth16 keys for a build: dev powers of tau (cached, insecure) or --ptau, then phase 2')
+  .argument('<build>', 'build folder from `zkml compile`')
+  .option('--ptau <file>', 'powers of tau from a ceremony, prepared for phase 2 (production)')
+  .option('--ptau-cache <dir>', 'where dev powers of tau are cached')
+  .action(async (build: string, o) => {
+    const r = await z.setup(build, { ptau: o.ptau, ptauCache: o.ptauCache, log });
+    console.log(`keys ${r.cached ? 'cached' : 'created'}: ${buildPaths(build).zkey} (ptau: ${r.ptau.source === 'dev' ? 'INSECURE dev' : r.ptau.file}, 2^${r.ptau.power})`);
+  });
+
+program
+  .command('prove')
+  .description('prove one input (--input) or many (--batch) on a worker pool')
+  .argument('<build>', 'build folder with keys (`zkml setup`)')
+  .option('-i, --input <file>', 'one input: {"input": [...]} or an array')
+  .option('-b, --batch <file>', 'many inputs: JSON lines, {"inputs": [...]}, or an array of arrays')
+  .option('-o, --out <path>', 'proof file (--input) or folder (--batch); default: <build>/proofs')
+  .option('-w, --workers <n>', 'pool size for --batch', int('--workers', 1, 64), 2)
+  .action(async (build: string, o) => {
+    if (!!o.input === !!o.batch) throw new InvalidArgumentError('give exactly one of --input <file> or --batch <file>');
+    loadBuild(build);
+    if (o.input) {
+      const [input] = readSamples(o.input).inputs;
+      const r = await z.prove(build, input);
+      const file = o.out ?? join(buildPaths(build).proofs, 'proof.json');
+      writeJsonAtomic(file, r);
+      console.log(`output ${vector(r.output)} (argmax ${argmax(r.output)}); float model ${vector(r.floatOutput)} (argmax ${argmax(r.floatOutput)})`);
+      console.log(`witness ${fmt(r.timings.witnessMs)} ms, proof ${fmt(r.timings.proveMs)} ms -> ${file}`);
+      return;
+    }
+    const { inputs } = readSamples(o.batch);
+    const dir = o.out ?? join(buildPaths(build).proofs, 'batch');
+    const bar = progress('proving', inputs.length);
+    let failed = 0;
+    const started = performance.now();
+    const items = await z.proveBatch(build, inputs, {
+      workers: o.workers,
+      onResult: (index, outcome, done) => {
+        if (outcome.ok) writeJsonAtomic(join(dir, `proof_${index}.json`), outcome.result);
+        else failed++;
+        bar.update(done, failed);
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const summary = {
+      total: inputs.length,
+      proved: inputs.length - failed,
+      failed,
+      workers: o.workers,
+      seconds,
+      proofsPerSecond: (inputs.length - failed) / seconds,
+      results: items.map(({ index, outcome }) =>
+        outcome.ok ? { index, ok: true, file: `proof_${index}.json`, output: outcome.result.output, timings: outcome.result.timings } : { index, ok: false, error: outcome.error },
+      ),
+    };
+    writeJsonAtomic(join(dir, 'summary.json'), summary);
+    for (const { index, outcome } of items) if (!outcome.ok) console.error(`input ${index}: ${outcome.error.message}`);
+    console.log(`${summary.proved}/${summary.total} proved in ${fmt(seconds, 2)} s (${fmt(summary.proofsPerSecond, 2)} proofs/s, ${o.workers} workers) -> ${dir}`);
+    if (failed) process.exitCode = 1;
+  });
+
+program
+  .command('verify')
+  .description('verify a proof off-chain with snarkjs')
+  .argument('<build>', 'build folder with keys')
+  .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
+  .option('--json', 'print the result as JSON')
+  .action(async (build: string, o) => {
+    const r = await z.verify(build, z.readProofFile(o.proof));
+    if (o.json) console.log(JSON.stringify(r));
+    else console.log(r.valid ? `valid: output ${vector(r.output!)} (argmax ${argmax(r.output!)})` : `INVALID: ${r.reason}`);
+    if (!r.valid) process.exitCode = 1;
+  });
+
+program
+  .command('verify-onchain')
+  .description('deploy the generated Solidity verifier (embedded EVM by default, or --rpc) and verify a proof with it')
+  .argument('<build>', 'build folder with keys')
+  .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
+  .option('--rpc <url>', 'JSON-RPC node instead of the embedded EVM')
+  .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
+  .option('--address <address>', 'use a verifier already deployed at this address')
+  .option('--json', 'print the result as JSON')
+  .action(async (build: string, o) => {
+    const doc = z.readProofFile(o.proof);
+    const artifact = await z.verifierArtifact(build);
+    const chain = o.rpc ? await z.rpcChain(o.rpc, o.privateKey ?? process.env.ZKML_PRIVATE_KEY) : await z.embeddedChain();
+    try {
+      let contract;
+      let deployGas: bigint | undefined;
+      if (o.address) contract = z.attachVerifier(chain, artifact, o.address);
+      else {
+        const d = await z.deployVerifier(chain, artifact);
+        contract = d.contract;
+        deployGas = d.gasUsed;
+        log(`deployed ${artifact.contractName} at ${d.address} on ${chain.description} (${d.gasUsed} gas)`);
+      }
+      const r = await z.verifyOnChain(contract, doc.proof, doc.publicSignals);
+      const address = await contract.getAddress();
+      if (o.json) console.log(JSON.stringify({ valid: r.valid, gas: Number(r.gas), address, deployGas: deployGas && Number(deployGas), chain: chain.description }));
+      else console.log(`on-chain verifier at ${address} returned ${r.valid} (verification gas ${r.gas})`);
+      if (!r.valid) process.exitCode = 1;
+    } finally {
+      await chain.close();
+    }
+  });
+
+program
+  .command('inspect')
+  .description('print a build\'s constraints per op, widths and accuracy')
+  .argument('<build>', 'build folder')
+  .action(async (build: string) => {
+    const { manifest: m } = loadBuild(build);
+    console.log(`model ${m.model.source} (sha256 ${m.model.sha256.slice(0, 16)}), circuit ${m.circuit.sha256.slice(0, 16)}`);
+    console.log(`input scale 2^-${m.input.frac}, accepted range [${m.input.floatMin}, ${m.input.floatMax}]; output scale 2^-${m.output.frac}`);
+    console.log(
+      table(
+        ['op', 'from', 'non-linear (formula)', 'linear (formula)'],
+        m.circuit.costs.map((c) => [c.kind, c.source, c.nonLinear, c.linear]),
+      ),
+    );
+    const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
+    console.log(`total: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
+    console.log(`accuracy: top-1 agreement ${fmt(m.accuracy.top1Agreement * 100)}% on ${m.accuracy.samples} samples, max |error| ${fmt(Math.max(...m.accuracy.maxAbsError), 4)}`);
+  });
+
+async function main() {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof ZkmlError || err instanceof InvalidArgumentError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = err instanceof InvalidArgumentError ? 2 : 1;
+    } else {
+      console.error(err);
+      process.exitCode = 70;
+    }
+  } finally {
+    await releaseCurves();
+  }
+}
+
+await main();
