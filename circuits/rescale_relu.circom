@@ -13,7 +13,8 @@ pragma circom 2.1.0;
 // Preconditions: -2^(bits-1) <= in + 2^(shift-1) < 2^(bits-1) for every admissible input
 //                (the compiler derives bits from its bound analysis); 0 <= shift < bits <= 252,
 //                so the decomposition is unique in the BN254 field.
-// Cost:          bits non-linear (booleanity) + 1 non-linear if relu; 1 linear (recomposition),
+// Cost:          bits non-linear (booleanity) + 1 non-linear if relu and bits > shift + 1 (when
+//                bits == shift + 1 the ReLU output is the constant 0); 1 linear (recomposition),
 //                + 1 linear for the output when relu == 0.
 template RescaleRelu(bits, shift, relu) {
     assert(bits >= 1 && bits <= 252);

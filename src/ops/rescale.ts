@@ -43,10 +43,12 @@ export const rescaleDef: OpDef<RescaleOp> = {
       signal: `${ctx.id}_out`,
     };
   },
-  // RescaleRelu(bits, shift, relu): bits booleanity + relu product; 1 linear recomposition.
+  // RescaleRelu(bits, shift, relu): bits booleanity, + 1 for the ReLU product unless the quotient
+  // magnitude has no bits (bits == shift + 1: the ReLU output is the constant 0); 1 linear recomposition.
   cost(op, x) {
     const widths = rescaleWidths(op, x);
-    const nonLinear = widths.reduce((a, b) => a + b, 0) + (op.relu ? widths.length : 0);
+    const products = op.relu ? widths.filter((b) => b - 1 > op.shift).length : 0;
+    const nonLinear = widths.reduce((a, b) => a + b, 0) + products;
     return { nonLinear, linear: widths.length * (op.relu ? 2 : 3) };
   },
 };

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { loadBuild } from '../src/compile/manifest.js';
+import { FIELD_MODULUS, toField } from '../src/prove/field.js';
+import { quantizeInput } from '../src/quant/io.js';
+import { runReference } from '../src/quant/reference.js';
+import { loadCircuit, wire, type TestCircuit } from './helpers/circuit.js';
+import { bundledModels, calibrationSamples, compiled, testSamples } from './helpers/fixtures.js';
+
+for (const model of bundledModels) {
+  describe(`${model} circuit`, () => {
+    let c: TestCircuit;
+    let build: ReturnType<typeof loadBuild>;
+    before(async () => {
+      const { dir } = await compiled(model);
+      build = loadBuild(dir);
+      c = await loadCircuit(dir);
+    });
+
+    it('outputs and every rescaled activation equal the integer reference, bit for bit, on >= 50 inputs', async () => {
+      const inputs = [...testSamples(model).inputs, ...calibrationSamples(model).inputs].slice(0, 100);
+      assert.ok(inputs.length >= 50);
+      const { program } = build;
+      for (const x of inputs) {
+        const q = quantizeInput(program, x);
+        const w = await c.witness.calculateWitness({ in: q.map(String) }, true);
+        const values = runReference(program, q);
+        values.get(program.output.name)!.forEach((v, i) => assert.equal(w[wire(c, `main.out[${i}]`)], toField(v), `out[${i}]`));
+        program.ops.forEach((op, k) => {
+          if (op.kind !== 'rescale') return;
+          // --O2 substitutes some activations away (they stay pinned by linear constraints); check the rest.
+          let checked = 0;
+          values.get(op.output)!.forEach((v, i) => {
+            const index = c.symbols.get(`main.op${k}_rescale_out[${i}]`) ?? c.symbols.get(`main.op${k}_rescale[${i}].out`);
+            if (index === undefined) return;
+            assert.equal(w[index], toField(v), `${op.output}[${i}]`);
+            checked++;
+          });
+          assert.ok(checked > 0, `no activation of ${op.output} is left in the witness`);
+        });
+        assert.deepEqual(c.r1cs.violations(w), []);
+      }
+    });
+
+    it('the constraint count equals the sum of the op cost formulas', () => {
+      const formula = build.manifest.circuit.costs.reduce((a, op) => a + op.nonLinear, 0);
+      assert.equal(build.manifest.circuit.constraints, formula);
+      assert.equal(c.r1cs.constraints.length, formula);
+    });
+
+    describe('soundness: a valid witness with a changed value fails the R1CS check', () => {
+      let honest: bigint[];
+      before(async () => {
+        const q = quantizeInput(build.program, testSamples(model).inputs[0]);
+        honest = await c.witness.calculateWitness({ in: q.map(String) }, true);
+      });
+
+      it('the claimed output', () => {
+        for (let i = 0; i < build.manifest.output.size; i++) {
+          const w = [...honest];
+          w[wire(c, `main.out[${i}]`)] = (w[wire(c, `main.out[${i}]`)] + 1n) % FIELD_MODULUS;
+          assert.ok(c.r1cs.violations(w).length > 0, `out[${i}]`);
+        }
+      });
+
+      it('a hidden activation, and a decomposition bit', () => {
+        const k = build.program.ops.findIndex((op) => op.kind === 'rescale');
+        const w = [...honest];
+        w[wire(c, `main.op${k}_rescale_out[0]`)] += 1n;
+        assert.ok(c.r1cs.violations(w).length > 0);
+        const v = [...honest];
+        const bit = wire(c, `main.op${k}_rescale[0].b[0]`);
+        v[bit] = 1n - v[bit];
+        assert.ok(c.r1cs.violations(v).length > 0);
+      });
+
+      it('the public input', () => {
+        const w = [...honest];
+        w[wire(c, 'main.in[0]')] += 1n;
+        assert.ok(c.r1cs.violations(w).length > 0);
+      });
+    });
+  });
+}

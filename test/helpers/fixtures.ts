@@ -1,0 +1,46 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile } from '../../src/compile/compile.js';
+import { readSamples, type SampleSet } from '../../src/compile/samples.js';
+import type { Manifest } from '../../src/compile/manifest.js';
+import { modelsDir } from '../../src/paths.js';
+import { setup } from '../../src/setup/setup.js';
+
+export const bundledModels = ['iris_mlp', 'digits_mlp'] as const;
+export type BundledModel = (typeof bundledModels)[number];
+
+/** Builds survive between test files (same process tree, same tmp dir); keys are cached by circuit hash. */
+const root = join(tmpdir(), 'zkml-test-builds');
+
+export function modelFile(model: BundledModel, file: string): string {
+  return join(modelsDir, model, file);
+}
+
+export function testSamples(model: BundledModel): SampleSet {
+  return readSamples(modelFile(model, 'test.json'));
+}
+
+export function calibrationSamples(model: BundledModel): SampleSet {
+  return readSamples(modelFile(model, 'calibration.json'));
+}
+
+export async function compiled(model: BundledModel): Promise<{ dir: string; manifest: Manifest }> {
+  const dir = join(root, model);
+  const manifest = await compile(modelFile(model, 'model.onnx'), {
+    calibration: modelFile(model, 'calibration.json'),
+    test: modelFile(model, 'test.json'),
+    out: dir,
+  });
+  return { dir, manifest };
+}
+
+export async function withKeys(model: BundledModel): Promise<{ dir: string; manifest: Manifest }> {
+  const build = await compiled(model);
+  await setup(build.dir);
+  return build;
+}
+
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `zkml-${prefix}-`));
+}

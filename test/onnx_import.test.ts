@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { MalformedModelError, ShapeMismatchError, UnsupportedModelError, UnsupportedOpError } from '../src/errors.js';
+import { evaluateFloat } from '../src/ir/float_eval.js';
+import { decodeModel, importGraph, loadOnnx } from '../src/onnx/import.js';
+import { supportedOps } from '../src/onnx/lowerings.js';
+import { FloatModel } from '../src/onnx/runtime.js';
+import { bundledModels, modelFile, scratchDir, testSamples } from './helpers/fixtures.js';
+import { GraphBuilder, rng } from './helpers/onnx_builder.js';
+
+/** Float IR vs onnxruntime on the same inputs. */
+async function maxDifference(file: string, inputs: number[][]): Promise<number> {
+  const graph = loadOnnx(file);
+  const ort = await FloatModel.load(file, graph.input.name, graph.onnxOutputName, graph.input.shape);
+  let worst = 0;
+  for (const x of inputs) {
+    const expected = await ort.run(x);
+    const got = evaluateFloat(graph, x).get(graph.output.name)!;
+    assert.equal(got.length, expected.length);
+    expected.forEach((e, i) => (worst = Math.max(worst, Math.abs(e - got[i]))));
+  }
+  await ort.release();
+  return worst;
+}
+
+function randomInputs(n: number, size: number, seed: number): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: size }, () => r()));
+}
+
+describe('ONNX import', () => {
+  for (const model of bundledModels) {
+    it(`${model}: the float IR matches onnxruntime`, async () => {
+      const diff = await maxDifference(modelFile(model, 'model.onnx'), testSamples(model).inputs.slice(0, 20));
+      assert.ok(diff < 1e-4, `max difference ${diff}`);
+    });
+  }
+
+  it('Gemm honours alpha, beta, transA and transB', async () => {
+    const dir = scratchDir('gemm');
+    const r = rng(1);
+    const rand = (n: number) => Array.from({ length: n }, () => r());
+    for (const [transA, transB] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      const g = new GraphBuilder('x', transA ? [3, 1] : [1, 3]);
+      const w = g.init(transB ? [2, 3] : [3, 2], rand(6));
+      const c = g.init([2], rand(2));
+      const y = g.node('Gemm', ['x', w, c], { alpha: { float: 0.7 }, beta: { float: -1.5 }, transA, transB });
+      const file = g.save(join(dir, `gemm_${transA}${transB}.onnx`), y, [1, 2]);
+      assert.ok((await maxDifference(file, randomInputs(5, 3, 2))) < 1e-5, `transA=${transA} transB=${transB}`);
+    }
+  });
+
+  it('MatMul + Add, Constant, Reshape, Flatten, Identity and Dropout lower to the same values', async () => {
+    const r = rng(3);
+    const g = new GraphBuilder('x', [1, 2, 3]);
+    const shape = g.constantNode([2], [1, -1], true);
+    const flat = g.node('Reshape', ['x', shape]);
+    const w = g.init([6, 4], Array.from({ length: 24 }, () => r()));
+    const mm = g.node('MatMul', [flat, w]);
+    const b = g.constantNode([4], [0.5, -0.25, 1, 0]);
+    const added = g.node('Add', [b, mm]);
+    const relu = g.node('Relu', [added]);
+    const id = g.node('Identity', [relu]);
+    const drop = g.node('Dropout', [id]);
+    const out = g.node('Flatten', [drop], { axis: 1 });
+    const file = g.save(join(scratchDir('ops'), 'ops.onnx'), out, [1, 4]);
+    const graph = loadOnnx(file);
+    assert.deepEqual(graph.nodes.map((n) => n.kind), ['reshape', 'dense', 'relu', 'reshape'], 'MatMul + Add is folded into one dense op');
+    assert.ok((await maxDifference(file, randomInputs(5, 6, 4))) < 1e-5);
+  });
+
+  it('an unsupported op is named with its node and the supported ops', () => {
+    const bytes = readFileSync(modelFile('iris_mlp', 'model.onnx'));
+    const model = decodeModel(bytes, 'iris');
+    model.graph!.node![1].opType = 'Softplus';
+    assert.throws(
+      () => importGraph(model, 'iris'),
+      (err: unknown) => {
+        assert.ok(err instanceof UnsupportedOpError);
+        assert.match(err.message, /unsupported ONNX op Softplus \(node "\/1\/Relu"\)/);
+        for (const op of supportedOps) assert.ok(err.message.includes(op));
+        return true;
+      },
+    );
+  });
+
+  it('a malformed file is a MalformedModelError naming the file', () => {
+    const dir = scratchDir('malformed');
+    const truncated = join(dir, 'truncated.onnx');
+    writeFileSync(truncated, readFileSync(modelFile('iris_mlp', 'model.onnx')).subarray(0, 300));
+    assert.throws(() => loadOnnx(truncated), (e: unknown) => e instanceof MalformedModelError && e.message.startsWith(truncated));
+    const text = join(dir, 'text.onnx');
+    writeFileSync(text, 'this is not a model');
+    assert.throws(() => loadOnnx(text), MalformedModelError);
+    assert.throws(() => loadOnnx(join(dir, 'missing.onnx')), MalformedModelError);
+  });
+
+  it('a computed Reshape shape and a computed weight are rejected with the reason', () => {
+    const g = new GraphBuilder('x', [1, 4]);
+    const shape = g.node('Relu', ['x']);
+    const y = g.node('Reshape', ['x', shape]);
+    const file = g.save(join(scratchDir('reshape'), 'r.onnx'), y, [1, 4]);
+    assert.throws(() => loadOnnx(file), (e: unknown) => e instanceof UnsupportedModelError && /Reshape node .*target shape must be a constant/.test(e.message));
+
+    const h = new GraphBuilder('x', [1, 4]);
+    const a = h.node('Relu', ['x']);
+    const z = h.node('Add', ['x', a]);
+    const file2 = h.save(join(scratchDir('add'), 'a.onnx'), z, [1, 4]);
+    assert.throws(() => loadOnnx(file2), (e: unknown) => e instanceof UnsupportedModelError && /Add node .*two computed tensors/.test(e.message));
+  });
+
+  it('a Gemm whose weights do not fit the input is a shape error', () => {
+    const g = new GraphBuilder('x', [1, 3]);
+    const w = g.init([4, 2], new Array(8).fill(0.1));
+    const y = g.node('Gemm', ['x', w]);
+    const file = g.save(join(scratchDir('gemmshape'), 'g.onnx'), y, [1, 2]);
+    assert.throws(() => loadOnnx(file), ShapeMismatchError);
+  });
+});
