@@ -31,7 +31,7 @@ export async function deployVerifier(chain: Chain, artifact: VerifierArtifact): 
     const receipt = await contract.deploymentTransaction()!.wait();
     return { contract, address: await contract.getAddress(), gasUsed: receipt?.gasUsed ?? 0n };
   } catch (err) {
-    throw new ChainError(`deploying the verifier on ${chain.description} failed: ${(err as Error).message}`, { cause: err });
+    throw new ChainError(`deploying the verifier on ${chain.description} failed: ${reason(err)}`, { cause: err });
   }
 }
 
@@ -53,6 +53,13 @@ export async function verifyOnChain(contract: ethers.Contract, proof: Groth16Pro
     const gas = await contract.verifyProof.estimateGas(...args);
     return { valid, gas };
   } catch (err) {
-    throw new ChainError(`calling verifyProof failed: ${(err as Error).message}`, { cause: err });
+    throw new ChainError(`calling verifyProof failed: ${reason(err)}`, { cause: err });
   }
+}
+
+/** ethers errors carry the node's answer in shortMessage / info; the full message embeds the raw tx. */
+function reason(err: unknown): string {
+  const e = err as { shortMessage?: string; info?: { error?: { message?: string } }; error?: { message?: string }; message?: string };
+  const node = e.info?.error?.message ?? e.error?.message;
+  return [e.shortMessage ?? e.message, node].filter(Boolean).join(': ');
 }

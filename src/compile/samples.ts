@@ -52,9 +52,9 @@ export function sampleFrom(value: unknown, where: string): number[] {
   if (!Array.isArray(v)) throw new InvalidInputError(`${where}: expected an array of numbers or {"input": [...]}`);
   const flat = (v as unknown[]).flat(Infinity);
   flat.forEach((x, i) => {
-    // JSON has no NaN/Infinity literals; strings like "NaN" or nulls are how they arrive.
+    // JSON has no NaN literal: it arrives as a string or null; 1e999 parses to Infinity.
     if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw new InvalidInputError(`${where}: value ${i} is ${JSON.stringify(x)}; every input value must be a finite number`);
+      throw new InvalidInputError(`${where}: value ${i} is ${typeof x === 'number' ? String(x) : JSON.stringify(x)}; every input value must be a finite number`);
     }
   });
   return flat as number[];

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ethers } from 'ethers';
+import { deployVerifier, verifyOnChain } from '../src/chain/onchain.js';
+import { embeddedChain, rpcChain, type Chain } from '../src/chain/network.js';
+import { startHardhatNode, type LocalNode } from '../src/chain/local_node.js';
+import { verifierArtifact } from '../src/chain/verifier.js';
+import { FIELD_MODULUS } from '../src/prove/field.js';
+import { proveBatch } from '../src/prove/pool.js';
+import { Prover, type ProofResult } from '../src/prove/prover.js';
+import { releaseCurves } from '../src/setup/curve.js';
+import { setup } from '../src/setup/setup.js';
+import { verify, type ProofDocument } from '../src/verify/verify.js';
+import { testSamples, withKeys } from './helpers/fixtures.js';
+
+/** Hardhat's first well-known dev account key (funded on every hardhat node). */
+const HARDHAT_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+function tamperings(r: ProofDocument): [string, ProofDocument][] {
+  const shift = (s: string, by: bigint) => String(BigInt(s) + by);
+  const clone = () => structuredClone({ proof: r.proof, publicSignals: r.publicSignals });
+  const proofA = clone();
+  proofA.proof.pi_a[0] = shift(proofA.proof.pi_a[0], 1n);
+  const proofC = clone();
+  [proofC.proof.pi_c[0], proofC.proof.pi_c[1]] = [r.proof.pi_a[0], r.proof.pi_a[1]];
+  const output = clone();
+  output.publicSignals[0] = shift(output.publicSignals[0], 1n);
+  const input = clone();
+  input.publicSignals[input.publicSignals.length - 1] = shift(input.publicSignals[input.publicSignals.length - 1], 1n);
+  const aliased = clone();
+  aliased.publicSignals[0] = shift(aliased.publicSignals[0], FIELD_MODULUS);
+  return [
+    ['proof point A changed', proofA],
+    ['proof point C replaced', proofC],
+    ['output signal changed', output],
+    ['input signal changed', input],
+    ['output signal + field modulus (aliased)', aliased],
+  ];
+}
+
+describe('prove and verify (iris MLP)', () => {
+  let dir: string;
+  let proof: ProofResult;
+  before(async () => {
+    ({ dir } = await withKeys('iris_mlp'));
+    const prover = await Prover.load(dir);
+    proof = await prover.prove(testSamples('iris_mlp').inputs[0]);
+    await prover.close();
+  });
+  after(releaseCurves);
+
+  it('setup is cached by circuit hash', async () => {
+    const t = performance.now();
+    const again = await setup(dir);
+    assert.equal(again.cached, true);
+    assert.ok(performance.now() - t < 1000);
+    assert.equal(again.ptau.source, 'dev');
+  });
+
+  it('a valid proof verifies off-chain and attests the proved output', async () => {
+    const v = await verify(dir, proof);
+    assert.equal(v.valid, true, v.reason);
+    assert.deepEqual(v.output, proof.output);
+  });
+
+  for (const [what, doc] of [['placeholder', undefined]] as const) void what, void doc;
+
+  it('tampered proofs and public signals are rejected off-chain', async () => {
+    for (const [what, doc] of tamperings(proof)) {
+      const v = await verify(dir, doc);
+      assert.equal(v.valid, false, what);
+      assert.ok(v.reason, what);
+    }
+    const aliased = tamperings(proof)[4][1];
+    assert.match((await verify(dir, aliased)).reason!, /not a canonical field element/);
+    const garbage = { proof: { pi_a: ['x'], pi_b: [], pi_c: [] }, publicSignals: proof.publicSignals } as unknown as ProofDocument;
+    assert.equal((await verify(dir, garbage)).valid, false);
+    assert.equal((await verify(dir, { ...proof, publicSignals: proof.publicSignals.slice(1) })).valid, false);
+  });
+
+  it('a batch on 2 workers proves every good input and reports the bad one', async () => {
+    const good = testSamples('iris_mlp').inputs.slice(1, 5);
+    const inputs = [good[0], [1, 2, 3], good[1], [5, 3, 1e6, 1], good[2], good[3]];
+    const items = await proveBatch(dir, inputs, { workers: 2 });
+    assert.equal(items.length, inputs.length);
+    const failed = items.filter((i) => !i.outcome.ok);
+    assert.deepEqual(failed.map((i) => i.index), [1, 3]);
+    assert.match(JSON.stringify(failed[0].outcome), /SHAPE_MISMATCH/);
+    assert.match(JSON.stringify(failed[1].outcome), /FIXED_POINT_RANGE/);
+    for (const { outcome } of items) {
+      if (!outcome.ok) continue;
+      assert.equal((await verify(dir, outcome.result)).valid, true);
+    }
+  });
+
+  for (const network of ['embedded EVM', 'hardhat node over JSON-RPC'] as const) {
+    describe(`on-chain: ${network}`, () => {
+      let chain: Chain;
+      let node: LocalNode | undefined;
+      let contract: ethers.Contract;
+      before(async () => {
+        if (network === 'embedded EVM') chain = await embeddedChain();
+        else {
+          node = await startHardhatNode();
+          chain = await rpcChain(node.url, HARDHAT_KEY_0);
+        }
+        ({ contract } = await deployVerifier(chain, await verifierArtifact(dir)));
+      });
+      after(async () => {
+        await chain?.close();
+        await node?.stop();
+      });
+
+      it('the generated verifier accepts the proof', async () => {
+        const r = await verifyOnChain(contract, proof.proof, proof.publicSignals);
+        assert.equal(r.valid, true);
+        assert.ok(r.gas > 100_000n && r.gas < 1_000_000n, `gas ${r.gas}`);
+      });
+
+      if (network !== 'embedded EVM') {
+        it('an unfunded signer gets a short error naming the node', async () => {
+          const broke = await rpcChain(node!.url, `0x${'11'.repeat(32)}`);
+          try {
+            await assert.rejects(deployVerifier(broke, await verifierArtifact(dir)), (e: Error) => {
+              assert.match(e.message, /deploying the verifier on http:\/\/127.0.0.1:\d+ failed: .*(funds|balance)/i);
+              assert.ok(e.message.length < 600, 'the message does not embed the raw transaction');
+              return true;
+            });
+          } finally {
+            await broke.close();
+          }
+        });
+      }
+
+      it('and rejects every tampering, including a signal aliased by the field modulus', async () => {
+        for (const [what, doc] of tamperings(proof)) {
+          const r = await verifyOnChain(contract, doc.proof, doc.publicSignals);
+          assert.equal(r.valid, false, what);
+        }
+      });
+    });
+  }
+
+  it('a JSON-RPC node without unlocked accounts needs a key, and an unreachable node is a clear error', async () => {
+    await assert.rejects(rpcChain('http://127.0.0.1:9'), /cannot reach the JSON-RPC node at http:\/\/127.0.0.1:9/);
+  });
+});
+
+describe('prove and verify (digits MLP, 64 public inputs)', () => {
+  after(releaseCurves);
+
+  it('proves, verifies off-chain and on the embedded EVM', async () => {
+    const { dir } = await withKeys('digits_mlp');
+    const prover = await Prover.load(dir);
+    const proof = await prover.prove(testSamples('digits_mlp').inputs[3]);
+    await prover.close();
+    assert.equal((await verify(dir, proof)).valid, true);
+    const chain = await embeddedChain();
+    try {
+      const { contract } = await deployVerifier(chain, await verifierArtifact(dir));
+      assert.equal((await verifyOnChain(contract, proof.proof, proof.publicSignals)).valid, true);
+      const [, forged] = tamperings(proof)[3];
+      assert.equal((await verifyOnChain(contract, forged.proof, forged.publicSignals)).valid, false);
+    } finally {
+      await chain.close();
+    }
+  });
+});
