@@ -27,13 +27,7 @@ export async function embeddedChain(): Promise<Chain> {
  * account does (as on `hardhat node` or anvil).
  */
 export async function rpcChain(url: string, privateKey?: string): Promise<Chain> {
-  const provider = new ethers.JsonRpcProvider(url, undefined, { staticNetwork: true });
-  try {
-    await provider.getBlockNumber();
-  } catch (err) {
-    provider.destroy();
-    throw new ChainError(`cannot reach the JSON-RPC node at ${url}: ${(err as Error).message}`, { cause: err });
-  }
+  const provider = new ethers.JsonRpcProvider(url, await chainId(url), { staticNetwork: true });
   let signer: ethers.Signer;
   if (privateKey) {
     try {
@@ -51,4 +45,22 @@ export async function rpcChain(url: string, privateKey?: string): Promise<Chain>
     signer = await provider.getSigner(accounts[0]);
   }
   return { signer, provider, description: url, close: async () => provider.destroy() };
+}
+
+/** Asks the node for its chain id once, so that ethers never retries a dead URL in the background. */
+async function chainId(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { result?: string; error?: { message?: string } };
+    if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
+    return Number(BigInt(body.result));
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new ChainError(`cannot reach the JSON-RPC node at ${url}: ${cause}`, { cause: err });
+  }
 }
