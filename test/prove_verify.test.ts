@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as snarkjs from 'snarkjs';
 import { after, before, describe, it } from 'node:test';
 import type { ethers } from 'ethers';
 import { deployVerifier, verifyOnChain } from '../src/chain/onchain.js';
@@ -11,7 +14,8 @@ import { Prover, type ProofResult } from '../src/prove/prover.js';
 import { releaseCurves } from '../src/setup/curve.js';
 import { setup } from '../src/setup/setup.js';
 import { verify, type ProofDocument } from '../src/verify/verify.js';
-import { testSamples, withKeys } from './helpers/fixtures.js';
+import { compiled, scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
+import { defaultPtauCache } from '../src/paths.js';
 
 /** Hardhat's first well-known dev account key (funded on every hardhat node). */
 const HARDHAT_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -164,5 +168,31 @@ describe('prove and verify (digits MLP, 64 public inputs)', () => {
     } finally {
       await chain.close();
     }
+  });
+});
+
+describe('setup with --ptau (a ceremony file)', () => {
+  after(releaseCurves);
+
+  it('uses the file, records its source, and refuses bad or too small files', async () => {
+    const { dir } = await compiled('iris_mlp');
+    const cache = readdirSync(defaultPtauCache).find((f) => /^dev_bn128_\d+\.ptau$/.test(f));
+    assert.ok(cache, 'the dev ptau cache has a file (made by earlier setups)');
+    const ceremony = join(scratchDir('ptau'), 'ceremony.ptau');
+    copyFileSync(join(defaultPtauCache, cache), ceremony);
+    const r = await setup(dir, { ptau: ceremony });
+    assert.equal(r.cached, false);
+    assert.equal(r.ptau.source, 'file');
+    assert.equal((await setup(dir, { ptau: ceremony })).cached, true);
+
+    const text = join(scratchDir('ptau'), 'text.ptau');
+    writeFileSync(text, 'not a ptau file at all, but long enough to have a header of sixty-four bytes');
+    await assert.rejects(setup(dir, { ptau: text }), /is not a powers-of-tau file/);
+    await assert.rejects(setup(dir, { ptau: join(scratchDir('ptau'), 'missing.ptau') }), /the --ptau file does not exist/);
+
+    const small = join(scratchDir('ptau'), 'small.ptau');
+    const curve = await snarkjs.curves.getCurveFromName('bn128');
+    await snarkjs.powersOfTau.newAccumulator(curve, 4, small);
+    await assert.rejects(setup(dir, { ptau: small }), /holds 2\^4 powers; this circuit needs 2\^9/);
   });
 });

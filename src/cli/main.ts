@@ -183,7 +183,7 @@ program
     );
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
     console.log(`total: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
-    console.log(`accuracy: top-1 agreement ${fmt(m.accuracy.top1Agreement * 100)}% on ${m.accuracy.samples} samples, max |error| ${fmt(Math.max(...m.accuracy.maxAbsError), 4)}`);
+    console.log(`accuracy: top-1 agreement ${fmt(m.accuracy.top1Agreement * 100)}% on ${m.accuracy.samples} samples; max |error| per output ${vector(m.accuracy.maxAbsError)} (largest |output| ${fmt(m.accuracy.maxAbsFloat, 2)})`);
   });
 
 async function main() {

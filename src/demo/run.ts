@@ -20,7 +20,7 @@ function stage(n: number, title: string) {
 async function main(): Promise<boolean> {
   const model = join(modelsDir, MODEL);
   const build = join(packageRoot, 'artifacts', 'build', MODEL);
-  const log = (l: string) => console.log(`   ${l}`);
+  const log = (l: string) => console.log(l.replace(/^/gm, '   '));
 
   stage(1, `compile ${MODEL} (iris MLP 4-16-3, PyTorch -> ONNX) to a circuit`);
   const m = await z.compile(join(model, 'model.onnx'), { calibration: join(model, 'calibration.json'), test: join(model, 'test.json'), out: build, log });

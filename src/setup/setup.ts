@@ -80,11 +80,14 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
 function userPtau(file: string, power: number): PtauInfo {
   const path = resolve(file);
   if (!existsSync(path)) throw new MissingArtifactError(path, 'the --ptau file does not exist');
-  // Header: 'ptau', version, section count; section 1 (id, u64 size) holds n8, q (n8 bytes), power.
+  // 'ptau', u32 version, u32 section count; section 1: u32 id, u64 size, then u32 n8, q (n8 bytes), u32 power.
   const head = readFileSync(path).subarray(0, 64);
-  if (head.length < 64 || head.toString('latin1', 0, 4) !== 'ptau') throw new SetupError(`${path} is not a powers-of-tau file`);
-  const n8 = head.readUInt32LE(20);
-  const filePower = head.readUInt32LE(24 + n8);
+  if (head.length < 64 || head.toString('latin1', 0, 4) !== 'ptau' || head.readUInt32LE(12) !== 1) {
+    throw new SetupError(`${path} is not a powers-of-tau file`);
+  }
+  const n8 = head.readUInt32LE(24);
+  if (n8 !== 32) throw new SetupError(`${path} is not a BN254 powers-of-tau file`);
+  const filePower = head.readUInt32LE(28 + n8);
   if (filePower < power) throw new SetupError(`${path} holds 2^${filePower} powers; this circuit needs 2^${power}`);
   return { file: path, power: filePower, source: 'file' };
 }
