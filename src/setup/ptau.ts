@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZkmlError } from '../errors.js';
-import { snarkjs, snarkLogger, type Logger } from './curve.js';
+import type { Logger } from './curve.js';
+import { generateDevPtau } from './dev_ptau.js';
 
 export class SetupError extends ZkmlError {
   readonly code = 'SETUP';
@@ -32,8 +32,8 @@ export const DEV_WARNING = [
 ].join('\n');
 
 /**
- * Returns a cached dev powers-of-tau of at least `power`, generating it (new accumulator, one
- * contribution, prepare phase 2) when there is none. Written to a temporary name, then renamed.
+ * Returns a cached dev powers-of-tau of at least `power`, generating it (src/setup/dev_ptau.ts)
+ * when there is none. Written to a temporary name, then renamed.
  */
 export async function devPtau(power: number, cacheDir: string, log: Logger): Promise<PtauInfo> {
   mkdirSync(cacheDir, { recursive: true });
@@ -48,22 +48,11 @@ export async function devPtau(power: number, cacheDir: string, log: Logger): Pro
   const tmp = `${file}.tmp-${process.pid}`;
   log(DEV_WARNING);
   log(`generating a dev powers of tau 2^${p} (once; cached in ${cacheDir})`);
-  const errors: string[] = [];
-  const logger = snarkLogger(() => {}, errors);
   try {
-    const curve = await snarkjs.curves.getCurveFromName('bn128');
-    let t = performance.now();
-    await snarkjs.powersOfTau.newAccumulator(curve, p, `${tmp}.0`, logger);
-    await snarkjs.powersOfTau.contribute(`${tmp}.0`, `${tmp}.1`, 'zkml dev', randomBytes(32).toString('hex'), logger);
-    log(`  phase 1 contribution: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    t = performance.now();
-    log('  preparing phase 2 (Lagrange basis; the slow step)');
-    await snarkjs.powersOfTau.preparePhase2(`${tmp}.1`, tmp, logger);
-    log(`  prepare phase 2: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    if (errors.length) throw new SetupError(`powers of tau generation failed: ${errors.join('; ')}`);
+    await generateDevPtau(p, tmp, log);
     renameSync(tmp, file);
   } finally {
-    for (const f of [`${tmp}.0`, `${tmp}.1`, tmp]) if (existsSync(f)) rmSync(f);
+    if (existsSync(tmp)) rmSync(tmp);
   }
   return { file, power: p, source: 'dev' };
 }

@@ -44,3 +44,16 @@ declare module 'circom_runtime' {
   }
   export function WitnessCalculatorBuilder(code: Uint8Array, options?: Record<string, unknown>): Promise<WitnessCalculator>;
 }
+
+declare module '@iden3/binfileutils' {
+  export interface BinFile {
+    write(buff: Uint8Array): Promise<void>;
+    close(): Promise<void>;
+    pos: number;
+  }
+  export function readBinFile(file: string, type: string, maxVersion: number): Promise<{ fd: BinFile; sections: unknown[] }>;
+  export function createBinFile(file: string, type: string, version: number, nSections: number): Promise<BinFile>;
+  export function copySection(from: BinFile, sections: unknown[], to: BinFile, id: number): Promise<void>;
+  export function startWriteSection(fd: BinFile, id: number): Promise<void>;
+  export function endWriteSection(fd: BinFile): Promise<void>;
+}
