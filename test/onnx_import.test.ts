@@ -5,15 +5,16 @@ import { describe, it } from 'node:test';
 import { MalformedModelError, ShapeMismatchError, UnsupportedModelError, UnsupportedOpError } from '../src/errors.js';
 import { evaluateFloat } from '../src/ir/float_eval.js';
 import { decodeModel, importGraph, loadOnnx } from '../src/onnx/import.js';
-import { supportedOps } from '../src/onnx/lowerings.js';
+import { supportedOps } from '../src/onnx/lower/index.js';
 import { FloatModel } from '../src/onnx/runtime.js';
+import { quantize } from '../src/quant/quantize.js';
 import { bundledModels, modelFile, scratchDir, testSamples } from './helpers/fixtures.js';
 import { GraphBuilder, rng } from './helpers/onnx_builder.js';
 
 /** Float IR vs onnxruntime on the same inputs. */
 async function maxDifference(file: string, inputs: number[][]): Promise<number> {
   const graph = loadOnnx(file);
-  const ort = await FloatModel.load(file, graph.input.name, graph.onnxOutputName, graph.input.shape);
+  const ort = await FloatModel.load(file, graph.inputs, graph.onnxOutputName);
   let worst = 0;
   for (const x of inputs) {
     const expected = await ort.run(x);
@@ -67,7 +68,7 @@ describe('ONNX import', () => {
     const out = g.node('Flatten', [drop], { axis: 1 });
     const file = g.save(join(scratchDir('ops'), 'ops.onnx'), out, [1, 4]);
     const graph = loadOnnx(file);
-    assert.deepEqual(graph.nodes.map((n) => n.kind), ['reshape', 'dense', 'relu', 'reshape'], 'MatMul + Add is folded into one dense op');
+    assert.deepEqual(graph.nodes.map((n) => n.kind), ['linear', 'relu', 'gather'], 'Reshape, MatMul and Add fuse into one linear op');
     assert.ok((await maxDifference(file, randomInputs(5, 6, 4))) < 1e-5);
   });
 
@@ -97,18 +98,28 @@ describe('ONNX import', () => {
     assert.throws(() => loadOnnx(join(dir, 'missing.onnx')), MalformedModelError);
   });
 
-  it('a computed Reshape shape and a computed weight are rejected with the reason', () => {
-    const g = new GraphBuilder('x', [1, 4]);
-    const shape = g.node('Relu', ['x']);
-    const y = g.node('Reshape', ['x', shape]);
-    const file = g.save(join(scratchDir('reshape'), 'r.onnx'), y, [1, 4]);
-    assert.throws(() => loadOnnx(file), (e: unknown) => e instanceof UnsupportedModelError && /Reshape node .*target shape must be a constant/.test(e.message));
-
-    const h = new GraphBuilder('x', [1, 4]);
-    const a = h.node('Relu', ['x']);
-    const z = h.node('Add', ['x', a]);
-    const file2 = h.save(join(scratchDir('add'), 'a.onnx'), z, [1, 4]);
-    assert.throws(() => loadOnnx(file2), (e: unknown) => e instanceof UnsupportedModelError && /Add node .*two computed tensors/.test(e.message));
+  it('unsupported attribute values and computed weights are rejected with node, op and reason', () => {
+    const dir = scratchDir('unsupported');
+    const cases: [string, (g: GraphBuilder) => string, number[], RegExp][] = [
+      ['reshape', (g) => g.node('Reshape', ['x', g.node('Relu', ['x'])]), [1, 4], /Reshape node "Reshape_\d+": the target shape must be a constant/],
+      ['conv-weight', (g) => g.node('Conv', ['x', g.node('Relu', ['x'])]), [1, 1, 2, 2], /Conv node "Conv_\d+": the weight W must be a constant/],
+      ['auto-pad', (g) => g.node('Conv', ['x', g.init([1, 1, 1, 1], [1])], { auto_pad: 'SAME_MIDDLE' }), [1, 1, 2, 2], /Conv node "Conv_\d+": auto_pad "SAME_MIDDLE" is not one of NOTSET/],
+      ['pad-mode', (g) => g.node('Pad', ['x', g.shapeInit([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'reflect' }), [1, 1, 4, 4], /Pad node "Pad_\d+": mode "reflect" is not supported/],
+      ['argmax-inside', (g) => g.node('Relu', [g.node('ArgMax', ['x'], { axis: 1 })]), [1, 1, 2, 2], /ArgMax is supported only as the model output/],
+    ];
+    for (const [name, build, shape, pattern] of cases) {
+      const g = new GraphBuilder('x', name === 'reshape' ? [1, 4] : [1, 1, 2, 2]);
+      const y = build(g);
+      const file = g.save(join(dir, `${name}.onnx`), y, shape);
+      assert.throws(
+        () => {
+          const graph = loadOnnx(file);
+          quantize(graph, [new Array(graph.inputs[0].shape.reduce((a, b) => a * b)).fill(0.5)]);
+        },
+        (e: unknown) => e instanceof UnsupportedModelError && pattern.test(e.message),
+        name,
+      );
+    }
   });
 
   it('a Gemm whose weights do not fit the input is a shape error', () => {

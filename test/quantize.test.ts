@@ -8,7 +8,7 @@ import { rescale, rescaleBits, signedBits } from '../src/ops/fixed_point.js';
 import { inputMax } from '../src/ops/input.js';
 import { analyzeBounds } from '../src/quant/bounds.js';
 import { quantizeInput } from '../src/quant/io.js';
-import { inputOp, parseProgram, serializeProgram, type QProgram } from '../src/quant/program.js';
+import { inputOps, parseProgram, serializeProgram, type QProgram } from '../src/quant/program.js';
 import { quantize } from '../src/quant/quantize.js';
 import { runReference } from '../src/quant/reference.js';
 import { bundledModels, calibrationSamples, modelFile, testSamples } from './helpers/fixtures.js';
@@ -43,19 +43,19 @@ describe('quantization', () => {
     it(`${model}: top-1 agreement with onnxruntime >= 98% on the bundled test samples`, async () => {
       const graph = loadOnnx(modelFile(model, 'model.onnx'));
       const program = quantize(graph, calibrationSamples(model).inputs);
-      const float = await FloatModel.load(modelFile(model, 'model.onnx'), graph.input.name, graph.onnxOutputName, graph.input.shape);
+      const float = await FloatModel.load(modelFile(model, 'model.onnx'), graph.inputs, graph.onnxOutputName);
       const { inputs, labels } = testSamples(model);
       const report = await measureAccuracy(float, program, inputs, labels);
       await float.release();
       assert.ok(report.samples >= 50);
-      assert.ok(report.top1Agreement >= 0.98, `top-1 agreement ${report.top1Agreement}`);
+      assert.ok(report.top1Agreement! >= 0.98, `top-1 agreement ${report.top1Agreement}`);
       assert.ok(Math.max(...report.maxAbsError) < 0.05 * report.maxAbsFloat, `max error ${Math.max(...report.maxAbsError)}`);
     });
 
     it(`${model}: every reference value lies inside the analysed bounds`, () => {
       const program = quantize(loadOnnx(modelFile(model, 'model.onnx')), calibrationSamples(model).inputs);
       const bounds = analyzeBounds(program);
-      const op = inputOp(program);
+      const op = inputOps(program)[0];
       const r = rng(11);
       const span = Number(inputMax(op) - op.lo);
       // Random points of the admitted input box, including its corners.
@@ -90,11 +90,12 @@ describe('quantization', () => {
 
   it('a program whose values cannot fit the field is refused before any circuit exists', () => {
     const program: QProgram = {
-      input: { name: 'x', shape: [1, 2], frac: 0 },
+      inputs: [{ name: 'x', shape: [1, 2], frac: 0 }],
       output: { name: 'y', shape: [1, 1], frac: 0 },
+      approximations: [],
       ops: [
-        { kind: 'input', source: 'x', output: 'x', shape: [1, 2], lo: 0n, bits: 200 },
-        { kind: 'dense', source: 'fc', input: 'x', output: 'y', nIn: 2, nOut: 1, weight: [1n << 60n, 1n], bias: [0n] },
+        { kind: 'input', source: 'x', inputs: [], output: 'x', shape: [1, 2], offset: 0, lo: 0n, bits: 200 },
+        { kind: 'linear', source: 'fc', inputs: ['x'], output: 'y', rowStart: [0, 2], src: [0, 0], index: [0, 1], weight: [1n << 60n, 1n], bias: [0n] },
       ],
     };
     assert.throws(() => analyzeBounds(program), (e: unknown) => e instanceof FieldOverflowError && /y \(from fc\)/.test(e.message));

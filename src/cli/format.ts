@@ -13,3 +13,7 @@ export function fmt(n: number, digits = 1): string {
 export function vector(v: readonly number[], digits = 4): string {
   return `[${v.map((x) => x.toFixed(digits)).join(', ')}]`;
 }
+
+export function percent(fraction: number | undefined): string {
+  return fraction === undefined ? '-' : `${(fraction * 100).toFixed(1)}%`;
+}

@@ -9,7 +9,7 @@ import { writeJsonAtomic } from '../files.js';
 import { buildPaths } from '../paths.js';
 import { releaseCurves } from '../setup/curve.js';
 import * as z from '../index.js';
-import { fmt, table, vector } from './format.js';
+import { fmt, percent, table, vector } from './format.js';
 import { progress } from './progress.js';
 
 const log = (line: string) => console.error(line);
@@ -53,8 +53,8 @@ program
     const a = m.accuracy;
     console.log(
       table(
-        ['build', 'constraints', 'wires', 'public', 'top-1 agree', 'max |err|', 'compile s'],
-        [[out, m.circuit.constraints, m.circuit.wires, m.circuit.publicSignals, `${fmt(a.top1Agreement * 100)}%`, fmt(Math.max(...a.maxAbsError), 4), fmt(m.circuit.compileSeconds, 2)]],
+        ['build', 'constraints', 'wires', 'public', 'top-1 agree', 'rel. error', 'compile s'],
+        [[out, m.circuit.constraints, m.circuit.wires, m.circuit.publicSignals, percent(a.top1Agreement), `${fmt(a.relativeError * 100, 2)}%`, fmt(m.circuit.compileSeconds, 2)]],
       ),
     );
   });
@@ -174,7 +174,9 @@ program
   .action(async (build: string) => {
     const { manifest: m } = loadBuild(build);
     console.log(`model ${m.model.source} (sha256 ${m.model.sha256.slice(0, 16)}), circuit ${m.circuit.sha256.slice(0, 16)}`);
-    console.log(`input scale 2^-${m.input.frac}, accepted range [${m.input.floatMin}, ${m.input.floatMax}]; output scale 2^-${m.output.frac}`);
+    for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale 2^-${i.frac}, accepted range [${i.floatMin}, ${i.floatMax}]`);
+    console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
+    for (const a of m.approximations) console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}`);
     console.log(
       table(
         ['op', 'from', 'non-linear (formula)', 'linear (formula)'],
@@ -183,7 +185,7 @@ program
     );
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
     console.log(`total: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
-    console.log(`accuracy: top-1 agreement ${fmt(m.accuracy.top1Agreement * 100)}% on ${m.accuracy.samples} samples; max |error| per output ${vector(m.accuracy.maxAbsError)} (largest |output| ${fmt(m.accuracy.maxAbsFloat, 2)})`);
+    console.log(`accuracy on ${m.accuracy.samples} samples: top-1 agreement ${percent(m.accuracy.top1Agreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
   });
 
 async function main() {

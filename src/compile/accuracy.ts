@@ -1,17 +1,19 @@
 import type { FloatModel } from '../onnx/runtime.js';
-import { dequantize, quantizeInput } from '../quant/io.js';
+import { decodeOutput, quantizeInput } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
 import { referenceOutput } from '../quant/reference.js';
 
 export interface AccuracyReport {
   samples: number;
-  /** Fraction of samples whose quantized argmax equals the float model's argmax. */
-  top1Agreement: number;
+  /** Fraction of samples whose quantized argmax equals the float model's (outputs of more than one value). */
+  top1Agreement?: number;
   /** Per output element: the largest |quantized - float| over the samples. */
   maxAbsError: number[];
   meanAbsError: number;
   /** Largest |float output|, for scale. */
   maxAbsFloat: number;
+  /** max |quantized - float| / max |float|: the regression figure. */
+  relativeError: number;
   /** Fraction of samples where the quantized argmax is the true label, when labels are known. */
   labelAccuracy?: number;
   floatLabelAccuracy?: number;
@@ -32,9 +34,11 @@ export async function measureAccuracy(model: FloatModel, program: QProgram, inpu
   let count = 0;
   let maxAbsFloat = 0;
   let maxAbsError: number[] = [];
+  let classification = false;
   for (const [k, x] of inputs.entries()) {
     const float = await model.run(x);
-    const quant = dequantize(referenceOutput(program, quantizeInput(program, x)), program.output.frac);
+    const quant = decodeOutput(program, referenceOutput(program, quantizeInput(program, x)));
+    classification = float.length > 1;
     if (maxAbsError.length === 0) maxAbsError = new Array(float.length).fill(0);
     float.forEach((f, i) => {
       const e = Math.abs(f - quant[i]);
@@ -44,17 +48,19 @@ export async function measureAccuracy(model: FloatModel, program: QProgram, inpu
       count++;
     });
     if (argmax(float) === argmax(quant)) agree++;
-    if (labels) {
+    if (labels && classification) {
       if (argmax(quant) === labels[k]) correct++;
       if (argmax(float) === labels[k]) floatCorrect++;
     }
   }
+  const worst = maxAbsError.reduce((a, b) => Math.max(a, b), 0);
   return {
     samples: inputs.length,
-    top1Agreement: agree / inputs.length,
+    ...(classification ? { top1Agreement: agree / inputs.length } : {}),
     maxAbsError,
-    meanAbsError: sumErr / count,
+    meanAbsError: sumErr / Math.max(1, count),
     maxAbsFloat,
-    ...(labels ? { labelAccuracy: correct / inputs.length, floatLabelAccuracy: floatCorrect / inputs.length } : {}),
+    relativeError: maxAbsFloat > 0 ? worst / maxAbsFloat : worst,
+    ...(labels && classification ? { labelAccuracy: correct / inputs.length, floatLabelAccuracy: floatCorrect / inputs.length } : {}),
   };
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { OpCost } from '../circuit/codegen.js';
-import type { Shape } from '../ir/graph.js';
+import type { Shape, TensorInfo } from '../ir/graph.js';
 import { buildPaths, requireFile } from '../paths.js';
-import { parseProgram, type QProgram, type QuantConfig } from '../quant/program.js';
+import { parseProgram, type Approximation, type QProgram, type QuantConfig } from '../quant/program.js';
 import type { AccuracyReport } from './accuracy.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /** What `compile` writes to manifest.json: everything later stages need to know about a build. */
 export interface Manifest {
@@ -14,14 +14,15 @@ export interface Manifest {
   model: {
     source: string;
     sha256: string;
-    onnxInput: string;
+    onnxInputs: TensorInfo[];
     onnxOutput: string;
-    inputShape: Shape;
     outputShape: Shape;
   };
   quant: QuantConfig;
-  input: { frac: number; min: string; max: string; floatMin: number; floatMax: number };
-  output: { frac: number; size: number };
+  /** Each model input: its scale and the range the circuit accepts (concatenated in this order). */
+  inputs: { name: string; shape: Shape; frac: number; min: string; max: string; floatMin: number; floatMax: number }[];
+  output: { frac: number; size: number; postprocess?: string };
+  approximations: Approximation[];
   circuit: {
     /** sha256 of model.r1cs: keys are cached against it. */
     sha256: string;

@@ -8,7 +8,7 @@ import { readSamples } from '../compile/samples.js';
 import { writeJsonAtomic } from '../files.js';
 import * as z from '../index.js';
 import { buildPaths, modelsDir, packageRoot } from '../paths.js';
-import { vector } from '../cli/format.js';
+import { percent, vector } from '../cli/format.js';
 
 const MODEL = 'iris_mlp';
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
@@ -24,7 +24,7 @@ async function main(): Promise<boolean> {
 
   stage(1, `compile ${MODEL} (iris MLP 4-16-3, PyTorch -> ONNX) to a circuit`);
   const m = await z.compile(join(model, 'model.onnx'), { calibration: join(model, 'calibration.json'), test: join(model, 'test.json'), out: build, log });
-  log(`top-1 agreement with the float model: ${(m.accuracy.top1Agreement * 100).toFixed(1)}% on ${m.accuracy.samples} held-out samples`);
+  log(`top-1 agreement with the float model: ${percent(m.accuracy.top1Agreement)} on ${m.accuracy.samples} held-out samples`);
 
   stage(2, 'Groth16 setup');
   const s = await z.setup(build, { log });

@@ -1,48 +1,89 @@
 /**
  * Float graph IR: what an ONNX model lowers to before quantization. A small, closed set of ops;
- * every ONNX op the importer accepts becomes one of these (or disappears, like Identity).
- * Tensors are named; nodes are in topological order; batch size is 1 and shapes are static.
+ * every supported ONNX op becomes one of these (or disappears, like Identity). Tensors are named,
+ * stored flat in row-major order with static shapes; nodes are in topological order.
  */
 export type Shape = readonly number[];
 
-export interface DenseNode {
-  kind: 'dense';
-  /** ONNX node that produced it, for error messages. */
+/**
+ * y[j] = bias[j] + sum over terms t of row j: weight[t] * inputs[src[t]][index[t]].
+ * Compressed sparse rows: the terms of row j are rowStart[j] .. rowStart[j+1]-1. Covers Gemm,
+ * MatMul with a constant operand, Conv, average pooling, BatchNorm, and Add/Sub/Mul with constants
+ * or between computed tensors (Add/Sub).
+ */
+export interface LinearNode {
+  kind: 'linear';
   node: string;
-  input: string;
+  inputs: string[];
   output: string;
-  inFeatures: number;
-  outFeatures: number;
-  /** Row-major [outFeatures][inFeatures]: y[j] = sum_i weight[j][i] * x[i] + bias[j]. */
+  rowStart: Int32Array;
+  src: Uint8Array;
+  index: Int32Array;
   weight: Float64Array;
   bias: Float64Array;
 }
 
-export interface AddConstNode {
-  kind: 'addConst';
+/** y[j] = inputs[src[j]][index[j]], or constant[j] where src[j] is -1: reshape, transpose, pad, concat, slice. */
+export interface GatherNode {
+  kind: 'gather';
   node: string;
-  input: string;
+  inputs: string[];
   output: string;
-  /** Same length as the input: broadcasting is resolved at import. */
+  src: Int8Array;
+  index: Int32Array;
   constant: Float64Array;
 }
 
-export interface ReluNode {
-  kind: 'relu';
+interface Unary<K extends string> {
+  kind: K;
   node: string;
-  input: string;
+  inputs: [string];
   output: string;
 }
 
-export interface ReshapeNode {
-  kind: 'reshape';
-  node: string;
-  input: string;
-  output: string;
-  shape: Shape;
+export type ReluNode = Unary<'relu'>;
+export type SigmoidNode = Unary<'sigmoid'>;
+export type TanhNode = Unary<'tanh'>;
+
+/** y = x if x >= 0 else alpha * x, with one alpha per element (LeakyRelu, PRelu). */
+export interface LeakyReluNode extends Unary<'leakyRelu'> {
+  alpha: Float64Array;
 }
 
-export type FloatNode = DenseNode | AddConstNode | ReluNode | ReshapeNode;
+/** y = min(max(x, min), max); either bound may be infinite. */
+export interface ClipNode extends Unary<'clip'> {
+  min: number;
+  max: number;
+}
+
+/** y[j] = max over windows[j] of x (indices into x); padding is simply absent from the window. */
+export interface MaxPoolNode extends Unary<'maxPool'> {
+  windows: Int32Array[];
+}
+
+/** y[j] = sum over pairs p of row j: a[left[p]] * b[right[p]] (elementwise Mul, MatMul of computed tensors). */
+export interface MulNode {
+  kind: 'mul';
+  node: string;
+  inputs: [string, string];
+  output: string;
+  rowStart: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+}
+
+/** y[j] = position of the maximum within groups[j] (first or last on ties). */
+export interface ArgMaxNode extends Unary<'argmax'> {
+  groups: Int32Array[];
+  selectLast: boolean;
+}
+
+/** Softmax over groups: applied to the proven logits outside the circuit (see README). */
+export interface SoftmaxNode extends Unary<'softmax'> {
+  groups: Int32Array[];
+}
+
+export type FloatNode = LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode;
 export type FloatOpKind = FloatNode['kind'];
 
 export interface TensorInfo {
@@ -51,7 +92,8 @@ export interface TensorInfo {
 }
 
 export interface FloatGraph {
-  input: TensorInfo;
+  /** Graph inputs in order; the circuit's input vector is their concatenation. */
+  inputs: TensorInfo[];
   output: TensorInfo;
   /** The ONNX graph output's own name (the IR tensor may be an alias of it). */
   onnxOutputName: string;
@@ -65,4 +107,52 @@ export function size(shape: Shape): number {
 
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
+}
+
+export function strides(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** Multi-index of a flat row-major offset. */
+export function unflatten(offset: number, shape: Shape): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx[i] = offset % shape[i];
+    offset = Math.floor(offset / shape[i]);
+  }
+  return idx;
+}
+
+/** NumPy broadcasting of two shapes. */
+export function broadcastShapes(a: Shape, b: Shape): number[] | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[a.length - rank + i] ?? 1;
+    const y = b[b.length - rank + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+/** For each element of `target`, the flat index of the element of `from` it broadcasts from. */
+export function broadcastIndex(from: Shape, target: Shape): Int32Array {
+  const out = new Int32Array(size(target));
+  const rank = target.length;
+  const fromDims = [...new Array(rank - from.length).fill(1), ...from];
+  const fromStrides = strides(fromDims);
+  for (let j = 0; j < out.length; j++) {
+    const idx = unflatten(j, target);
+    let src = 0;
+    for (let d = 0; d < rank; d++) if (fromDims[d] !== 1) src += idx[d] * fromStrides[d];
+    out[j] = src;
+  }
+  return out;
 }

@@ -26,6 +26,11 @@ export class Attributes {
     return a ? (a.f ?? fallback) : fallback;
   }
 
+  string(name: string, fallback: string): string {
+    const a = this.find(name);
+    return a?.s ? new TextDecoder().decode(a.s) : fallback;
+  }
+
   ints(name: string): number[] | undefined {
     const a = this.find(name);
     return a ? (a.ints ?? []).map(toNumber) : undefined;

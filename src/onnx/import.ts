@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { MalformedModelError, UnsupportedModelError, UnsupportedOpError } from '../errors.js';
+import { fuse } from '../ir/fuse.js';
 import type { FloatGraph, FloatNode, Shape } from '../ir/graph.js';
 import { Attributes } from './attributes.js';
-import { lowerings, supportedOps, type LoweringContext } from './lowerings.js';
+import type { LoweringContext } from './lower/context.js';
+import { lowerings, supportedOps } from './lower/index.js';
 import { onnx, toNumber, type GraphProto, type ModelProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensor.js';
-import { foldBiases } from './fold.js';
 
 /** Parses ONNX bytes; any decoding failure becomes a MalformedModelError naming the file. */
 export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
@@ -29,19 +30,20 @@ export function loadOnnx(file: string): FloatGraph {
   return importGraph(decodeModel(bytes, file), file);
 }
 
-/** Lowers an ONNX model (batch 1, static shapes) onto the float IR. */
+/** Lowers an ONNX model (static shapes; a symbolic leading dimension is taken as batch 1) onto the float IR. */
 export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   const graph = model.graph as GraphProto;
+  const opset = toNumber((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version) || 13;
   const constants = new Map<string, ConstTensor>();
   for (const init of graph.initializer ?? []) constants.set(init.name!, readTensor(init, `initializer ${init.name}`));
 
   const inputs = (graph.input ?? []).filter((i) => !constants.has(i.name!));
-  if (inputs.length !== 1) throw new MalformedModelError(file, `expected exactly one graph input, found ${inputs.length}`);
+  if (inputs.length === 0) throw new MalformedModelError(file, 'the graph has no (non-constant) input');
   if ((graph.output ?? []).length !== 1) throw new MalformedModelError(file, `expected exactly one graph output, found ${graph.output?.length ?? 0}`);
-  const input = inputs[0];
-  const inputShape = staticShape(input, file);
 
-  const shapes = new Map<string, Shape>([[input.name!, inputShape]]);
+  const shapes = new Map<string, Shape>();
+  const inputInfo = inputs.map((i) => ({ name: i.name!, shape: staticShape(i, file) }));
+  for (const i of inputInfo) shapes.set(i.name, i.shape);
   const aliases = new Map<string, string>();
   const nodes: FloatNode[] = [];
   const resolve = (name: string) => aliases.get(name) ?? name;
@@ -63,18 +65,24 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     const ctx: LoweringContext = {
       node,
       name,
+      op,
+      opset,
       attrs: new Attributes(node),
+      has: (i) => ((node.input ?? [])[i] ?? '') !== '',
       constant: (i) => constants.get(inputName(i)),
       shape: (i) => {
+        const c = constants.get(inputName(i));
+        if (c) return c.dims;
         const s = shapes.get(inputName(i));
         if (!s) fail(`input "${inputName(i)}" is not produced by any earlier node`);
         return s!;
       },
       tensor: (i) => {
         const t = inputName(i);
-        if (!shapes.has(t)) fail(`input "${t}" must be a computed tensor`);
+        if (!shapes.has(t)) fail(`input "${t}" must be computed from the model input`);
         return t;
       },
+      output: (i = 0) => (node.output ?? [])[i],
       emit: (n, shape) => {
         nodes.push(n);
         shapes.set(n.output, shape);
@@ -90,18 +98,19 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     lower(ctx);
   }
 
-  const outName = resolve(graph.output![0].name!);
+  const onnxOutputName = graph.output![0].name!;
+  let outName = resolve(onnxOutputName);
   const outShape = shapes.get(outName);
-  if (!outShape || outName === input.name) {
-    throw new MalformedModelError(file, `graph output "${graph.output![0].name}" is not computed from the input`);
+  if (!outShape) throw new MalformedModelError(file, `graph output "${onnxOutputName}" is not computed from the input`);
+  if (inputInfo.some((i) => i.name === outName)) {
+    // The output is an input (Identity, Dropout in eval mode): an explicit copy keeps them distinct tensors.
+    const n = outShape.reduce((a, b) => a * b, 1);
+    const copy = `${onnxOutputName}__copy`;
+    nodes.push({ kind: 'gather', node: 'output copy', inputs: [outName], output: copy, src: new Int8Array(n), index: Int32Array.from({ length: n }, (_, i) => i), constant: new Float64Array(n) });
+    shapes.set(copy, outShape);
+    outName = copy;
   }
-  return {
-    input: { name: input.name!, shape: inputShape },
-    output: { name: outName, shape: outShape },
-    onnxOutputName: graph.output![0].name!,
-    nodes: foldBiases(nodes, outName),
-    shapes,
-  };
+  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: fuse(nodes, outName), shapes };
 }
 
 function staticShape(value: ValueInfoProto, file: string): Shape {
@@ -110,6 +119,7 @@ function staticShape(value: ValueInfoProto, file: string): Shape {
   return dims.map((d, i) => {
     const v = toNumber(d.dimValue);
     if (v > 0) return v;
+    if ((d as { value?: string }).value === 'dimValue') throw new UnsupportedModelError('input', value.name ?? '', `dimension ${i} is 0: empty tensors are not supported`);
     // A symbolic leading dimension is the batch: proofs are for one sample at a time.
     if (i === 0) return 1;
     throw new UnsupportedModelError('input', value.name ?? '', `dimension ${i} is symbolic ("${d.dimParam}"); export with static shapes`);

@@ -1,26 +1,31 @@
 import * as ort from 'onnxruntime-node';
 import { InvalidInputError } from '../errors.js';
-import type { Shape } from '../ir/graph.js';
+import { size, type TensorInfo } from '../ir/graph.js';
 
-/** The float reference: the ONNX model run by onnxruntime, batch 1. */
+/** The float reference: the ONNX model run by onnxruntime; inputs are given concatenated. */
 export class FloatModel {
   private constructor(
     private readonly session: ort.InferenceSession,
-    private readonly inputName: string,
+    private readonly inputs: TensorInfo[],
     private readonly outputName: string,
-    private readonly shape: Shape,
   ) {}
 
-  static async load(file: string, inputName: string, outputName: string, shape: Shape): Promise<FloatModel> {
+  static async load(file: string, inputs: TensorInfo[], outputName: string): Promise<FloatModel> {
     const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-    return new FloatModel(session, inputName, outputName, shape);
+    return new FloatModel(session, inputs, outputName);
   }
 
   async run(values: readonly number[]): Promise<number[]> {
     if (values.some((v) => !Number.isFinite(v))) throw new InvalidInputError('input values must be finite numbers');
-    const tensor = new ort.Tensor('float32', Float32Array.from(values), [...this.shape]);
-    const result = await this.session.run({ [this.inputName]: tensor });
-    return Array.from(result[this.outputName].data as Float32Array);
+    const feeds: Record<string, ort.Tensor> = {};
+    let offset = 0;
+    for (const t of this.inputs) {
+      const n = size(t.shape);
+      feeds[t.name] = new ort.Tensor('float32', Float32Array.from(values.slice(offset, offset + n)), [...t.shape]);
+      offset += n;
+    }
+    const result = await this.session.run(feeds);
+    return Array.from(result[this.outputName].data as ArrayLike<number | bigint>, Number);
   }
 
   async release(): Promise<void> {

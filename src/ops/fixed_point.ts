@@ -49,3 +49,19 @@ export function maxAbs(r: Interval): bigint {
   const b = r.hi < 0n ? -r.hi : r.hi;
   return a > b ? a : b;
 }
+
+/** Width of the decomposition that compares a and b (the sign of a - b + offset) for all inputs in range. */
+export function compareBits(a: Interval, b: Interval, offset = 0n): number {
+  return signedBits({ lo: a.lo - b.hi + offset, hi: a.hi - b.lo + offset });
+}
+
+export function hull(ranges: readonly Interval[]): Interval {
+  return ranges.reduce((acc, r) => ({ lo: r.lo < acc.lo ? r.lo : acc.lo, hi: r.hi > acc.hi ? r.hi : acc.hi }));
+}
+
+/** Range of c * x for x in r. */
+export function scale(r: Interval, c: bigint): Interval {
+  const a = r.lo * c;
+  const b = r.hi * c;
+  return a <= b ? { lo: a, hi: b } : { lo: b, hi: a };
+}

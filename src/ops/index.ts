@@ -1,17 +1,27 @@
-import { addConstDef } from './add_const.js';
-import { denseDef } from './dense.js';
+import { argmaxDef } from './argmax.js';
+import { clampDef } from './clamp.js';
+import { gatherDef } from './gather.js';
 import { inputDef } from './input.js';
+import { leakyDef } from './leaky.js';
+import { linearDef } from './linear.js';
+import { maxDef } from './max.js';
+import { mulDef } from './mul.js';
+import { pwlDef } from './pwl.js';
 import { rescaleDef } from './rescale.js';
-import { reshapeDef } from './reshape.js';
 import type { OpDef, OpDefs, QOp } from './types.js';
 
 /** The one table of op meanings. A new op kind without an entry here is a type error. */
 export const opDefs = {
   input: inputDef,
-  dense: denseDef,
-  addConst: addConstDef,
+  linear: linearDef,
+  gather: gatherDef,
   rescale: rescaleDef,
-  reshape: reshapeDef,
+  leaky: leakyDef,
+  clamp: clampDef,
+  pwl: pwlDef,
+  max: maxDef,
+  mul: mulDef,
+  argmax: argmaxDef,
 } satisfies OpDefs;
 
 export function defOf<O extends QOp>(op: O): OpDef<O> {

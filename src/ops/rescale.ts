@@ -1,5 +1,5 @@
 import { FieldOverflowError } from '../errors.js';
-import { circomArray } from './circom_literals.js';
+import { constArrayFunction } from './circom_literals.js';
 import { MAX_DECOMPOSITION_BITS, relu, rescale, rescaleBits } from './fixed_point.js';
 import type { Interval, OpDef, RescaleOp } from './types.js';
 
@@ -9,10 +9,10 @@ function apply(op: RescaleOp, v: bigint): bigint {
 }
 
 /** Decomposition width of each element, from its bounds: the smallest that is sound. */
-export function rescaleWidths(op: RescaleOp, x: readonly Interval[]): number[] {
+export function decompositionWidths(output: string, shift: number, x: readonly Interval[]): number[] {
   return x.map((r) => {
-    const bits = rescaleBits(r, op.shift);
-    if (bits > MAX_DECOMPOSITION_BITS) throw new FieldOverflowError(op.output, bits);
+    const bits = rescaleBits(r, shift);
+    if (bits > MAX_DECOMPOSITION_BITS) throw new FieldOverflowError(output, bits);
     return bits;
   });
 }
@@ -22,33 +22,27 @@ export function rescaleWidths(op: RescaleOp, x: readonly Interval[]): number[] {
  * yields the quotient and the sign together (circuits/rescale_relu.circom).
  */
 export const rescaleDef: OpDef<RescaleOp> = {
-  shape: (_op, input) => input,
-  evaluate: (op, x) => x.map((v) => apply(op, v)),
-  bounds: (op, x) => x.map((r) => ({ lo: apply(op, r.lo), hi: apply(op, r.hi) })),
+  evaluate: (op, [x]) => x.map((v) => apply(op, v)),
+  bounds: (op, [x]) => x.map((r) => ({ lo: apply(op, r.lo), hi: apply(op, r.hi) })),
   emit(op, ctx) {
-    const widths = rescaleWidths(op, ctx.inputBounds);
+    const widths = decompositionWidths(op.output, op.shift, ctx.bounds[0]);
     const n = widths.length;
     return {
-      declarations: [`function ${ctx.id}_bits() {\n    var b[${n}] = ${circomArray(widths)};\n    return b;\n}`],
+      declarations: [constArrayFunction(`${ctx.id}_bits`, widths)],
       statements: [
         `component ${ctx.id}[${n}];`,
-        `signal ${ctx.id}_out[${n}];`,
         `var ${ctx.id}_width[${n}] = ${ctx.id}_bits();`,
-        `for (var i = 0; i < ${n}; i++) {`,
-        `    ${ctx.id}[i] = RescaleRelu(${ctx.id}_width[i], ${op.shift}, ${op.relu ? 1 : 0});`,
-        `    ${ctx.id}[i].in <== ${ctx.input}[i];`,
-        `    ${ctx.id}_out[i] <== ${ctx.id}[i].out;`,
-        `}`,
+        `for (var i = 0; i < ${n}; i++) ${ctx.id}[i] = RescaleRelu(${ctx.id}_width[i], ${op.shift}, ${op.relu ? 1 : 0});`,
+        ...ctx.inputs[0].map((e, i) => `${ctx.id}[${i}].in <== ${e};`),
       ],
-      signal: `${ctx.id}_out`,
+      outputs: widths.map((_, i) => `${ctx.id}[${i}].out`),
     };
   },
   // RescaleRelu(bits, shift, relu): bits booleanity, + 1 for the ReLU product unless the quotient
   // magnitude has no bits (bits == shift + 1: the ReLU output is the constant 0); 1 linear recomposition.
-  cost(op, x) {
-    const widths = rescaleWidths(op, x);
+  cost(op, [x]) {
+    const widths = decompositionWidths(op.output, op.shift, x);
     const products = op.relu ? widths.filter((b) => b - 1 > op.shift).length : 0;
-    const nonLinear = widths.reduce((a, b) => a + b, 0) + products;
-    return { nonLinear, linear: widths.length * (op.relu ? 2 : 3) };
+    return { nonLinear: widths.reduce((a, b) => a + b, 0) + products, linear: widths.length * (op.relu ? 1 : 2) };
   },
 };

@@ -2,6 +2,7 @@
  * The quantized program's op set. Each op has exactly one definition (an OpDef in this folder)
  * holding its integer semantics, its value bounds, its circuit emission and its constraint cost;
  * the integer reference evaluator and the circuit generator both read those definitions.
+ * Tensors are flat row-major vectors of integers; an op reads one or more earlier tensors.
  */
 import type { Shape } from '../ir/graph.js';
 
@@ -14,84 +15,129 @@ export interface Interval {
 interface Base {
   /** ONNX node(s) this op came from, for messages. */
   source: string;
+  inputs: string[];
   output: string;
 }
 
-/** The model input: integers in [lo, lo + 2^bits - 1], range-checked in the circuit. */
+/** A model input: integers in [lo, lo + 2^bits - 1], range-checked; `offset` is its place in the circuit's `in`. */
 export interface InputOp extends Base {
   kind: 'input';
   shape: Shape;
+  offset: number;
   lo: bigint;
   bits: number;
 }
 
-/** y = W x + b with constant integer W (row-major [nOut][nIn]) and b. */
-export interface DenseOp extends Base {
-  kind: 'dense';
-  input: string;
-  nIn: number;
-  nOut: number;
+/** y[j] = bias[j] + sum of weight[t] * inputs[src[t]][index[t]] over the terms t of row j. */
+export interface LinearOp extends Base {
+  kind: 'linear';
+  rowStart: number[];
+  src: number[];
+  index: number[];
   weight: bigint[];
   bias: bigint[];
 }
 
-/** y = x + c, elementwise, constant c. */
-export interface AddConstOp extends Base {
-  kind: 'addConst';
-  input: string;
+/** y[j] = inputs[src[j]][index[j]], or constant[j] where src[j] < 0: re-indexing only. */
+export interface GatherOp extends Base {
+  kind: 'gather';
+  src: number[];
+  index: number[];
   constant: bigint[];
 }
 
 /** y = floor((x + 2^(shift-1)) / 2^shift) (round half up), then max(y, 0) if relu. */
 export interface RescaleOp extends Base {
   kind: 'rescale';
-  input: string;
   shift: number;
   relu: boolean;
 }
 
-/** Same values, new shape: re-indexing only. */
-export interface ReshapeOp extends Base {
-  kind: 'reshape';
-  input: string;
-  shape: Shape;
+/** y = rescale(x * m, shift + alphaFrac) with m = 2^alphaFrac if x >= 0, else alpha[j] (LeakyRelu, PRelu). */
+export interface LeakyOp extends Base {
+  kind: 'leaky';
+  shift: number;
+  alphaFrac: number;
+  alpha: bigint[];
 }
 
-export type QOp = InputOp | DenseOp | AddConstOp | RescaleOp | ReshapeOp;
+/** y = min(max(x, lo), hi); a null bound is absent. */
+export interface ClampOp extends Base {
+  kind: 'clamp';
+  lo: bigint | null;
+  hi: bigint | null;
+}
+
+/**
+ * Piecewise-linear approximation (sigmoid, tanh) on 2^segmentsLog2 segments of [-2^domainBits, 2^domainBits):
+ * u = x + 2^domainBits, idx = u >> w, t = u mod 2^w with w = domainBits + 1 - segmentsLog2;
+ * V = a[idx] * 2^w + b[idx] * t inside the domain, below[/above] outside; y = rescale(V, w).
+ */
+export interface PwlOp extends Base {
+  kind: 'pwl';
+  fn: 'sigmoid' | 'tanh';
+  domainBits: number;
+  segmentsLog2: number;
+  a: bigint[];
+  b: bigint[];
+  below: bigint;
+  above: bigint;
+}
+
+/** y[j] = max over windows[j] of x. */
+export interface MaxOp extends Base {
+  kind: 'max';
+  windows: number[][];
+}
+
+/** y[j] = sum over pairs p of row j: a[left[p]] * b[right[p]]. */
+export interface MulOp extends Base {
+  kind: 'mul';
+  rowStart: number[];
+  left: number[];
+  right: number[];
+}
+
+/** y[j] = position of the maximum of x over groups[j]; the first (or last) on ties. */
+export interface ArgMaxOp extends Base {
+  kind: 'argmax';
+  groups: number[][];
+  selectLast: boolean;
+}
+
+export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp;
 export type QOpKind = QOp['kind'];
 
-/** Circom text an op contributes: top-level declarations and statements in the main template. */
+/** Circom text an op contributes: top-level declarations, statements in the main template, and
+ *  a circom expression for each output element. */
 export interface Emission {
   declarations: string[];
   statements: string[];
-  /** circom expression naming the output array (an input signal array for pure re-indexing). */
-  signal: string;
+  outputs: string[];
 }
 
 export interface EmitContext {
-  /** A unique identifier for this op instance, usable in circom names. */
+  /** A unique identifier for this op instance, usable as a circom name. */
   id: string;
-  /** circom expression naming the input array ('' for the input op). */
-  input: string;
-  /** Bounds of the input elements (for the input op: empty). */
-  inputBounds: Interval[];
+  /** circom expressions of the input elements, per input tensor. */
+  inputs: string[][];
+  /** Bounds of the input elements, per input tensor. */
+  bounds: Interval[][];
 }
 
-/** Non-linear and linear constraints an op adds before circom's simplification. */
+/** Non-linear and linear constraints an op adds before circom's --O2 simplification. */
 export interface Cost {
   nonLinear: number;
   linear: number;
 }
 
 export interface OpDef<O extends QOp> {
-  /** Output shape from the input shape. */
-  shape(op: O, input: Shape): Shape;
   /** Integer semantics: the reference evaluator runs exactly this. */
-  evaluate(op: O, x: readonly bigint[]): bigint[];
-  /** Output bounds from input bounds; sound for every input the circuit accepts. */
-  bounds(op: O, x: readonly Interval[]): Interval[];
+  evaluate(op: O, x: readonly bigint[][]): bigint[];
+  /** Output bounds from input bounds; sound for every input the circuit admits. */
+  bounds(op: O, x: readonly Interval[][]): Interval[];
   emit(op: O, ctx: EmitContext): Emission;
-  cost(op: O, x: readonly Interval[]): Cost;
+  cost(op: O, x: readonly Interval[][]): Cost;
 }
 
 export type OpDefs = { [K in QOpKind]: OpDef<Extract<QOp, { kind: K }>> };

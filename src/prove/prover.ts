@@ -4,7 +4,7 @@ import { loadBuild, type Build } from '../compile/manifest.js';
 import { ZkmlError } from '../errors.js';
 import { FloatModel } from '../onnx/runtime.js';
 import { requireFile } from '../paths.js';
-import { dequantize, quantizeInput } from '../quant/io.js';
+import { decodeOutput, quantizeInput } from '../quant/io.js';
 import { referenceOutput } from '../quant/reference.js';
 import { snarkjs } from '../setup/curve.js';
 import { toField } from './field.js';
@@ -22,7 +22,7 @@ export interface Timings {
 export interface ProofResult {
   proof: Groth16Proof;
   publicSignals: PublicSignals;
-  /** Dequantized circuit output (what the proof attests), and the float model's output. */
+  /** The decoded circuit output (what the proof attests, after any public Softmax), and the float model's output. */
   output: number[];
   outputRaw: string[];
   floatOutput: number[];
@@ -52,7 +52,7 @@ export class Prover {
     const build = loadBuild(buildDir);
     const zkey = readFileSync(requireFile(build.paths.zkey, 'no proving key; run `zkml setup <build>` first'));
     const { manifest } = build;
-    const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInput, manifest.model.onnxOutput, manifest.model.inputShape);
+    const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInputs, manifest.model.onnxOutput);
     const witness = await WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
     return new Prover(build, float, witness, zkey, options.singleThread ?? false);
   }
@@ -81,7 +81,7 @@ export class Prover {
     return {
       proof,
       publicSignals,
-      output: dequantize(expected, program.output.frac),
+      output: decodeOutput(program, expected),
       outputRaw: expected.map(String),
       floatOutput,
       input: [...input],

@@ -5,13 +5,12 @@ import type { QProgram } from './program.js';
 
 /**
  * Bounds of every tensor element over all inputs the circuit admits, propagated op by op from the
- * range-checked input. They size each decomposition and prove that no value wraps the field.
+ * range-checked inputs. They size each decomposition and prove that no value wraps the field.
  */
 export function analyzeBounds(p: QProgram): Map<string, Interval[]> {
   const bounds = new Map<string, Interval[]>();
   for (const op of p.ops) {
-    const x = op.kind === 'input' ? [] : bounds.get(op.input)!;
-    const y = defOf(op).bounds(op, x);
+    const y = defOf(op).bounds(op, op.inputs.map((i) => bounds.get(i)!));
     for (const r of y) {
       const bits = maxAbs(r).toString(2).length + 1;
       if (bits > MAX_DECOMPOSITION_BITS) throw new FieldOverflowError(`${op.output} (from ${op.source})`, bits);

@@ -11,7 +11,7 @@ export interface TensorStats {
 /** Runs the float IR on every calibration sample and records each tensor's range. */
 export function calibrate(graph: FloatGraph, samples: readonly (readonly number[])[]): Map<string, TensorStats> {
   if (samples.length === 0) throw new InvalidInputError('calibration needs at least one sample');
-  const n = size(graph.input.shape);
+  const n = graph.inputs.reduce((a, i) => a + size(i.shape), 0);
   const stats = new Map<string, TensorStats>();
   samples.forEach((s, k) => {
     if (s.length !== n) throw new ShapeMismatchError(`calibration sample ${k}`, `${n} values`, `${s.length}`);

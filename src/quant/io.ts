@@ -1,33 +1,62 @@
 import { FixedPointRangeError, InvalidInputError, ShapeMismatchError } from '../errors.js';
 import { formatShape, size } from '../ir/graph.js';
 import { inputMax } from '../ops/input.js';
-import { inputOp, type QProgram } from './program.js';
+import { inputOps, type QProgram } from './program.js';
+
+/** Number of values the model takes: its inputs flattened and concatenated. */
+export function inputSize(p: QProgram): number {
+  return p.inputs.reduce((a, t) => a + size(t.shape), 0);
+}
 
 /**
  * Float input -> the integers the circuit takes: checks count, finiteness and the planned range,
  * each with a message naming the element.
  */
 export function quantizeInput(p: QProgram, values: readonly number[]): bigint[] {
-  const expected = size(p.input.shape);
+  const expected = inputSize(p);
   if (values.length !== expected) {
-    throw new ShapeMismatchError('input', `${expected} values (shape ${formatShape(p.input.shape)})`, `${values.length}`);
+    const shapes = p.inputs.map((t) => formatShape(t.shape)).join(' + ');
+    throw new ShapeMismatchError('input', `${expected} values (shape ${shapes})`, `${values.length}`);
   }
-  const op = inputOp(p);
-  const scale = 2 ** p.input.frac;
-  const max = inputMax(op);
-  return values.map((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`input[${i}] is ${String(v)}: every input value must be a finite number`);
-    const q = BigInt(Math.round(v * scale));
-    if (q < op.lo || q > max) {
-      const lo = Number(op.lo) / scale;
-      const hi = Number(max) / scale;
-      throw new FixedPointRangeError('input', i, q, op.lo, max, `the value ${v} is outside the range [${lo}, ${hi}] the circuit was compiled for (calibration range plus margin); recompile with wider calibration or --input-margin`);
+  const out: bigint[] = [];
+  inputOps(p).forEach((op, k) => {
+    const frac = p.inputs[k].frac;
+    const scale = 2 ** frac;
+    const max = inputMax(op);
+    for (let i = op.offset; i < op.offset + size(op.shape); i++) {
+      const v = values[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`input[${i}] is ${String(v)}: every input value must be a finite number`);
+      const q = BigInt(Math.round(v * scale));
+      if (q < op.lo || q > max) {
+        throw new FixedPointRangeError(
+          'input',
+          i,
+          q,
+          op.lo,
+          max,
+          `the value ${v} is outside the range [${Number(op.lo) / scale}, ${Number(max) / scale}] the circuit was compiled for (calibration range plus margin); recompile with wider calibration or --input-margin`,
+        );
+      }
+      out.push(q);
     }
-    return q;
   });
+  return out;
 }
 
 export function dequantize(values: readonly bigint[], frac: number): number[] {
   const scale = 2 ** -frac;
   return values.map((v) => Number(v) * scale);
+}
+
+/** The model's output from the proven values: dequantized, then any public post-processing (Softmax). */
+export function decodeOutput(p: QProgram, values: readonly bigint[]): number[] {
+  const y = dequantize(values, p.output.frac);
+  if (p.postprocess?.kind !== 'softmax') return y;
+  const out = [...y];
+  for (const g of p.postprocess.groups) {
+    const m = g.reduce((acc, i) => Math.max(acc, y[i]), -Infinity);
+    const sum = g.reduce((s, i) => s + Math.exp(y[i] - m), 0);
+    for (const i of g) out[i] = Math.exp(y[i] - m) / sum;
+  }
+  return out;
 }

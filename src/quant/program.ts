@@ -3,7 +3,7 @@ import type { InputOp, QOp } from '../ops/types.js';
 
 /** Quantization settings: bit budgets that the calibration turns into power-of-two scales. */
 export interface QuantConfig {
-  /** Bits for the input's calibrated magnitude (sets the input scale). */
+  /** Bits for an input's calibrated magnitude (sets the input scale). */
   inputBits: number;
   /** Bits for each layer's largest weight magnitude (sets that layer's weight scale). */
   weightBits: number;
@@ -22,17 +22,25 @@ export interface QTensor {
   frac: number;
 }
 
-/** A quantized model: integer ops in topological order, the first being the input. */
-export interface QProgram {
-  ops: QOp[];
-  input: QTensor;
-  output: QTensor;
+/** An approximated non-linearity and its worst error against the exact function, measured at compile time. */
+export interface Approximation {
+  op: string;
+  fn: string;
+  maxError: number;
 }
 
-export function inputOp(p: QProgram): InputOp {
-  const op = p.ops[0];
-  if (op.kind !== 'input') throw new Error('program does not start with its input');
-  return op;
+/** A quantized model: integer ops in topological order, starting with its inputs. */
+export interface QProgram {
+  ops: QOp[];
+  inputs: QTensor[];
+  output: QTensor;
+  /** Applied to the proven output outside the circuit (Softmax over these groups). */
+  postprocess?: { kind: 'softmax'; groups: number[][] };
+  approximations: Approximation[];
+}
+
+export function inputOps(p: QProgram): InputOp[] {
+  return p.ops.filter((o): o is InputOp => o.kind === 'input');
 }
 
 /** JSON with bigints as decimal strings, marked so that parse restores them. */

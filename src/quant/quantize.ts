@@ -1,12 +1,13 @@
 import { UnsupportedModelError } from '../errors.js';
-import type { FloatGraph } from '../ir/graph.js';
+import type { FloatGraph, FloatNode, LinearNode } from '../ir/graph.js';
 import { size } from '../ir/graph.js';
 import { unsignedBits } from '../ops/fixed_point.js';
-import type { QOp } from '../ops/types.js';
+import { activations, pwlTables } from '../ops/pwl.js';
+import { defOf, type PwlOp, type QOp } from '../ops/index.js';
 import { calibrate, type TensorStats } from './calibrate.js';
-import { defaultQuantConfig, type QProgram, type QuantConfig, type QTensor } from './program.js';
+import { defaultQuantConfig, type Approximation, type QProgram, type QTensor, type QuantConfig } from './program.js';
 
-/** Largest number of fractional bits a weight scale may use (keeps widths sane for tiny weights). */
+/** Largest number of fractional bits a scale may use (keeps widths sane for tiny values). */
 const MAX_FRAC = 24;
 
 /** Fractional bits so that `maxAbs` fits in a signed `bits`-bit integer: the power-of-two scale. */
@@ -15,92 +16,216 @@ export function fracFor(maxAbs: number, bits: number): number {
   return Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs)));
 }
 
-interface Pending {
+/** The fewest fractional bits that hold every weight exactly (1, 1/2, 1/4 ...), if no more than `limit`. */
+function exactFrac(weights: ArrayLike<number>, limit: number): number | undefined {
+  for (let f = 0; f <= limit; f++) {
+    const s = 2 ** f;
+    if (Array.prototype.every.call(weights, (w: number) => Math.abs(w * s - Math.round(w * s)) < 1e-12)) return f;
+  }
+  return undefined;
+}
+
+interface State {
   tensor: QTensor;
-  /** True while the tensor is an accumulator at scale frac_x + frac_w, not yet rescaled. */
+  /** True while the tensor is an accumulator at a product scale, not yet rescaled. */
   accumulator: boolean;
 }
 
 /**
  * Float IR + calibration samples -> integer program with power-of-two scales.
- * Affine layers accumulate at the product scale; a rescale brings the result back to the
- * activation scale chosen from calibration, fused with the ReLU that follows when there is one.
- * The graph output is left at the accumulator scale: rescaling it would cost constraints and lose
- * precision for nothing.
+ * Affine ops accumulate at the product scale; a rescale brings the result back to the activation
+ * scale chosen from calibration, fused with the activation that follows when there is one.
+ * Max pooling and ArgMax work on accumulators directly (both commute with a monotone rescale).
+ * The graph output stays at its scale: rescaling it would cost constraints and lose precision.
  */
 export function quantize(graph: FloatGraph, samples: readonly (readonly number[])[], config: QuantConfig = defaultQuantConfig): QProgram {
   const stats = calibrate(graph, samples);
   const ops: QOp[] = [];
-  const tensors = new Map<string, Pending>();
+  const state = new Map<string, State>();
+  const approximations: Approximation[] = [];
   let counter = 0;
-  const fresh = (base: string) => `t${counter++}_${base.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const fresh = (base: string) => `t${counter++}_${base.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}`;
+  const stat = (name: string): TensorStats => stats.get(name)!;
 
-  const inStats = stats.get(graph.input.name)!;
-  const span = inStats.max - inStats.min || inStats.maxAbs || 1;
-  const floatLo = inStats.min - config.inputMargin * span;
-  const floatHi = inStats.max + config.inputMargin * span;
-  const inFrac = fracFor(Math.max(Math.abs(floatLo), Math.abs(floatHi)), config.inputBits);
-  const lo = BigInt(Math.floor(floatLo * 2 ** inFrac));
-  const hi = BigInt(Math.ceil(floatHi * 2 ** inFrac));
-  const input: QTensor = { name: fresh('input'), shape: graph.input.shape, frac: inFrac };
-  ops.push({ kind: 'input', source: graph.input.name, output: input.name, shape: input.shape, lo, bits: unsignedBits(hi - lo) });
-  tensors.set(graph.input.name, { tensor: input, accumulator: false });
+  let offset = 0;
+  const inputs: QTensor[] = graph.inputs.map((input) => {
+    const st = stat(input.name);
+    const span = st.max - st.min || st.maxAbs || 1;
+    const floatLo = st.min - config.inputMargin * span;
+    const floatHi = st.max + config.inputMargin * span;
+    const frac = fracFor(Math.max(Math.abs(floatLo), Math.abs(floatHi)), config.inputBits);
+    const lo = BigInt(Math.floor(floatLo * 2 ** frac));
+    const hi = BigInt(Math.ceil(floatHi * 2 ** frac));
+    const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac };
+    ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: unsignedBits(hi - lo) });
+    offset += size(input.shape);
+    state.set(input.name, { tensor: t, accumulator: false });
+    return t;
+  });
 
-  const activationFrac = (name: string, current: number) => Math.min(current, fracFor(stats.get(name)!.maxAbs, config.activationBits));
+  const activationFrac = (name: string, current: number) => Math.min(current, fracFor(stat(name).maxAbs, config.activationBits));
+  const push = (op: QOp, t: QTensor, accumulator: boolean, floatName: string) => {
+    ops.push(op);
+    state.set(floatName, { tensor: t, accumulator });
+  };
 
-  /** Brings an accumulator back to its activation scale before another affine op consumes it. */
+  /** Brings an accumulator back to its activation scale before an op that needs settled values. */
   const settle = (name: string, source: string): QTensor => {
-    const t = tensors.get(name)!;
-    if (!t.accumulator) return t.tensor;
-    const frac = activationFrac(name, t.tensor.frac);
-    const out: QTensor = { name: fresh(`${source}_rescale`), shape: t.tensor.shape, frac };
-    ops.push({ kind: 'rescale', source, input: t.tensor.name, output: out.name, shift: t.tensor.frac - frac, relu: false });
-    tensors.set(name, { tensor: out, accumulator: false });
+    const s = state.get(name)!;
+    if (!s.accumulator) return s.tensor;
+    const frac = activationFrac(name, s.tensor.frac);
+    const out: QTensor = { name: fresh(`${source}_rescale`), shape: s.tensor.shape, frac };
+    push({ kind: 'rescale', source, inputs: [s.tensor.name], output: out.name, shift: s.tensor.frac - frac, relu: false }, out, false, name);
     return out;
   };
 
+  /** Raises tensors to a common scale exactly (multiplying by 2^d costs nothing). */
+  const align = (names: string[], source: string): QTensor[] => {
+    const xs = names.map((n) => settle(n, source));
+    const top = Math.max(...xs.map((x) => x.frac));
+    return xs.map((x, k) => {
+      if (x.frac === top) return x;
+      const n = size(x.shape);
+      const out: QTensor = { name: fresh(`${source}_align`), shape: x.shape, frac: top };
+      const factor = 1n << BigInt(top - x.frac);
+      push(
+        { kind: 'linear', source, inputs: [x.name], output: out.name, rowStart: Array.from({ length: n + 1 }, (_, j) => j), src: new Array(n).fill(0), index: Array.from({ length: n }, (_, j) => j), weight: new Array(n).fill(factor), bias: new Array(n).fill(0n) },
+        out,
+        false,
+        names[k],
+      );
+      return out;
+    });
+  };
+
+  const consumers = new Map<string, FloatNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  let postprocess: QProgram['postprocess'];
+
   for (const node of graph.nodes) {
     const shape = graph.shapes.get(node.output)!;
+    const out = (frac: number): QTensor => ({ name: fresh(node.node), shape, frac });
     switch (node.kind) {
-      case 'dense': {
-        const x = settle(node.input, node.node);
+      case 'linear': {
+        const xs = node.inputs.map((i) => settle(i, node.node));
+        const top = Math.max(...xs.map((x) => x.frac));
         const maxW = node.weight.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
-        const wFrac = fracFor(maxW, config.weightBits);
-        const accFrac = x.frac + wFrac;
-        const weight = Array.from(node.weight, (w) => BigInt(Math.round(w * 2 ** wFrac)));
-        const bias = Array.from(node.bias, (b) => BigInt(Math.round(b * 2 ** accFrac)));
-        const out: QTensor = { name: fresh(node.node), shape, frac: accFrac };
-        ops.push({ kind: 'dense', source: node.node, input: x.name, output: out.name, nIn: node.inFeatures, nOut: node.outFeatures, weight, bias });
-        tensors.set(node.output, { tensor: out, accumulator: true });
+        const wFrac = exactFrac(node.weight, fracFor(maxW, config.weightBits)) ?? fracFor(maxW, config.weightBits);
+        const t = out(top + wFrac);
+        push(linearOp(node, xs, t), t, true, node.output);
         break;
       }
-      case 'addConst': {
-        const x = tensors.get(node.input)!;
-        const constant = Array.from(node.constant, (c) => BigInt(Math.round(c * 2 ** x.tensor.frac)));
-        const out: QTensor = { name: fresh(node.node), shape, frac: x.tensor.frac };
-        ops.push({ kind: 'addConst', source: node.node, input: x.tensor.name, output: out.name, constant });
-        tensors.set(node.output, { tensor: out, accumulator: x.accumulator });
+      case 'gather': {
+        const xs = node.inputs.length === 1 ? [state.get(node.inputs[0])!.tensor] : align(node.inputs, node.node);
+        const accumulator = node.inputs.length === 1 && state.get(node.inputs[0])!.accumulator;
+        const t = out(xs[0].frac);
+        const constant = Array.from(node.constant, (c) => BigInt(Math.round(c * 2 ** t.frac)));
+        push({ kind: 'gather', source: node.node, inputs: xs.map((x) => x.name), output: t.name, src: Array.from(node.src), index: Array.from(node.index), constant }, t, accumulator, node.output);
         break;
       }
       case 'relu': {
-        const x = tensors.get(node.input)!;
-        const frac = activationFrac(node.output, x.tensor.frac);
-        const out: QTensor = { name: fresh(node.node), shape, frac };
-        ops.push({ kind: 'rescale', source: node.node, input: x.tensor.name, output: out.name, shift: x.tensor.frac - frac, relu: true });
-        tensors.set(node.output, { tensor: out, accumulator: false });
+        const x = state.get(node.inputs[0])!.tensor;
+        const t = out(activationFrac(node.output, x.frac));
+        push({ kind: 'rescale', source: node.node, inputs: [x.name], output: t.name, shift: x.frac - t.frac, relu: true }, t, false, node.output);
         break;
       }
-      case 'reshape': {
-        const x = tensors.get(node.input)!;
-        if (size(shape) !== size(x.tensor.shape)) throw new UnsupportedModelError('Reshape', node.node, 'element count changes');
-        const out: QTensor = { name: fresh(node.node), shape, frac: x.tensor.frac };
-        ops.push({ kind: 'reshape', source: node.node, input: x.tensor.name, output: out.name, shape });
-        tensors.set(node.output, { tensor: out, accumulator: x.accumulator });
+      case 'leakyRelu': {
+        const x = state.get(node.inputs[0])!.tensor;
+        const t = out(activationFrac(node.output, x.frac));
+        const maxAlpha = node.alpha.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
+        const alphaFrac = Math.max(0, exactFrac(node.alpha, fracFor(maxAlpha, config.weightBits)) ?? fracFor(maxAlpha, config.weightBits));
+        const alpha = Array.from(node.alpha, (a) => BigInt(Math.round(a * 2 ** alphaFrac)));
+        push({ kind: 'leaky', source: node.node, inputs: [x.name], output: t.name, shift: x.frac - t.frac, alphaFrac, alpha }, t, false, node.output);
+        break;
+      }
+      case 'clip': {
+        const s = state.get(node.inputs[0])!;
+        let x = s.tensor;
+        let relu = false;
+        if (s.accumulator) {
+          relu = node.min === 0;
+          const r = out(activationFrac(node.output, x.frac));
+          push({ kind: 'rescale', source: node.node, inputs: [x.name], output: r.name, shift: x.frac - r.frac, relu }, r, false, node.output);
+          x = r;
+        }
+        const q = (v: number) => (Number.isFinite(v) ? BigInt(Math.round(v * 2 ** x.frac)) : null);
+        const t = out(x.frac);
+        push({ kind: 'clamp', source: node.node, inputs: [x.name], output: t.name, lo: relu ? null : q(node.min), hi: q(node.max) }, t, false, node.output);
+        break;
+      }
+      case 'sigmoid':
+      case 'tanh': {
+        const x = state.get(node.inputs[0])!.tensor;
+        const t = out(config.activationBits - 2);
+        const op: PwlOp = { kind: 'pwl', source: node.node, inputs: [x.name], output: t.name, ...pwlTables(node.kind, x.frac, t.frac) };
+        approximations.push({ op: node.node, fn: node.kind, maxError: measureApproximation(op, x.frac, t.frac) });
+        push(op, t, false, node.output);
+        break;
+      }
+      case 'maxPool': {
+        const s = state.get(node.inputs[0])!;
+        const t = out(s.tensor.frac);
+        push({ kind: 'max', source: node.node, inputs: [s.tensor.name], output: t.name, windows: node.windows.map((w) => Array.from(w)) }, t, s.accumulator, node.output);
+        break;
+      }
+      case 'mul': {
+        const [a, b] = node.inputs.map((i) => settle(i, node.node));
+        const t = out(a.frac + b.frac);
+        push({ kind: 'mul', source: node.node, inputs: [a.name, b.name], output: t.name, rowStart: Array.from(node.rowStart), left: Array.from(node.left), right: Array.from(node.right) }, t, true, node.output);
+        break;
+      }
+      case 'argmax': {
+        if (node.output !== graph.output.name) throw new UnsupportedModelError('ArgMax', node.node, 'ArgMax is supported only as the model output');
+        const x = state.get(node.inputs[0])!.tensor;
+        const t = out(0);
+        push({ kind: 'argmax', source: node.node, inputs: [x.name], output: t.name, groups: node.groups.map((g) => Array.from(g)), selectLast: node.selectLast }, t, false, node.output);
+        break;
+      }
+      case 'softmax': {
+        // Softmax is monotone within each group: the circuit proves the logits, and Softmax is a
+        // public post-processing step (or disappears into a following ArgMax over the same groups).
+        const next = consumers.get(node.output) ?? [];
+        const groups = node.groups.map((g) => Array.from(g));
+        const intoArgmax = next.length === 1 && next[0].kind === 'argmax' && sameGroups(groups, next[0].groups);
+        if (node.output !== graph.output.name && !intoArgmax) throw new UnsupportedModelError('Softmax', node.node, 'Softmax is supported only at the output (alone or followed by ArgMax over the same axis)');
+        if (!intoArgmax) postprocess = { kind: 'softmax', groups };
+        state.set(node.output, state.get(node.inputs[0])!);
         break;
       }
     }
   }
-  return { ops, input, output: tensors.get(graph.output.name)!.tensor };
+  const output = state.get(graph.output.name)!.tensor;
+  return { ops, inputs, output, approximations, ...(postprocess ? { postprocess } : {}) };
 }
 
-export type { TensorStats };
+function linearOp(node: LinearNode, xs: QTensor[], t: QTensor): QOp {
+  const weight = Array.from(node.weight, (w, k) => BigInt(Math.round(w * 2 ** (t.frac - xs[node.src[k]].frac))));
+  return {
+    kind: 'linear',
+    source: node.node,
+    inputs: xs.map((x) => x.name),
+    output: t.name,
+    rowStart: Array.from(node.rowStart),
+    src: Array.from(node.src),
+    index: Array.from(node.index),
+    weight,
+    bias: Array.from(node.bias, (b) => BigInt(Math.round(b * 2 ** t.frac))),
+  };
+}
+
+function sameGroups(a: number[][], b: Int32Array[]): boolean {
+  const key = (g: ArrayLike<number>) => Array.from(g).join(',');
+  const set = new Set(a.map(key));
+  return a.length === b.length && b.every((g) => set.has(key(g)));
+}
+
+/** Worst |approximation - f| over a fine grid of representable inputs across and beyond the domain. */
+function measureApproximation(op: PwlOp, inFrac: number, outFrac: number): number {
+  const { f, domainLog2 } = activations[op.fn];
+  const limit = 2 * 2 ** domainLog2;
+  const step = Math.max(2 ** -inFrac, (2 * limit) / 20000);
+  const xs: bigint[] = [];
+  for (let v = -limit; v <= limit; v += step) xs.push(BigInt(Math.round(v * 2 ** inFrac)));
+  const ys = defOf(op).evaluate(op, [xs]);
+  return xs.reduce((m, x, i) => Math.max(m, Math.abs(Number(ys[i]) * 2 ** -outFrac - f(Number(x) * 2 ** -inFrac))), 0);
+}

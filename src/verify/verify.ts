@@ -5,6 +5,7 @@ import { InvalidProofFileError } from '../errors.js';
 import { requireFile } from '../paths.js';
 import { FIELD_MODULUS, fromField } from '../prove/field.js';
 import { snarkjs } from '../setup/curve.js';
+import { decodeOutput, dequantize } from '../quant/io.js';
 
 export interface ProofDocument {
   proof: Groth16Proof;
@@ -70,10 +71,12 @@ export async function verify(buildDir: string, doc: ProofDocument): Promise<Veri
   }
   if (!valid) return { valid: false, reason: 'the pairing check failed: proof and public signals do not match this verification key' };
   const nOut = manifest.output.size;
-  const read = (s: string, frac: number) => Number(fromField(BigInt(s))) * 2 ** -frac;
-  return {
-    valid: true,
-    output: doc.publicSignals.slice(0, nOut).map((s) => read(s, program.output.frac)),
-    input: doc.publicSignals.slice(nOut).map((s) => read(s, program.input.frac)),
-  };
+  const ints = (xs: string[]) => xs.map((s) => fromField(BigInt(s)));
+  const input: number[] = [];
+  const raw = ints(doc.publicSignals.slice(nOut));
+  manifest.inputs.forEach((t) => {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    input.push(...dequantize(raw.splice(0, n), t.frac));
+  });
+  return { valid: true, output: decodeOutput(program, ints(doc.publicSignals.slice(0, nOut))), input };
 }

@@ -3,7 +3,7 @@ import { onnx, type NodeProto, type TensorProto } from '../../src/onnx/proto.js'
 
 const AttrType = onnx.AttributeProto.AttributeType;
 
-export type Attr = number | number[] | { float: number };
+export type Attr = number | number[] | string | { float: number };
 
 /** A tiny ONNX graph builder for synthetic test models (float32, batch 1). */
 export class GraphBuilder {
@@ -29,6 +29,7 @@ export class GraphBuilder {
     const out = Array.from({ length: outputs }, () => `t${this.count++}`);
     const attribute = Object.entries(attrs).map(([name, v]) => {
       if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
+      if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
       if (typeof v === 'object') return { name, type: AttrType.FLOAT, f: v.float };
       return { name, type: AttrType.INT, i: v };
     });

@@ -1,0 +1,109 @@
+import type { FloatNode, GatherNode, LinearNode } from './graph.js';
+
+/**
+ * Composes a linear node into the linear node that consumes it when the pair stays sparse (one of
+ * the two is elementwise: BatchNorm after Conv, a bias Add after MatMul, BatchNorm before Conv),
+ * and folds pure movement (Flatten, Pad, Transpose) into a consuming linear node. Only tensors
+ * with a single consumer that are not the graph output are fused away.
+ */
+export function fuse(nodes: FloatNode[], graphOutput: string): FloatNode[] {
+  let current = nodes;
+  for (;;) {
+    const next = fuseOnce(current, graphOutput);
+    if (next === current) return current;
+    current = next;
+  }
+}
+
+function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
+  const uses = new Map<string, number>();
+  for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(nodes.map((n) => [n.output, n]));
+  for (const consumer of nodes) {
+    if (consumer.kind !== 'linear') continue;
+    for (const input of consumer.inputs) {
+      const p = producer.get(input);
+      if (!p || uses.get(input) !== 1 || input === graphOutput) continue;
+      let fused: LinearNode | undefined;
+      if (p.kind === 'linear' && (isElementwise(p) || isElementwise(consumer))) fused = composeLinear(consumer, input, p);
+      else if (p.kind === 'gather') fused = composeGather(consumer, input, p);
+      if (fused) return nodes.filter((n) => n !== p).map((n) => (n === consumer ? fused! : n));
+    }
+  }
+  return nodes;
+}
+
+function isElementwise(n: LinearNode): boolean {
+  return n.inputs.length === 1 && n.rowStart.every((s, j) => j === 0 || s - n.rowStart[j - 1] <= 1);
+}
+
+/** Rewrites every term of `consumer` that reads `tensor` through `expand`, keeping the others. */
+function rewrite(consumer: LinearNode, tensor: string, producerInputs: string[], expand: (index: number, weight: number, add: (src: number, index: number, weight: number) => void) => number, name: string): LinearNode {
+  const inputs = consumer.inputs.filter((i) => i !== tensor);
+  for (const i of producerInputs) if (!inputs.includes(i)) inputs.push(i);
+  const remapConsumer = consumer.inputs.map((i) => inputs.indexOf(i));
+  const remapProducer = producerInputs.map((i) => inputs.indexOf(i));
+  const fusedSrc = consumer.inputs.indexOf(tensor);
+  const rowStart = [0];
+  const src: number[] = [];
+  const index: number[] = [];
+  const weight: number[] = [];
+  const bias = Float64Array.from(consumer.bias);
+  for (let j = 0; j < consumer.bias.length; j++) {
+    const row = new Map<string, number>();
+    const add = (s: number, i: number, w: number) => {
+      const key = `${s}:${i}`;
+      row.set(key, (row.get(key) ?? 0) + w);
+    };
+    for (let t = consumer.rowStart[j]; t < consumer.rowStart[j + 1]; t++) {
+      if (consumer.src[t] === fusedSrc) bias[j] += expand(consumer.index[t], consumer.weight[t], (s, i, w) => add(remapProducer[s], i, w));
+      else add(remapConsumer[consumer.src[t]], consumer.index[t], consumer.weight[t]);
+    }
+    for (const [key, w] of row) {
+      if (w === 0) continue;
+      const [s, i] = key.split(':').map(Number);
+      src.push(s);
+      index.push(i);
+      weight.push(w);
+    }
+    rowStart.push(src.length);
+  }
+  return {
+    kind: 'linear',
+    node: name,
+    inputs,
+    output: consumer.output,
+    rowStart: Int32Array.from(rowStart),
+    src: Uint8Array.from(src),
+    index: Int32Array.from(index),
+    weight: Float64Array.from(weight),
+    bias,
+  };
+}
+
+function composeLinear(consumer: LinearNode, tensor: string, p: LinearNode): LinearNode {
+  return rewrite(
+    consumer,
+    tensor,
+    p.inputs,
+    (i, w, add) => {
+      for (let t = p.rowStart[i]; t < p.rowStart[i + 1]; t++) add(p.src[t], p.index[t], w * p.weight[t]);
+      return w * p.bias[i];
+    },
+    `${p.node}+${consumer.node}`,
+  );
+}
+
+function composeGather(consumer: LinearNode, tensor: string, p: GatherNode): LinearNode {
+  return rewrite(
+    consumer,
+    tensor,
+    p.inputs,
+    (i, w, add) => {
+      if (p.src[i] < 0) return w * p.constant[i];
+      add(p.src[i], p.index[i], w);
+      return 0;
+    },
+    `${p.node}+${consumer.node}`,
+  );
+}

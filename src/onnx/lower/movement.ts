@@ -1,0 +1,248 @@
+import { broadcastIndex, size, strides, unflatten, type Shape } from '../../ir/graph.js';
+import type { ConstTensor } from '../tensor.js';
+import { axis, constInts, requireConstant, sameSize, type LoweringContext } from './context.js';
+
+/**
+ * Pure data movement. Each op computes, for every output element, which input element (or which
+ * constant) it is. With only constant inputs the result is folded to a constant (this is how the
+ * Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains of `x.view(x.size(0), -1)` disappear);
+ * otherwise it becomes a gather node, which costs no constraint.
+ */
+export function emitMovement(ctx: LoweringContext, inputs: number[], shape: Shape, src: Int8Array, index: Int32Array, constant?: Float64Array): void {
+  const consts = new Float64Array(src.length);
+  if (constant) consts.set(constant);
+  const computed: number[] = [];
+  const remap = new Map<number, number>();
+  const outSrc = new Int8Array(src.length);
+  for (let j = 0; j < src.length; j++) {
+    if (src[j] < 0) {
+      outSrc[j] = -1;
+      continue;
+    }
+    const input = inputs[src[j]];
+    const c = ctx.constant(input);
+    if (c) {
+      consts[j] = c.data[index[j]];
+      outSrc[j] = -1;
+      continue;
+    }
+    if (!remap.has(input)) {
+      remap.set(input, computed.length);
+      computed.push(input);
+    }
+    outSrc[j] = remap.get(input)!;
+  }
+  if (computed.length === 0) {
+    ctx.defineConstant(ctx.output(), { dims: [...shape], data: consts });
+    return;
+  }
+  ctx.emit({ kind: 'gather', node: ctx.name, inputs: computed.map((i) => ctx.tensor(i)), output: ctx.output(), src: outSrc, index: index.slice(), constant: consts }, shape);
+}
+
+function identityMove(ctx: LoweringContext, shape: Shape): void {
+  const n = size(shape);
+  emitMovement(ctx, [0], shape, new Int8Array(n), Int32Array.from({ length: n }, (_, i) => i));
+}
+
+export function lowerReshape(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const target = constInts(ctx, 1, 'the target shape');
+  const allowZero = ctx.attrs.int('allowzero', 0);
+  const dims = target.map((d, i) => (d === 0 && !allowZero ? shape[i] : d));
+  const inferred = dims.indexOf(-1);
+  if (inferred >= 0) dims[inferred] = size(shape) / size(dims.filter((d) => d !== -1));
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) ctx.fail(`cannot infer a shape from [${target}] for ${size(shape)} elements`);
+  sameSize(ctx, shape, dims);
+  identityMove(ctx, dims);
+}
+
+export function lowerFlatten(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const a = ctx.attrs.int('axis', 1);
+  const ax = a < 0 ? a + shape.length : a;
+  identityMove(ctx, [size(shape.slice(0, ax)), size(shape.slice(ax))]);
+}
+
+function axesOf(ctx: LoweringContext): number[] | undefined {
+  if (ctx.has(1)) return constInts(ctx, 1, 'axes');
+  return ctx.attrs.ints('axes');
+}
+
+export function lowerSqueeze(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const axes = axesOf(ctx)?.map((a) => axis(ctx, a, shape.length));
+  if (axes?.some((a) => shape[a] !== 1)) ctx.fail(`cannot squeeze axes [${axes}] of shape [${shape}]: not of size 1`);
+  identityMove(ctx, shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)));
+}
+
+export function lowerUnsqueeze(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const axes = axesOf(ctx);
+  if (!axes) ctx.fail('axes are required');
+  const rank = shape.length + axes.length;
+  const normalized = axes.map((a) => axis(ctx, a, rank));
+  const out: number[] = [];
+  let k = 0;
+  for (let i = 0; i < rank; i++) out.push(normalized.includes(i) ? 1 : shape[k++]);
+  identityMove(ctx, out);
+}
+
+export function lowerTranspose(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const perm = ctx.attrs.ints('perm') ?? shape.map((_, i) => shape.length - 1 - i);
+  if (perm.length !== shape.length || [...perm].sort().some((p, i) => p !== i)) ctx.fail(`perm [${perm}] is not a permutation of the ${shape.length} axes`);
+  const out = perm.map((p) => shape[p]);
+  const inStrides = strides(shape);
+  const n = size(shape);
+  const index = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const idx = unflatten(j, out);
+    index[j] = idx.reduce((acc, v, d) => acc + v * inStrides[perm[d]], 0);
+  }
+  emitMovement(ctx, [0], out, new Int8Array(n), index);
+}
+
+export function lowerConcat(ctx: LoweringContext): void {
+  const count = (ctx.node.input ?? []).length;
+  const shapes = Array.from({ length: count }, (_, i) => ctx.shape(i));
+  const ax = axis(ctx, ctx.attrs.int('axis', 0), shapes[0].length);
+  for (const s of shapes) {
+    if (s.length !== shapes[0].length || s.some((d, i) => i !== ax && d !== shapes[0][i])) ctx.fail(`inputs [${shapes.map((x) => `[${x}]`).join(', ')}] differ outside axis ${ax}`);
+  }
+  const out = [...shapes[0]];
+  out[ax] = shapes.reduce((a, s) => a + s[ax], 0);
+  const n = size(out);
+  const src = new Int8Array(n);
+  const index = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const idx = unflatten(j, out);
+    let k = 0;
+    let pos = idx[ax];
+    while (pos >= shapes[k][ax]) pos -= shapes[k++][ax];
+    idx[ax] = pos;
+    src[j] = k;
+    index[j] = idx.reduce((acc, v, d) => acc + v * strides(shapes[k])[d], 0);
+  }
+  emitMovement(ctx, shapes.map((_, i) => i), out, src, index);
+}
+
+export function lowerPad(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const mode = ctx.attrs.string('mode', 'constant');
+  if (mode !== 'constant') ctx.fail(`mode "${mode}" is not supported (only "constant")`);
+  const pads = ctx.has(1) ? constInts(ctx, 1, 'pads') : ctx.attrs.ints('pads') ?? ctx.attrs.ints('paddings');
+  if (!pads || pads.length !== 2 * shape.length) ctx.fail(`pads must list a begin and end for each of the ${shape.length} axes`);
+  if (ctx.has(3)) ctx.fail('the axes input is not supported');
+  const value = ctx.has(2) ? requireConstant(ctx, 2, 'constant_value').data[0] ?? 0 : ctx.attrs.float('value', 0);
+  const rank = shape.length;
+  const out = shape.map((d, i) => d + pads[i] + pads[i + rank]);
+  if (out.some((d) => d < 0)) ctx.fail('negative pads remove more than the axis holds');
+  const n = size(out);
+  const inStrides = strides(shape);
+  const src = new Int8Array(n);
+  const index = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const idx = unflatten(j, out).map((v, d) => v - pads[d]);
+    if (idx.some((v, d) => v < 0 || v >= shape[d])) src[j] = -1;
+    else index[j] = idx.reduce((acc, v, d) => acc + v * inStrides[d], 0);
+  }
+  emitMovement(ctx, [0], out, src, index, new Float64Array(n).fill(value));
+}
+
+export function lowerGather(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const indices = requireConstant(ctx, 1, 'indices');
+  const ax = axis(ctx, ctx.attrs.int('axis', 0), shape.length);
+  const out = [...shape.slice(0, ax), ...indices.dims, ...shape.slice(ax + 1)];
+  const n = size(out);
+  const inStrides = strides(shape);
+  const index = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const idx = unflatten(j, out);
+    const q = idx.slice(ax, ax + indices.dims.length);
+    let k = indices.data[q.reduce((acc, v, d) => acc + v * strides(indices.dims)[d], 0)];
+    if (k < 0) k += shape[ax];
+    if (k < 0 || k >= shape[ax]) ctx.fail(`index ${k} is out of range for axis ${ax} of size ${shape[ax]}`);
+    const full = [...idx.slice(0, ax), k, ...idx.slice(ax + indices.dims.length)];
+    index[j] = full.reduce((acc, v, d) => acc + v * inStrides[d], 0);
+  }
+  emitMovement(ctx, [0], out, new Int8Array(n), index);
+}
+
+export function lowerSlice(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const rank = shape.length;
+  const starts = ctx.opset >= 10 ? constInts(ctx, 1, 'starts') : ctx.attrs.ints('starts')!;
+  const ends = ctx.opset >= 10 ? constInts(ctx, 2, 'ends') : ctx.attrs.ints('ends')!;
+  const axes = (ctx.opset >= 10 ? (ctx.has(3) ? constInts(ctx, 3, 'axes') : undefined) : ctx.attrs.ints('axes')) ?? starts.map((_, i) => i);
+  const steps = ctx.opset >= 10 && ctx.has(4) ? constInts(ctx, 4, 'steps') : starts.map(() => 1);
+  const begin = shape.map(() => 0);
+  const step = shape.map(() => 1);
+  const out = [...shape];
+  axes.forEach((a0, k) => {
+    const a = axis(ctx, a0, rank);
+    const d = shape[a];
+    const s = steps[k];
+    if (s === 0) ctx.fail('a step of 0');
+    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+    let st = starts[k] < 0 ? starts[k] + d : starts[k];
+    let en = ends[k] < 0 ? ends[k] + d : ends[k];
+    st = s > 0 ? clamp(st, 0, d) : clamp(st, 0, d - 1);
+    en = s > 0 ? clamp(en, 0, d) : clamp(en, -1, d - 1);
+    begin[a] = st;
+    step[a] = s;
+    out[a] = Math.max(0, Math.ceil((en - st) / s));
+  });
+  const n = size(out);
+  const inStrides = strides(shape);
+  const index = new Int32Array(n);
+  for (let j = 0; j < n; j++) index[j] = unflatten(j, out).reduce((acc, v, d) => acc + (begin[d] + v * step[d]) * inStrides[d], 0);
+  emitMovement(ctx, [0], out, new Int8Array(n), index);
+}
+
+export function lowerShape(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const rank = shape.length;
+  const norm = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+  const dims = shape.slice(norm(ctx.attrs.int('start', 0)), norm(ctx.attrs.int('end', rank)));
+  ctx.defineConstant(ctx.output(), { dims: [dims.length], data: Float64Array.from(dims) });
+}
+
+export function lowerCast(ctx: LoweringContext): void {
+  const c = ctx.constant(0);
+  if (c) {
+    // Shape arithmetic is integral; a cast to an integer type truncates.
+    const to = ctx.attrs.int('to', 1);
+    const integral = [2, 3, 4, 5, 6, 7, 12, 13].includes(to);
+    ctx.defineConstant(ctx.output(), { dims: c.dims, data: integral ? c.data.map(Math.trunc) : c.data });
+    return;
+  }
+  ctx.fail('casting a computed tensor is not supported (values are fixed-point numbers)');
+}
+
+export function lowerIdentity(ctx: LoweringContext): void {
+  const c = ctx.constant(0);
+  if (c) ctx.defineConstant(ctx.output(), c);
+  else ctx.alias(ctx.output(), ctx.tensor(0));
+}
+
+export function lowerDropout(ctx: LoweringContext): void {
+  if (ctx.has(2)) {
+    const training = ctx.constant(2);
+    if (!training || training.data[0] !== 0) ctx.fail('training mode is not supported: export the model in eval mode');
+  }
+  if ((ctx.node.output ?? []).length > 1 && ctx.node.output![1] !== '') ctx.fail('the mask output is not supported');
+  lowerIdentity(ctx);
+}
+
+export function lowerConstant(ctx: LoweringContext): void {
+  const value = ctx.attrs.constantValue(ctx.name);
+  if (!value) ctx.fail('Constant without a value attribute');
+  ctx.defineConstant(ctx.output(), value);
+}
+
+/** A constant broadcast to `shape`, flattened. */
+export function broadcastConstant(c: ConstTensor, shape: Shape): Float64Array {
+  const idx = broadcastIndex(c.dims, shape);
+  return Float64Array.from(idx, (i) => c.data[i]);
+}
