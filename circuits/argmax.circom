@@ -9,7 +9,8 @@ pragma circom 2.1.0;
 // Spec:          src/ops/argmax.ts (argmaxDef.evaluate)
 // Preconditions: -2^(bits-1) <= in[i] - in[j] - 1 and in[i] - in[j] < 2^(bits-1) for all i, j
 //                (from the compiler's bounds); n >= 2 (a group of one is the constant 0); bits <= 252.
-// Cost:          (n - 1) * (bits + 2) non-linear.
+// Cost:          (n - 1) * (bits + 2) - 1 non-linear (the first position update, from the
+//                constant 0, is linear).
 template ArgMax(n, bits, selectLast) {
     assert(n >= 2 && bits >= 1 && bits <= 252);
     signal input in[n];

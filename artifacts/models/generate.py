@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
 from sklearn.model_selection import train_test_split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,17 +51,93 @@ def accuracy(model, x, y):
     return float((pred == y).mean())
 
 
+def metric(model, x, y, task):
+    with torch.no_grad():
+        out = model(torch.tensor(x, dtype=torch.float32)).numpy()
+    if task == "classification":
+        return float((out.argmax(axis=1) == y).mean())
+    if task == "binary":
+        return float(((out[:, 0] > 0.5) == y).mean())
+    return float(np.abs(out[:, 0] - y).mean())  # regression: mean absolute error
+
+
+def train_loss(model, x, y, epochs, lr, loss_fn, target):
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    xt = torch.tensor(x, dtype=torch.float32)
+    yt = target(y)
+    for _ in range(epochs):
+        model.train()
+        opt.zero_grad()
+        loss = loss_fn(model(xt), yt)
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model
+
+
+class DigitsCnn(torch.nn.Module):
+    """Conv-BatchNorm-ReLU-MaxPool-Conv-ReLU-Flatten-Gemm on 8x8 digits."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.conv2 = torch.nn.Conv2d(4, 8, 3, padding=1)
+        self.fc = torch.nn.Linear(72, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.conv1(x))))
+        x = torch.relu(self.conv2(x))
+        return self.fc(x.view(x.size(0), -1))  # Shape -> Gather -> Unsqueeze -> Concat -> Reshape
+
+
+class DigitsAvgCnn(torch.nn.Module):
+    """Conv-ReLU-AvgPool-Conv-ReLU-GlobalAvgPool-Gemm on 8x8 digits."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3)
+        self.pool = torch.nn.AvgPool2d(2)
+        self.conv2 = torch.nn.Conv2d(4, 8, 3, padding=1)
+        self.gap = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.gap(torch.relu(self.conv2(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+class ResidualMlp(torch.nn.Module):
+    """64-32 LeakyReLU, a residual block 32-32 LeakyReLU + skip, then 32-10."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(64, 32)
+        self.fc2 = torch.nn.Linear(32, 32)
+        self.out = torch.nn.Linear(32, 10)
+        self.act = torch.nn.LeakyReLU(0.1)
+
+    def forward(self, x):
+        h = self.act(self.fc1(x))
+        h = h + self.act(self.fc2(h))
+        return self.out(h)
+
+
 def rounded(rows, digits=6):
-    return [[round(float(v), digits) for v in row] for row in rows]
+    # Samples are stored flat (row-major), the form `zkml prove` takes for any input shape.
+    return [[round(float(v), digits) for v in np.asarray(row).reshape(-1)] for row in rows]
 
 
-def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, n_test):
+def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, n_test,
+           input_shape=None, architecture=None, task="classification"):
     out = os.path.join(HERE, name)
     os.makedirs(out, exist_ok=True)
     model.eval()
     torch.onnx.export(
         model,
-        torch.zeros(1, sizes[0]),
+        torch.zeros(*(input_shape or (1, sizes[0]))),
         os.path.join(out, "model.onnx"),
         input_names=["input"],
         output_names=["logits"],
@@ -71,7 +147,8 @@ def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, 
     with open(os.path.join(out, "calibration.json"), "w") as f:
         json.dump({"inputs": rounded(x_train[:n_calibration])}, f)
     with open(os.path.join(out, "test.json"), "w") as f:
-        json.dump({"inputs": rounded(x_test[:n_test]), "labels": [int(v) for v in y_test[:n_test]]}, f)
+        labels = [int(v) for v in y_test[:n_test]] if task != "regression" else [round(float(v), 4) for v in y_test[:n_test]]
+        json.dump({"inputs": rounded(x_test[:n_test]), "labels": labels}, f)
     # Example inputs for the CLI: one proof, and a small batch in JSON lines.
     with open(os.path.join(out, "input.json"), "w") as f:
         json.dump({"input": rounded(x_test[:1])[0]}, f)
@@ -83,14 +160,15 @@ def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, 
             {
                 "name": name,
                 "dataset": dataset,
-                "architecture": "MLP " + "-".join(str(s) for s in sizes) + " (ReLU)",
-                "float_test_accuracy": accuracy(model, x_test, y_test),
+                "architecture": architecture or "MLP " + "-".join(str(s) for s in sizes) + " (ReLU)",
+                "task": task,
+                "float_test_metric": metric(model, x_test, y_test, task),
                 "test_samples": min(n_test, len(x_test)),
             },
             f,
             indent=2,
         )
-    print(name, "float test accuracy", accuracy(model, x_test, y_test))
+    print(name, task, "float test metric", metric(model, x_test, y_test, task))
 
 
 def main():
@@ -113,6 +191,48 @@ def main():
     sizes = [64, 32, 16, 10]
     model = train(mlp(sizes), x_tr, y_tr, epochs=400, lr=0.01)
     export("digits_mlp", model, sizes, x_tr, x_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 128, 200)
+
+    # Convolutional and other models on the same digits split (issue 3).
+    images_tr, images_te = x_tr.reshape(-1, 1, 8, 8), x_te.reshape(-1, 1, 8, 8)
+    ce = torch.nn.CrossEntropyLoss()
+    as_long = lambda y: torch.tensor(y)  # noqa: E731
+    torch.manual_seed(SEED)
+    model = train_loss(DigitsCnn(), images_tr, y_tr, 300, 0.01, ce, as_long)
+    export("digits_cnn", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 200,
+           input_shape=(1, 1, 8, 8), architecture="CNN Conv3x3x4-BatchNorm-ReLU-MaxPool2-Conv3x3x8-ReLU-Flatten-Gemm10")
+    torch.manual_seed(SEED)
+    model = train_loss(DigitsAvgCnn(), images_tr, y_tr, 400, 0.01, ce, as_long)
+    export("digits_avgpool_cnn", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 200,
+           input_shape=(1, 1, 8, 8), architecture="CNN Conv3x3x4-ReLU-AvgPool2-Conv3x3x8-ReLU-GlobalAvgPool-Gemm10")
+    torch.manual_seed(SEED)
+    model = train_loss(ResidualMlp(), x_tr, y_tr, 400, 0.01, ce, as_long)
+    export("digits_residual_mlp", model, [64, 32, 32, 10], x_tr, x_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 128, 200,
+           architecture="residual MLP 64-32-(32+skip)-10 (LeakyReLU 0.1)")
+    torch.manual_seed(SEED)
+    tanh_mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.Tanh(), torch.nn.Linear(32, 10))
+    model = train_loss(tanh_mlp, x_tr, y_tr, 400, 0.01, ce, as_long)
+    export("digits_tanh_mlp", model, [64, 32, 10], x_tr, x_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 128, 200,
+           architecture="MLP 64-32-10 (Tanh)")
+
+    # Logistic regression on breast_cancer: features standardized with the training mean and std.
+    bc = load_breast_cancer()
+    x_tr, x_te, y_tr, y_te = train_test_split(bc.data, bc.target, test_size=0.3, random_state=SEED, stratify=bc.target)
+    mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
+    x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
+    torch.manual_seed(SEED)
+    logreg = torch.nn.Sequential(torch.nn.Linear(30, 1), torch.nn.Sigmoid())
+    model = train_loss(logreg, x_tr, y_tr, 500, 0.02, torch.nn.BCELoss(), lambda y: torch.tensor(y, dtype=torch.float32)[:, None])
+    export("breast_cancer_logreg", model, [30, 1], x_tr, x_te, y_te, "sklearn breast_cancer (standardized with the training mean/std)",
+           128, 150, architecture="logistic regression 30-1 (Sigmoid)", task="binary")
+
+    # Linear regression on diabetes (sklearn ships these features already centred and scaled).
+    db = load_diabetes()
+    x_tr, x_te, y_tr, y_te = train_test_split(db.data, db.target, test_size=0.3, random_state=SEED)
+    torch.manual_seed(SEED)
+    linreg = torch.nn.Linear(10, 1)
+    model = train_loss(linreg, x_tr, y_tr, 3000, 0.5, torch.nn.MSELoss(), lambda y: torch.tensor(y, dtype=torch.float32)[:, None])
+    export("diabetes_linreg", model, [10, 1], x_tr, x_te, y_te, "sklearn diabetes", 128, 100,
+           architecture="linear regression 10-1", task="regression")
 
 
 if __name__ == "__main__":

@@ -44,17 +44,21 @@ program
   .option('--weight-bits <n>', 'bits for each layer\'s largest weight', int('--weight-bits', 2, 32))
   .option('--activation-bits <n>', 'bits for each hidden activation', int('--activation-bits', 2, 48))
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
+  .option('--task <task>', 'how to score accuracy: classification | binary | regression (default: from the output size)', (v: string) => {
+    if (!['classification', 'binary', 'regression'].includes(v)) throw new InvalidArgumentError('--task must be classification, binary or regression');
+    return v;
+  })
   .action(async (model: string, o) => {
     const out = o.out || join('artifacts', 'build', model.replace(/\\/g, '/').split('/').slice(-2, -1)[0] || 'model');
     const quant = Object.fromEntries(
       Object.entries({ inputBits: o.inputBits, weightBits: o.weightBits, activationBits: o.activationBits, inputMargin: o.inputMargin }).filter(([, v]) => v !== undefined),
     );
-    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, log });
+    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, task: o.task, log });
     const a = m.accuracy;
     console.log(
       table(
-        ['build', 'constraints', 'wires', 'public', 'top-1 agree', 'rel. error', 'compile s'],
-        [[out, m.circuit.constraints, m.circuit.wires, m.circuit.publicSignals, percent(a.top1Agreement), `${fmt(a.relativeError * 100, 2)}%`, fmt(m.circuit.compileSeconds, 2)]],
+        ['build', 'constraints', 'wires', 'public', 'agreement', 'rel. error', 'compile s'],
+        [[out, m.circuit.constraints, m.circuit.wires, m.circuit.publicSignals, percent(a.decisionAgreement), `${fmt(a.relativeError * 100, 2)}%`, fmt(m.circuit.compileSeconds, 2)]],
       ),
     );
   });
@@ -185,7 +189,7 @@ program
     );
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
     console.log(`total: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
-    console.log(`accuracy on ${m.accuracy.samples} samples: top-1 agreement ${percent(m.accuracy.top1Agreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
+    console.log(`accuracy (${m.accuracy.task}) on ${m.accuracy.samples} samples: decision agreement ${percent(m.accuracy.decisionAgreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
   });
 
 async function main() {

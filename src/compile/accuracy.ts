@@ -3,8 +3,14 @@ import { decodeOutput, quantizeInput } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
 import { referenceOutput } from '../quant/reference.js';
 
+/** What the model's output means: scores per class, one probability, or a value. */
+export type Task = 'classification' | 'binary' | 'regression';
+
 export interface AccuracyReport {
+  task: Task;
   samples: number;
+  /** Fraction of samples on which quantized and float models decide the same (binary: p > 0.5). */
+  decisionAgreement?: number;
   /** Fraction of samples whose quantized argmax equals the float model's (outputs of more than one value). */
   top1Agreement?: number;
   /** Per output element: the largest |quantized - float| over the samples. */
@@ -26,8 +32,9 @@ export function argmax(v: readonly number[]): number {
 }
 
 /** Runs the float model (onnxruntime) and the integer reference on the same samples. */
-export async function measureAccuracy(model: FloatModel, program: QProgram, inputs: readonly number[][], labels?: readonly number[]): Promise<AccuracyReport> {
+export async function measureAccuracy(model: FloatModel, program: QProgram, inputs: readonly number[][], labels?: readonly number[], task?: Task): Promise<AccuracyReport> {
   let agree = 0;
+  let decisions = 0;
   let correct = 0;
   let floatCorrect = 0;
   let sumErr = 0;
@@ -39,6 +46,7 @@ export async function measureAccuracy(model: FloatModel, program: QProgram, inpu
     const float = await model.run(x);
     const quant = decodeOutput(program, referenceOutput(program, quantizeInput(program, x)));
     classification = float.length > 1;
+    if (float.length === 1 && (float[0] > 0.5) === (quant[0] > 0.5)) decisions++;
     if (maxAbsError.length === 0) maxAbsError = new Array(float.length).fill(0);
     float.forEach((f, i) => {
       const e = Math.abs(f - quant[i]);
@@ -54,9 +62,12 @@ export async function measureAccuracy(model: FloatModel, program: QProgram, inpu
     }
   }
   const worst = maxAbsError.reduce((a, b) => Math.max(a, b), 0);
+  const resolved: Task = task ?? (classification ? 'classification' : 'regression');
   return {
+    task: resolved,
     samples: inputs.length,
     ...(classification ? { top1Agreement: agree / inputs.length } : {}),
+    ...(resolved === 'binary' ? { decisionAgreement: decisions / inputs.length } : classification ? { decisionAgreement: agree / inputs.length } : {}),
     maxAbsError,
     meanAbsError: sumErr / Math.max(1, count),
     maxAbsFloat,

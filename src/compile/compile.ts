@@ -12,7 +12,7 @@ import { buildPaths } from '../paths.js';
 import { defaultQuantConfig, inputOps, serializeProgram, type QuantConfig } from '../quant/program.js';
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
-import { measureAccuracy } from './accuracy.js';
+import { measureAccuracy, type Task } from './accuracy.js';
 import { runCircom } from './circom.js';
 import { MANIFEST_VERSION, type Manifest } from './manifest.js';
 import { readSamples, type SampleSet } from './samples.js';
@@ -24,6 +24,8 @@ export interface CompileOptions {
   test?: string | SampleSet;
   out: string;
   quant?: Partial<QuantConfig>;
+  /** How to score the accuracy report (default: classification for vector outputs, else regression). */
+  task?: Task;
   log?: (line: string) => void;
 }
 
@@ -49,8 +51,8 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
   const float = await FloatModel.load(onnxFile, graph.inputs, graph.onnxOutputName);
   try {
     await checkImport(float, graph, calibration.inputs[0]);
-    const accuracy = await measureAccuracy(float, program, test.inputs, test.labels);
-    log(`quantized: ${accuracy.top1Agreement !== undefined ? `top-1 agreement ${(accuracy.top1Agreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
+    const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
+    log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
 
     const out = resolve(options.out);
     const tmp = `${out}.tmp-${process.pid}`;

@@ -1,10 +1,12 @@
 import type { FloatNode, GatherNode, LinearNode } from './graph.js';
 
 /**
- * Composes a linear node into the linear node that consumes it when the pair stays sparse (one of
- * the two is elementwise: BatchNorm after Conv, a bias Add after MatMul, BatchNorm before Conv),
- * and folds pure movement (Flatten, Pad, Transpose) into a consuming linear node. Only tensors
- * with a single consumer that are not the graph output are fused away.
+ * Composes a linear node into the linear node that consumes it (BatchNorm after Conv, a bias Add
+ * after MatMul, AveragePool before Conv, GlobalAveragePool before Gemm), and folds pure movement
+ * (Flatten, Pad, Transpose) into a consuming linear node. Composition removes the rescale the
+ * circuit would otherwise need between the two (a range decomposition per element) and a
+ * rounding step; it is done when the composed op stays within a small multiple of the two
+ * ops' terms. Only tensors with a single consumer that are not the graph output are fused away.
  */
 export function fuse(nodes: FloatNode[], graphOutput: string): FloatNode[] {
   let current = nodes;
@@ -25,7 +27,7 @@ function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
       const p = producer.get(input);
       if (!p || uses.get(input) !== 1 || input === graphOutput) continue;
       let fused: LinearNode | undefined;
-      if (p.kind === 'linear' && (isElementwise(p) || isElementwise(consumer))) fused = composeLinear(consumer, input, p);
+      if (p.kind === 'linear' && composedTerms(consumer, input, p) <= TERM_GROWTH * (consumer.weight.length + p.weight.length)) fused = composeLinear(consumer, input, p);
       else if (p.kind === 'gather') fused = composeGather(consumer, input, p);
       if (fused) return nodes.filter((n) => n !== p).map((n) => (n === consumer ? fused! : n));
     }
@@ -33,8 +35,15 @@ function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
   return nodes;
 }
 
-function isElementwise(n: LinearNode): boolean {
-  return n.inputs.length === 1 && n.rowStart.every((s, j) => j === 0 || s - n.rowStart[j - 1] <= 1);
+/** How much larger than the two ops a composition may be (it only grows the circuit's linear part). */
+const TERM_GROWTH = 8;
+
+/** Terms of the composition before merging duplicates: an upper bound. */
+function composedTerms(consumer: LinearNode, tensor: string, p: LinearNode): number {
+  const fused = consumer.inputs.indexOf(tensor);
+  let n = 0;
+  for (let t = 0; t < consumer.weight.length; t++) n += consumer.src[t] === fused ? p.rowStart[consumer.index[t] + 1] - p.rowStart[consumer.index[t]] : 1;
+  return n;
 }
 
 /** Rewrites every term of `consumer` that reads `tensor` through `expand`, keeping the others. */

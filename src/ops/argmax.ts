@@ -28,6 +28,6 @@ export const argmaxDef: OpDef<ArgMaxOp> = {
     });
     return { declarations: [], statements, outputs };
   },
-  // ArgMax(n, bits): (n - 1) * (bits + 2) non-linear.
-  cost: (op, [x]) => ({ nonLinear: op.groups.reduce((a, g) => a + (g.length - 1) * (width(op, g, x) + 2), 0), linear: op.groups.length }),
+  // ArgMax(n, bits): (n - 1) * (bits + 2) - 1 non-linear (the first position update is linear).
+  cost: (op, [x]) => ({ nonLinear: op.groups.reduce((a, g) => a + (g.length > 1 ? (g.length - 1) * (width(op, g, x) + 2) - 1 : 0), 0), linear: op.groups.length }),
 };

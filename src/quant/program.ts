@@ -13,7 +13,7 @@ export interface QuantConfig {
   inputMargin: number;
 }
 
-export const defaultQuantConfig: QuantConfig = { inputBits: 10, weightBits: 10, activationBits: 12, inputMargin: 0.25 };
+export const defaultQuantConfig: QuantConfig = { inputBits: 12, weightBits: 10, activationBits: 12, inputMargin: 0.25 };
 
 export interface QTensor {
   name: string;
