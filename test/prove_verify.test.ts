@@ -14,7 +14,7 @@ import { Prover, type ProofResult } from '../src/prove/prover.js';
 import { releaseCurves } from '../src/setup/curve.js';
 import { setup } from '../src/setup/setup.js';
 import { verify, type ProofDocument } from '../src/verify/verify.js';
-import { compiled, scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
+import { bundledModels, compiled, scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
 import { defaultPtauCache } from '../src/paths.js';
 
 /** Hardhat's first well-known dev account key (funded on every hardhat node). */
@@ -195,4 +195,31 @@ describe('setup with --ptau (a ceremony file)', () => {
     await snarkjs.powersOfTau.newAccumulator(curve, 4, small);
     await assert.rejects(setup(dir, { ptau: small }), /holds 2\^4 powers; this circuit needs 2\^9/);
   });
+});
+
+describe('every bundled model proves and verifies off-chain and on-chain', () => {
+  let chain: Chain;
+  before(async () => {
+    chain = await embeddedChain();
+  });
+  after(async () => {
+    await chain?.close();
+    await releaseCurves();
+  });
+
+  for (const model of bundledModels.filter((m) => m !== 'iris_mlp' && m !== 'digits_mlp')) {
+    it(model, async () => {
+      const { dir } = await withKeys(model);
+      const prover = await Prover.load(dir);
+      const proof = await prover.prove(testSamples(model).inputs[1]);
+      await prover.close();
+      const v = await verify(dir, proof);
+      assert.equal(v.valid, true, v.reason);
+      const { contract } = await deployVerifier(chain, await verifierArtifact(dir));
+      const onchain = await verifyOnChain(contract, proof.proof, proof.publicSignals);
+      assert.equal(onchain.valid, true);
+      const [, forged] = tamperings(proof)[2];
+      assert.equal((await verifyOnChain(contract, forged.proof, forged.publicSignals)).valid, false);
+    });
+  }
 });

@@ -11,7 +11,7 @@ import { quantizeInput } from '../src/quant/io.js';
 import { inputOps, parseProgram, serializeProgram, type QProgram } from '../src/quant/program.js';
 import { quantize } from '../src/quant/quantize.js';
 import { runReference } from '../src/quant/reference.js';
-import { bundledModels, calibrationSamples, modelFile, testSamples } from './helpers/fixtures.js';
+import { bundledModels, calibrationSamples, modelFile, task, testSamples } from './helpers/fixtures.js';
 import { rng } from './helpers/onnx_builder.js';
 
 describe('fixed-point arithmetic', () => {
@@ -40,16 +40,17 @@ describe('fixed-point arithmetic', () => {
 
 describe('quantization', () => {
   for (const model of bundledModels) {
-    it(`${model}: top-1 agreement with onnxruntime >= 98% on the bundled test samples`, async () => {
+    it(`${model}: agrees with onnxruntime on the bundled test samples (>= 99% decisions, <= 1% regression error)`, async () => {
       const graph = loadOnnx(modelFile(model, 'model.onnx'));
       const program = quantize(graph, calibrationSamples(model).inputs);
       const float = await FloatModel.load(modelFile(model, 'model.onnx'), graph.inputs, graph.onnxOutputName);
       const { inputs, labels } = testSamples(model);
-      const report = await measureAccuracy(float, program, inputs, labels);
+      const report = await measureAccuracy(float, program, inputs, labels, task(model));
       await float.release();
       assert.ok(report.samples >= 50);
-      assert.ok(report.top1Agreement! >= 0.98, `top-1 agreement ${report.top1Agreement}`);
-      assert.ok(Math.max(...report.maxAbsError) < 0.05 * report.maxAbsFloat, `max error ${Math.max(...report.maxAbsError)}`);
+      if (report.task === 'regression') assert.ok(report.relativeError <= 0.01, `relative error ${report.relativeError}`);
+      else assert.ok(report.decisionAgreement! >= 0.99, `agreement ${report.decisionAgreement}`);
+      assert.ok(report.relativeError < 0.05, `relative error ${report.relativeError}`);
     });
 
     it(`${model}: every reference value lies inside the analysed bounds`, () => {
@@ -60,7 +61,7 @@ describe('quantization', () => {
       const span = Number(inputMax(op) - op.lo);
       // Random points of the admitted input box, including its corners.
       const points = [
-        ...Array.from({ length: 30 }, () => Array.from({ length: op.shape.reduce((a, b) => a * b) }, () => op.lo + BigInt(Math.floor(((r() + 1) / 2) * (span + 1))))),
+        ...Array.from({ length: 10 }, () => Array.from({ length: op.shape.reduce((a, b) => a * b) }, () => op.lo + BigInt(Math.floor(((r() + 1) / 2) * (span + 1))))),
         new Array(op.shape.reduce((a, b) => a * b)).fill(op.lo),
         new Array(op.shape.reduce((a, b) => a * b)).fill(inputMax(op)),
       ];

@@ -13,6 +13,7 @@ import { defaultQuantConfig, inputOps, serializeProgram, type QuantConfig } from
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
 import { measureAccuracy, type Task } from './accuracy.js';
+import { readR1csHeader } from './r1cs_header.js';
 import { runCircom } from './circom.js';
 import { MANIFEST_VERSION, type Manifest } from './manifest.js';
 import { readSamples, type SampleSet } from './samples.js';
@@ -65,6 +66,8 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       writeFileSync(paths.circom, circuit.source);
       log('compiling circuit with circom');
       const stats = await runCircom(tmp, 'model.circom');
+      // The R1CS header is authoritative: circom's printed count leaves out linear constraints it kept.
+      const r1cs = readR1csHeader(paths.r1cs);
       const manifest: Manifest = {
         version: MANIFEST_VERSION,
         createdAt: new Date().toISOString(),
@@ -89,7 +92,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         approximations: program.approximations,
         circuit: {
           sha256: sha256File(paths.r1cs),
-          constraints: stats.nonLinear,
+          constraints: r1cs.constraints,
           wires: stats.wires,
           publicSignals: stats.publicInputs + stats.publicOutputs,
           publicLayout: `out[${size(program.output.shape)}] then in[${inputSize(program)}]`,

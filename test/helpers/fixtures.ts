@@ -1,14 +1,28 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Task } from '../../src/compile/accuracy.js';
 import { compile } from '../../src/compile/compile.js';
 import { readSamples, type SampleSet } from '../../src/compile/samples.js';
 import type { Manifest } from '../../src/compile/manifest.js';
 import { modelsDir } from '../../src/paths.js';
 import { setup } from '../../src/setup/setup.js';
 
-export const bundledModels = ['iris_mlp', 'digits_mlp'] as const;
+export const bundledModels = [
+  'iris_mlp',
+  'digits_mlp',
+  'digits_cnn',
+  'digits_avgpool_cnn',
+  'digits_residual_mlp',
+  'digits_tanh_mlp',
+  'breast_cancer_logreg',
+  'diabetes_linreg',
+] as const;
 export type BundledModel = (typeof bundledModels)[number];
+
+export function task(model: BundledModel): Task {
+  return (JSON.parse(readFileSync(modelFile(model, 'meta.json'), 'utf8')) as { task: Task }).task;
+}
 
 /** Builds survive between test files (same process tree, same tmp dir); keys are cached by circuit hash. */
 const root = join(tmpdir(), 'zkml-test-builds');
@@ -31,6 +45,7 @@ export async function compiled(model: BundledModel): Promise<{ dir: string; mani
     calibration: modelFile(model, 'calibration.json'),
     test: modelFile(model, 'test.json'),
     out: dir,
+    task: task(model),
   });
   return { dir, manifest };
 }
