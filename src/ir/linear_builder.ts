@@ -36,8 +36,3 @@ export class LinearBuilder {
     };
   }
 }
-
-/** The terms of one row of a linear node. */
-export function* rowTerms(n: Pick<LinearNode, 'rowStart' | 'src' | 'index' | 'weight'>, j: number): Generator<[number, number, number]> {
-  for (let t = n.rowStart[j]; t < n.rowStart[j + 1]; t++) yield [n.src[t], n.index[t], n.weight[t]];
-}

@@ -1,5 +1,5 @@
 import { defOf } from '../ops/index.js';
-import { inputOps, type QProgram } from './program.js';
+import type { QProgram } from './program.js';
 
 /** The integer reference: runs each op's integer semantics. The circuit must match it bit for bit. */
 export function runReference(p: QProgram, input: readonly bigint[]): Map<string, bigint[]> {
@@ -19,4 +19,3 @@ export function referenceOutput(p: QProgram, input: readonly bigint[]): bigint[]
   return runReference(p, input).get(p.output.name)!;
 }
 
-export { inputOps };

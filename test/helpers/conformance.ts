@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { generateCircuit } from '../../src/circuit/codegen.js';
 import { runCircom } from '../../src/compile/circom.js';
-import { size } from '../../src/ir/graph.js';
 import { decodeModel, importGraph } from '../../src/onnx/import.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { readTensor } from '../../src/onnx/tensor.js';
@@ -93,4 +92,3 @@ export function listCases(suite: 'node' | 'pytorch-converted', prefix: RegExp): 
     .map((d) => join(root, d));
 }
 
-export { size };

@@ -1,4 +1,3 @@
-import { UnsupportedModelError } from '../../errors.js';
 import { size, type FloatNode, type Shape } from '../../ir/graph.js';
 import type { Attributes } from '../attributes.js';
 import type { NodeProto } from '../proto.js';
@@ -29,10 +28,6 @@ export interface LoweringContext {
 }
 
 export type Lowering = (ctx: LoweringContext) => void;
-
-export function fail(ctx: LoweringContext, reason: string): never {
-  throw new UnsupportedModelError(ctx.op, ctx.name, reason);
-}
 
 /** A required constant input, with a message naming what it is. */
 export function requireConstant(ctx: LoweringContext, i: number, what: string): ConstTensor {

@@ -1,5 +1,4 @@
-import { broadcastIndex, size, strides, unflatten, type Shape } from '../../ir/graph.js';
-import type { ConstTensor } from '../tensor.js';
+import { size, strides, unflatten, type Shape } from '../../ir/graph.js';
 import { axis, constInts, requireConstant, sameSize, type LoweringContext } from './context.js';
 
 /**
@@ -239,10 +238,4 @@ export function lowerConstant(ctx: LoweringContext): void {
   const value = ctx.attrs.constantValue(ctx.name);
   if (!value) ctx.fail('Constant without a value attribute');
   ctx.defineConstant(ctx.output(), value);
-}
-
-/** A constant broadcast to `shape`, flattened. */
-export function broadcastConstant(c: ConstTensor, shape: Shape): Float64Array {
-  const idx = broadcastIndex(c.dims, shape);
-  return Float64Array.from(idx, (i) => c.data[i]);
 }
