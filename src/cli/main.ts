@@ -14,6 +14,11 @@ import { progress } from './progress.js';
 
 const log = (line: string) => console.error(line);
 
+/** An output vector, with its argmax when it has more than one value (class scores). */
+function describe(v: readonly number[]): string {
+  return v.length > 1 ? `${vector(v)} (argmax ${argmax(v)})` : vector(v);
+}
+
 function int(name: string, min: number, max: number) {
   return (value: string) => {
     const n = Number(value);
@@ -90,7 +95,7 @@ program
       const r = await z.prove(build, input);
       const file = o.out ?? join(buildPaths(build).proofs, 'proof.json');
       writeJsonAtomic(file, r);
-      console.log(`output ${vector(r.output)} (argmax ${argmax(r.output)}); float model ${vector(r.floatOutput)} (argmax ${argmax(r.floatOutput)})`);
+      console.log(`output ${describe(r.output)}; float model ${describe(r.floatOutput)}`);
       console.log(`witness ${fmt(r.timings.witnessMs)} ms, proof ${fmt(r.timings.proveMs)} ms -> ${file}`);
       return;
     }
@@ -134,7 +139,7 @@ program
   .action(async (build: string, o) => {
     const r = await z.verify(build, z.readProofFile(o.proof));
     if (o.json) console.log(JSON.stringify(r));
-    else console.log(r.valid ? `valid: output ${vector(r.output!)} (argmax ${argmax(r.output!)})` : `INVALID: ${r.reason}`);
+    else console.log(r.valid ? `valid: output ${describe(r.output!)}` : `INVALID: ${r.reason}`);
     if (!r.valid) process.exitCode = 1;
   });
 
