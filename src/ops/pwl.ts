@@ -75,7 +75,12 @@ function widths(op: PwlOp, x: readonly Interval[]) {
  */
 export const pwlDef: OpDef<PwlOp> = {
   evaluate: (op, [x]) => x.map((v) => rescale(interpolate(op, v), offsetBits(op))),
-  bounds: (op, [x]) => x.map(() => ({ lo: rescale(valueRange(op).lo, offsetBits(op)), hi: rescale(valueRange(op).hi, offsetBits(op)) })),
+  bounds(op, [x]) {
+    // The same for every element: the range of the tables after the final rescale.
+    const v = valueRange(op);
+    const out = { lo: rescale(v.lo, offsetBits(op)), hi: rescale(v.hi, offsetBits(op)) };
+    return x.map(() => ({ ...out }));
+  },
   emit(op, ctx) {
     const w = widths(op, ctx.bounds[0]);
     return {
