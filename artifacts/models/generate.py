@@ -11,9 +11,13 @@ Writes, for each model, artifacts/models/<name>/:
   input.json        one held-out sample, inputs.jsonl: eight, for `zkml prove`
   meta.json         dataset, architecture and the float model's test accuracy
 Nothing at test or demo time runs Python: the outputs are committed.
+
+    /usr/bin/python3 artifacts/models/generate.py digits_cnn8 ...   # (re)write only these models
+Every model is still trained in the same order, so the random state each one sees is unchanged.
 """
 import json
 import os
+import sys
 
 import numpy as np
 import torch
@@ -22,6 +26,7 @@ from sklearn.model_selection import train_test_split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 7
+ONLY = set(sys.argv[1:])
 
 
 def mlp(sizes):
@@ -109,6 +114,31 @@ class DigitsAvgCnn(torch.nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class Cnn8(torch.nn.Module):
+    """Conv3x3x{channels}-ReLU-MaxPool2-Flatten-Dense10 on 8x8 digits (the circomlib-ml comparison CNN)."""
+
+    def __init__(self, channels=4):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, channels, 3)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.fc = torch.nn.Linear(channels * 9, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(torch.relu(self.conv(x))), 1))
+
+
+class ConvScaling(torch.nn.Module):
+    """Conv3x3x{channels}-ReLU-Flatten-Dense10 on 8x8 digits: cost grows linearly with channels."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, channels, 3)
+        self.fc = torch.nn.Linear(channels * 36, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.relu(self.conv(x)), 1))
+
+
 class ResidualMlp(torch.nn.Module):
     """64-32 LeakyReLU, a residual block 32-32 LeakyReLU + skip, then 32-10."""
 
@@ -132,6 +162,8 @@ def rounded(rows, digits=6):
 
 def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, n_test,
            input_shape=None, architecture=None, task="classification"):
+    if ONLY and name not in ONLY:
+        return
     out = os.path.join(HERE, name)
     os.makedirs(out, exist_ok=True)
     model.eval()
@@ -213,6 +245,35 @@ def main():
     model = train_loss(tanh_mlp, x_tr, y_tr, 400, 0.01, ce, as_long)
     export("digits_tanh_mlp", model, [64, 32, 10], x_tr, x_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 128, 200,
            architecture="MLP 64-32-10 (Tanh)")
+
+    # Issue 4: the architectures of the circomlib-ml and EZKL comparisons, and a scaling series.
+    torch.manual_seed(SEED)
+    model = train_loss(Cnn8(), images_tr, y_tr, 300, 0.01, ce, as_long)
+    export("digits_cnn8", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 200,
+           input_shape=(1, 1, 8, 8), architecture="CNN Conv3x3x4-ReLU-MaxPool2-Flatten-Dense10")
+    # 784-64-10 at MNIST's input size: the 8x8 digits upsampled (bilinear) to 28x28.
+    up = lambda a: torch.nn.functional.interpolate(  # noqa: E731
+        torch.tensor(a.reshape(-1, 1, 8, 8), dtype=torch.float32), size=(28, 28), mode="bilinear", align_corners=False
+    ).reshape(len(a), -1).numpy()
+    x28_tr, x28_te = up(x_tr), up(x_te)
+    torch.manual_seed(SEED)
+    sizes = [784, 64, 10]
+    model = train(mlp(sizes), x28_tr, y_tr, epochs=200, lr=0.005)
+    export("digits28_mlp", model, sizes, x28_tr, x28_te, y_te, "sklearn digits upsampled to 28x28 (bilinear, scaled by 1/16)", 64, 200)
+    # 32-64-64-10 on the 32 leading principal components of the pixels (fit on the training split).
+    from sklearn.decomposition import PCA
+    pca = PCA(32, random_state=SEED).fit(x_tr)
+    xp_tr, xp_te = pca.transform(x_tr), pca.transform(x_te)
+    torch.manual_seed(SEED)
+    sizes = [32, 64, 64, 10]
+    model = train(mlp(sizes), xp_tr, y_tr, epochs=300, lr=0.01)
+    export("digits_pca_mlp", model, sizes, xp_tr, xp_te, y_te,
+           "sklearn digits: the 32 leading PCA components of the /16-scaled pixels (PCA fit on the training split, applied outside the model)", 128, 200)
+    for channels in (2, 8, 32, 64):
+        torch.manual_seed(SEED)
+        model = train_loss(ConvScaling(channels), images_tr, y_tr, 200, 0.01, ce, as_long)
+        export(f"scaling_conv{channels}", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 100,
+               input_shape=(1, 1, 8, 8), architecture=f"CNN Conv3x3x{channels}-ReLU-Flatten-Dense10 (scaling series)")
 
     # Logistic regression on breast_cancer: features standardized with the training mean and std.
     bc = load_breast_cancer()

@@ -2,7 +2,7 @@ import { ethers } from 'ethers';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 import { ChainError } from '../errors.js';
 import type { Chain } from './network.js';
-import type { VerifierArtifact } from './verifier.js';
+import { MAX_CODE_SIZE, type VerifierArtifact } from './verifier.js';
 
 export type SolidityArgs = [string[], string[][], string[], string[]];
 
@@ -25,6 +25,14 @@ export interface Deployment {
 }
 
 export async function deployVerifier(chain: Chain, artifact: VerifierArtifact): Promise<{ contract: ethers.Contract } & Deployment> {
+  if (artifact.codeSize > MAX_CODE_SIZE) {
+    const type = (artifact.abi as { name?: string; inputs?: { type: string }[] }[]).find((f) => f.name === 'verifyProof')?.inputs?.at(-1)?.type ?? '';
+    const signals = /\[(\d+)\]$/.exec(type)?.[1] ?? 'its';
+    throw new ChainError(
+      `the verifier contract is ${artifact.codeSize.toLocaleString('en-US')} bytes of code, over the EVM's ${MAX_CODE_SIZE.toLocaleString('en-US')}-byte limit (EIP-170): ` +
+        `it holds a constant point for each of ${signals} public signals; verify this model off-chain, or give it fewer public signals`,
+    );
+  }
   try {
     const factory = new ethers.ContractFactory(artifact.abi as ethers.InterfaceAbi, artifact.bytecode, chain.signer);
     const contract = (await factory.deploy()) as ethers.Contract;

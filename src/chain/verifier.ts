@@ -9,10 +9,15 @@ import { snarkjs } from '../setup/curve.js';
 
 const require = createRequire(import.meta.url);
 
+/** The EVM's limit on deployed code (EIP-170). */
+export const MAX_CODE_SIZE = 24_576;
+
 export interface VerifierArtifact {
   contractName: string;
   abi: unknown[];
   bytecode: string;
+  /** Size of the deployed (runtime) code: the EVM refuses more than MAX_CODE_SIZE (EIP-170). */
+  codeSize: number;
   solcVersion: string;
   sourceSha256: string;
 }
@@ -29,7 +34,7 @@ export async function verifierArtifact(buildDir: string): Promise<VerifierArtifa
   const sourceSha256 = sha256(source);
   if (existsSync(paths.verifierArtifact)) {
     const cached = JSON.parse(readFileSync(paths.verifierArtifact, 'utf8')) as VerifierArtifact;
-    if (cached.sourceSha256 === sourceSha256) return cached;
+    if (cached.sourceSha256 === sourceSha256 && cached.codeSize !== undefined) return cached;
   }
   writeFileSync(paths.verifierSol, source);
   const artifact = compileSolidity(source, 'Groth16Verifier');
@@ -42,11 +47,11 @@ function compileSolidity(source: string, contractName: string): Omit<VerifierArt
   const input = {
     language: 'Solidity',
     sources: { 'Verifier.sol': { content: source } },
-    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } } },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input)));
   const errors = (output.errors ?? []).filter((e: { severity: string }) => e.severity === 'error');
   if (errors.length) throw new ChainError(`solc failed: ${errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n')}`);
   const contract = output.contracts['Verifier.sol'][contractName];
-  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, solcVersion: solc.version() };
+  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, codeSize: contract.evm.deployedBytecode.object.length / 2, solcVersion: solc.version() };
 }

@@ -1,14 +1,10 @@
 import { size } from '../ir/graph.js';
-import { defOf, type Cost, type Interval, type QOpKind } from '../ops/index.js';
-import { analyzeBounds } from '../quant/bounds.js';
+import { defOf, type Interval } from '../ops/index.js';
+import { analyzeBounds, programCosts, type OpCost } from '../quant/bounds.js';
 import { inputSize } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
 
-export interface OpCost extends Cost {
-  kind: QOpKind;
-  output: string;
-  source: string;
-}
+export type { OpCost };
 
 export interface GeneratedCircuit {
   source: string;
@@ -32,7 +28,6 @@ export function generateCircuit(p: QProgram): GeneratedCircuit {
   const expressions = new Map<string, string[]>();
   const declarations: string[] = [];
   const statements: string[] = [];
-  const costs: OpCost[] = [];
   p.ops.forEach((op, k) => {
     const id = `op${k}`;
     const def = defOf(op);
@@ -45,7 +40,6 @@ export function generateCircuit(p: QProgram): GeneratedCircuit {
       statements.push('');
     }
     expressions.set(op.output, e.outputs);
-    costs.push({ kind: op.kind, output: op.output, source: op.source, ...def.cost(op, inputBounds) });
   });
   const nOut = size(p.output.shape);
   const out = expressions.get(p.output.name)!;
@@ -66,5 +60,5 @@ export function generateCircuit(p: QProgram): GeneratedCircuit {
     'component main {public [in]} = Model();',
     '',
   ].join('\n');
-  return { source, costs, bounds, expressions };
+  return { source, costs: programCosts(p, bounds), bounds, expressions };
 }

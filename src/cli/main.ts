@@ -45,9 +45,13 @@ program
   .requiredOption('-c, --calibration <file>', 'calibration samples: {"inputs": [[...], ...]}, an array, or JSON lines')
   .option('-o, --out <dir>', 'build folder', '')
   .option('-t, --test <file>', 'samples (optionally with "labels") for the accuracy report; default: the calibration samples')
-  .option('--input-bits <n>', 'bits for the input magnitude (sets the input scale)', int('--input-bits', 2, 32))
+  .option('--input-bits <n>', 'width of the accepted input range in bits, its range-check cost per element (default: searched)', int('--input-bits', 2, 32))
   .option('--weight-bits <n>', 'bits for each layer\'s largest weight', int('--weight-bits', 2, 32))
   .option('--activation-bits <n>', 'bits for each hidden activation', int('--activation-bits', 2, 48))
+  .option('--precision <mode>', 'auto: search the cheapest bit budgets at the default budgets\' accuracy (calibration samples); fixed: the defaults', (v: string) => {
+    if (v !== 'auto' && v !== 'fixed') throw new InvalidArgumentError('--precision must be auto or fixed');
+    return v;
+  }, 'auto')
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
   .option('--task <task>', 'how to score accuracy: classification | binary | regression (default: from the output size)', (v: string) => {
     if (!['classification', 'binary', 'regression'].includes(v)) throw new InvalidArgumentError('--task must be classification, binary or regression');
@@ -58,7 +62,7 @@ program
     const quant = Object.fromEntries(
       Object.entries({ inputBits: o.inputBits, weightBits: o.weightBits, activationBits: o.activationBits, inputMargin: o.inputMargin }).filter(([, v]) => v !== undefined),
     );
-    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, task: o.task, log });
+    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, precision: o.precision, task: o.task, log });
     const a = m.accuracy;
     console.log(
       table(
@@ -186,15 +190,37 @@ program
     for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale 2^-${i.frac}, accepted range [${i.floatMin}, ${i.floatMax}]`);
     console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
     for (const a of m.approximations) console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}`);
-    console.log(
-      table(
-        ['op', 'from', 'non-linear (formula)', 'linear (formula)'],
-        m.circuit.costs.map((c) => [c.kind, c.source, c.nonLinear, c.linear]),
-      ),
-    );
+    console.log(`precision: input ${m.quant.inputBits}, weight ${m.quant.weightBits}, activation ${m.quant.activationBits} bits${m.precision ? ` (planned in ${m.precision.length} trials; defaults: ${m.precision[0].constraints} constraints by formula)` : ''}`);
+    const pct = (n: number) => `${((n / Math.max(1, formula)) * 100).toFixed(1)}%`;
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
-    console.log(`total: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
+    const floor = m.circuit.costs.reduce((a, c) => a + c.floor, 0);
+    console.log('\nper op (non-linear constraints by formula; floor: bits that must be decomposed)');
+    console.log(table(['op', 'from', 'non-linear', 'floor', 'linear'], m.circuit.costs.map((c) => [c.kind, c.source, c.nonLinear, c.floor, c.linear])));
+    const kinds = new Map<string, { n: number; floor: number; ops: number }>();
+    for (const c of m.circuit.costs) {
+      const k = kinds.get(c.kind) ?? { n: 0, floor: 0, ops: 0 };
+      kinds.set(c.kind, { n: k.n + c.nonLinear, floor: k.floor + c.floor, ops: k.ops + 1 });
+    }
+    console.log('\nper op kind');
+    console.log(table(['kind', 'ops', 'non-linear', 'share', 'floor'], [...kinds].sort((a, b) => b[1].n - a[1].n).map(([k, v]) => [k, v.ops, v.n, pct(v.n), v.floor])));
+    console.log(`\ntotal: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
+    console.log(`lower bound at this precision: ${floor} (the decomposed bits); gap ${formula - floor} (${pct(formula - floor)}) is selection and ReLU products`);
     console.log(`accuracy (${m.accuracy.task}) on ${m.accuracy.samples} samples: decision agreement ${percent(m.accuracy.decisionAgreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
+  });
+
+program
+  .command('bench')
+  .description('measure the benchmark suite; writes bench/results.json, results.md and SVG charts')
+  .option('--models <list>', 'comma-separated suite models, or "all" (default: all but the 2^16 scaling member)')
+  .option('--out <dir>', 'output folder', join('bench'))
+  .option('--proofs <n>', 'in-process proofs timed per model (p50/p95)', int('--proofs', 1, 10_000), 20)
+  .option('--setup16', 'also time a 2^16 circuit from an empty ptau cache to a proof verified on-chain')
+  .option('--no-cold-start', 'skip the cold-start measurement')
+  .action(async (o) => {
+    const { runBench } = await import('../bench/run.js');
+    const { suite } = await import('../bench/suite.js');
+    const models = o.models === undefined ? undefined : o.models === 'all' ? suite.map((s) => s.name) : String(o.models).split(',');
+    await runBench({ models, out: o.out, proofs: o.proofs, setup16: o.setup16, coldStart: o.coldStart, log });
   });
 
 async function main() {

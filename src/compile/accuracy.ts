@@ -33,6 +33,17 @@ export function argmax(v: readonly number[]): number {
 
 /** Runs the float model (onnxruntime) and the integer reference on the same samples. */
 export async function measureAccuracy(model: FloatModel, program: QProgram, inputs: readonly number[][], labels?: readonly number[], task?: Task): Promise<AccuracyReport> {
+  return scoreAccuracy(program, inputs, await floatOutputs(model, inputs), labels, task);
+}
+
+export async function floatOutputs(model: FloatModel, inputs: readonly number[][]): Promise<number[][]> {
+  const out: number[][] = [];
+  for (const x of inputs) out.push(await model.run(x));
+  return out;
+}
+
+/** The integer reference against float outputs already computed. */
+export function scoreAccuracy(program: QProgram, inputs: readonly number[][], floats: readonly number[][], labels?: readonly number[], task?: Task): AccuracyReport {
   let agree = 0;
   let decisions = 0;
   let correct = 0;
@@ -43,7 +54,7 @@ export async function measureAccuracy(model: FloatModel, program: QProgram, inpu
   let maxAbsError: number[] = [];
   let classification = false;
   for (const [k, x] of inputs.entries()) {
-    const float = await model.run(x);
+    const float = floats[k];
     const quant = decodeOutput(program, referenceOutput(program, quantizeInput(program, x)));
     classification = float.length > 1;
     if (float.length === 1 && (float[0] > 0.5) === (quant[0] > 0.5)) decisions++;

@@ -12,7 +12,8 @@ import { buildPaths } from '../paths.js';
 import { defaultQuantConfig, inputOps, serializeProgram, type QuantConfig } from '../quant/program.js';
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
-import { measureAccuracy, type Task } from './accuracy.js';
+import { floatOutputs, measureAccuracy, type Task } from './accuracy.js';
+import { planPrecision, type PrecisionPlan } from './precision.js';
 import { readR1csHeader } from './r1cs_header.js';
 import { runCircom } from './circom.js';
 import { MANIFEST_VERSION, type Manifest } from './manifest.js';
@@ -24,7 +25,10 @@ export interface CompileOptions {
   /** Samples for the accuracy report (default: the calibration samples). */
   test?: string | SampleSet;
   out: string;
+  /** Bit budgets; those given are pinned, the rest are planned (see precision). */
   quant?: Partial<QuantConfig>;
+  /** 'auto' (default): search the cheapest budgets at the defaults' accuracy; 'fixed': use the defaults. */
+  precision?: 'auto' | 'fixed';
   /** How to score the accuracy report (default: classification for vector outputs, else regression). */
   task?: Task;
   log?: (line: string) => void;
@@ -41,17 +45,25 @@ const IMPORT_TOLERANCE = 1e-3;
 export async function compile(onnxFile: string, options: CompileOptions): Promise<Manifest> {
   const log = options.log ?? (() => {});
   const started = performance.now();
-  const config = { ...defaultQuantConfig, ...options.quant };
   const graph = loadOnnx(onnxFile);
   const calibration = typeof options.calibration === 'string' ? readSamples(options.calibration) : options.calibration;
   const test = options.test === undefined ? calibration : typeof options.test === 'string' ? readSamples(options.test) : options.test;
   log(`imported ${onnxFile}: ${graph.nodes.length} ops, input ${graph.inputs.map((i) => `${i.name} [${i.shape}]`).join(', ')}`);
 
-  const program = quantize(graph, calibration.inputs, config);
-  const circuit = generateCircuit(program);
   const float = await FloatModel.load(onnxFile, graph.inputs, graph.onnxOutputName);
   try {
     await checkImport(float, graph, calibration.inputs[0]);
+    let config: QuantConfig = { ...defaultQuantConfig, ...options.quant };
+    let precision: PrecisionPlan | undefined;
+    if (options.precision !== 'fixed') {
+      precision = planPrecision(graph, calibration.inputs, await floatOutputs(float, calibration.inputs), options.quant ?? {}, options.task);
+      config = precision.config;
+      const [first] = precision.trials;
+      const chosen = precision.trials.filter((t) => t.accepted).at(-1)!;
+      log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints by formula (defaults: ${first.constraints}), ${precision.trials.length} trials`);
+    }
+    const program = quantize(graph, calibration.inputs, config);
+    const circuit = generateCircuit(program);
     const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
 
@@ -79,6 +91,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
           outputShape: graph.output.shape,
         },
         quant: config,
+        ...(precision ? { precision: precision.trials } : {}),
         inputs: inputOps(program).map((op, k) => ({
           name: op.source,
           shape: op.shape,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { OpCost } from '../circuit/codegen.js';
+import type { PrecisionTrial } from './precision.js';
 import type { Shape, TensorInfo } from '../ir/graph.js';
 import { buildPaths, requireFile } from '../paths.js';
 import { parseProgram, type Approximation, type QProgram, type QuantConfig } from '../quant/program.js';
@@ -19,6 +20,8 @@ export interface Manifest {
     outputShape: Shape;
   };
   quant: QuantConfig;
+  /** The precision planner's trials (src/compile/precision.ts), when it ran. */
+  precision?: PrecisionTrial[];
   /** Each model input: its scale and the range the circuit accepts (concatenated in this order). */
   inputs: { name: string; shape: Shape; frac: number; min: string; max: string; floatMin: number; floatMax: number }[];
   output: { frac: number; size: number; postprocess?: string };

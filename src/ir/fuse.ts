@@ -1,4 +1,4 @@
-import type { FloatNode, GatherNode, LinearNode } from './graph.js';
+import type { FloatNode, GatherNode, LinearNode, MaxPoolNode, ReluNode, Shape } from './graph.js';
 
 /**
  * Composes a linear node into the linear node that consumes it (BatchNorm after Conv, a bias Add
@@ -115,4 +115,31 @@ function composeGather(consumer: LinearNode, tensor: string, p: GatherNode): Lin
     },
     `${p.node}+${consumer.node}`,
   );
+}
+
+/**
+ * MaxPool(Relu(x)) -> Relu(MaxPool(x)): both are monotone, so they commute exactly, in floats and
+ * in the integer program (where the Relu is fused into a rescale, also monotone). Pooling first
+ * compares the accumulators and leaves one rescale-ReLU decomposition per window instead of one
+ * per element: 2x2 pooling drops three of every four. `shapes` gains the new intermediate tensor.
+ */
+export function poolBeforeRelu(nodes: FloatNode[], graphOutput: string, shapes: Map<string, Shape>): FloatNode[] {
+  const uses = new Map<string, number>();
+  for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(nodes.map((n) => [n.output, n]));
+  const swapped = new Map<FloatNode, FloatNode[]>();
+  const dropped = new Set<FloatNode>();
+  for (const pool of nodes) {
+    if (pool.kind !== 'maxPool') continue;
+    const relu = producer.get(pool.inputs[0]);
+    if (relu?.kind !== 'relu' || uses.get(relu.output) !== 1 || relu.output === graphOutput) continue;
+    const pooled = `${pool.output}__before_relu`;
+    shapes.set(pooled, shapes.get(pool.output)!);
+    const newPool: MaxPoolNode = { ...pool, inputs: [relu.inputs[0]], output: pooled };
+    const newRelu: ReluNode = { kind: 'relu', node: relu.node, inputs: [pooled], output: pool.output };
+    // The relu's input is computed before the old relu, so the pair can stand where the pool stood.
+    swapped.set(pool, [newPool, newRelu]);
+    dropped.add(relu);
+  }
+  return swapped.size === 0 ? nodes : nodes.flatMap((n) => swapped.get(n) ?? (dropped.has(n) ? [] : [n]));
 }

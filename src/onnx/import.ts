@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MalformedModelError, UnsupportedModelError, UnsupportedOpError } from '../errors.js';
-import { fuse } from '../ir/fuse.js';
+import { fuse, poolBeforeRelu } from '../ir/fuse.js';
 import type { FloatGraph, FloatNode, Shape } from '../ir/graph.js';
 import { Attributes } from './attributes.js';
 import type { LoweringContext } from './lower/context.js';
@@ -110,7 +110,7 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     shapes.set(copy, outShape);
     outName = copy;
   }
-  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: fuse(nodes, outName), shapes };
+  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolBeforeRelu(fuse(nodes, outName), outName, shapes), shapes };
 }
 
 function staticShape(value: ValueInfoProto, file: string): Shape {

@@ -29,5 +29,9 @@ export const argmaxDef: OpDef<ArgMaxOp> = {
     return { declarations: [], statements, outputs };
   },
   // ArgMax(n, bits): (n - 1) * (bits + 2) - 1 non-linear (the first position update is linear).
-  cost: (op, [x]) => ({ nonLinear: op.groups.reduce((a, g) => a + (g.length > 1 ? (g.length - 1) * (width(op, g, x) + 2) - 1 : 0), 0), linear: op.groups.length }),
+  cost: (op, [x]) => ({
+    nonLinear: op.groups.reduce((a, g) => a + (g.length > 1 ? (g.length - 1) * (width(op, g, x) + 2) - 1 : 0), 0),
+    linear: op.groups.length,
+    floor: op.groups.reduce((a, g) => a + (g.length - 1) * width(op, g, x), 0),
+  }),
 };

@@ -13,3 +13,13 @@ export function term(weight: bigint, expr: string): string {
   if (weight === 1n) return expr;
   return weight < 0n ? `(${weight})*${expr}` : `${weight}*${expr}`;
 }
+
+/**
+ * A sum as a balanced tree of parenthesised halves: circom parses `a + b + c ...` into a chain as
+ * deep as the sum is long, and its WASM build overflows its stack on chains of ~800 terms.
+ */
+export function balancedSum(parts: readonly string[]): string {
+  if (parts.length <= 16) return parts.join(' + ');
+  const mid = parts.length >> 1;
+  return `(${balancedSum(parts.slice(0, mid))}) + (${balancedSum(parts.slice(mid))})`;
+}

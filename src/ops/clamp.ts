@@ -43,15 +43,20 @@ export const clampDef: OpDef<ClampOp> = {
   // Max2(bits): bits booleanity + 1 product per active bound.
   cost(op, [x]) {
     let nonLinear = 0;
+    let comparisons = 0;
     for (const r of x) {
       const a = active(op, r);
       let range = r;
       if (a.lo) {
         nonLinear += compareBits(range, { lo: op.lo!, hi: op.lo! }) + 1;
+        comparisons++;
         range = { lo: op.lo!, hi: range.hi > op.lo! ? range.hi : op.lo! };
       }
-      if (a.hi) nonLinear += compareBits({ lo: -range.hi, hi: -range.lo }, { lo: -op.hi!, hi: -op.hi! }) + 1;
+      if (a.hi) {
+        nonLinear += compareBits({ lo: -range.hi, hi: -range.lo }, { lo: -op.hi!, hi: -op.hi! }) + 1;
+        comparisons++;
+      }
     }
-    return { nonLinear, linear: nonLinear > 0 ? x.length : 0 };
+    return { nonLinear, linear: nonLinear > 0 ? x.length : 0, floor: nonLinear - comparisons };
   },
 };

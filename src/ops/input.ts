@@ -27,5 +27,5 @@ export const inputDef: OpDef<InputOp> = {
     };
   },
   // InputRange(lo, bits): bits booleanity constraints + 1 linear recomposition.
-  cost: (op) => ({ nonLinear: size(op.shape) * op.bits, linear: size(op.shape) * 2 }),
+  cost: (op) => ({ nonLinear: size(op.shape) * op.bits, linear: size(op.shape) * 2, floor: size(op.shape) * op.bits }),
 };

@@ -43,5 +43,8 @@ export const leakyDef: OpDef<LeakyOp> = {
     };
   },
   // RescaleLeaky(signBits, bits, ...): signBits + 1 (sign * x) + bits non-linear.
-  cost: (op, [x]) => ({ nonLinear: widths(op, x).reduce((a, [s, z]) => a + s + 1 + z, 0), linear: x.length * 3 }),
+  cost: (op, [x]) => {
+    const w = widths(op, x);
+    return { nonLinear: w.reduce((a, [s, z]) => a + s + 1 + z, 0), linear: x.length * 3, floor: w.reduce((a, [s, z]) => a + s + z, 0) };
+  },
 };

@@ -1,4 +1,4 @@
-import { term } from './circom_literals.js';
+import { balancedSum, term } from './circom_literals.js';
 import type { Interval, LinearOp, OpDef } from './types.js';
 
 function rows<T>(op: LinearOp, f: (j: number, terms: [number, number, bigint][]) => T): T[] {
@@ -31,10 +31,10 @@ export const linearDef: OpDef<LinearOp> = {
     rows(op, (j, terms) => {
       const parts = terms.map(([s, i, w]) => term(w, ctx.inputs[s][i]));
       if (op.bias[j] !== 0n || parts.length === 0) parts.push(String(op.bias[j]));
-      statements.push(`${ctx.id}[${j}] <== ${parts.join(' + ')};`);
+      statements.push(`${ctx.id}[${j}] <== ${balancedSum(parts)};`);
     });
     return { declarations: [], statements, outputs: Array.from({ length: n }, (_, j) => `${ctx.id}[${j}]`) };
   },
   // One linear constraint per output, which circom --O2 substitutes away.
-  cost: (op) => ({ nonLinear: 0, linear: op.bias.length }),
+  cost: (op) => ({ nonLinear: 0, linear: op.bias.length, floor: 0 }),
 };

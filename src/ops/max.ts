@@ -33,6 +33,7 @@ export const maxDef: OpDef<MaxOp> = {
   // Max2(bits) per comparison: bits + 1 non-linear; a window of n elements needs n - 1.
   cost: (op, [x]) => {
     const widths = op.windows.flatMap((w) => chain(w, x));
-    return { nonLinear: widths.reduce((a, b) => a + b + 1, 0), linear: widths.length };
+    const bits = widths.reduce((a, b) => a + b, 0);
+    return { nonLinear: bits + widths.length, linear: widths.length, floor: bits };
   },
 };

@@ -1,4 +1,5 @@
 import { hull, scale } from './fixed_point.js';
+import { balancedSum } from './circom_literals.js';
 import type { Interval, MulOp, OpDef } from './types.js';
 
 function product(a: Interval, b: Interval): Interval {
@@ -30,9 +31,9 @@ export const mulDef: OpDef<MulOp> = {
     for (let p = 0; p < pairs; p++) statements.push(`${ctx.id}_p[${p}] <== (${ctx.inputs[0][op.left[p]]}) * (${ctx.inputs[1][op.right[p]]});`);
     op.rowStart.slice(0, -1).forEach((start, j) => {
       const terms = Array.from({ length: op.rowStart[j + 1] - start }, (_, k) => `${ctx.id}_p[${start + k}]`);
-      statements.push(`${ctx.id}[${j}] <== ${terms.join(' + ') || '0'};`);
+      statements.push(`${ctx.id}[${j}] <== ${terms.length ? balancedSum(terms) : '0'};`);
     });
     return { declarations: [], statements, outputs: Array.from({ length: op.rowStart.length - 1 }, (_, j) => `${ctx.id}[${j}]`) };
   },
-  cost: (op) => ({ nonLinear: op.left.length, linear: op.rowStart.length - 1 }),
+  cost: (op) => ({ nonLinear: op.left.length, linear: op.rowStart.length - 1, floor: op.left.length }),
 };

@@ -98,7 +98,8 @@ export const pwlDef: OpDef<PwlOp> = {
   // PiecewiseLinear: bits (decomposition) + 3 (range test, when bits > domainBits + 1)
   // + 2^segmentsLog2 (one-hot decoder) + 2 (slope product, saturation select) + vBits (final rescale).
   cost(op, [x]) {
-    const nonLinear = widths(op, x).reduce((acc, [bits, vBits]) => acc + bits + (bits - 1 > op.domainBits ? 3 : 0) + 2 ** op.segmentsLog2 + 2 + vBits, 0);
-    return { nonLinear, linear: x.length * 4 };
+    const w = widths(op, x);
+    const nonLinear = w.reduce((acc, [bits, vBits]) => acc + bits + (bits - 1 > op.domainBits ? 3 : 0) + 2 ** op.segmentsLog2 + 2 + vBits, 0);
+    return { nonLinear, linear: x.length * 4, floor: w.reduce((acc, [bits, vBits]) => acc + bits + vBits, 0) };
   },
 };

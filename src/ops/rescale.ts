@@ -43,6 +43,7 @@ export const rescaleDef: OpDef<RescaleOp> = {
   cost(op, [x]) {
     const widths = decompositionWidths(op.output, op.shift, x);
     const products = op.relu ? widths.filter((b) => b - 1 > op.shift).length : 0;
-    return { nonLinear: widths.reduce((a, b) => a + b, 0) + products, linear: widths.length * (op.relu ? 1 : 2) };
+    const bits = widths.reduce((a, b) => a + b, 0);
+    return { nonLinear: bits + products, linear: widths.length * (op.relu ? 1 : 2), floor: bits };
   },
 };

@@ -129,6 +129,12 @@ export interface EmitContext {
 export interface Cost {
   nonLinear: number;
   linear: number;
+  /**
+   * The part of nonLinear that no encoding of this op at these bounds avoids: the bits that must be
+   * decomposed to range-check its values (plus any true products). The rest (selections, ReLU
+   * products, one-hot decoders) is the template's overhead; `zkml inspect` shows the gap.
+   */
+  floor: number;
 }
 
 export interface OpDef<O extends QOp> {

@@ -14,35 +14,64 @@ export interface BatchItem {
 }
 
 /**
- * Proves many inputs on a piscina pool. Each input is its own task: one that fails (bad input,
- * a crashed worker) is reported with its error and does not affect the others.
+ * A piscina pool of proving workers for one build. Each worker loads the build once (model,
+ * witness calculator, proving key, a single-threaded curve) and then proves one input per task,
+ * on one core: N workers use N cores with no thread contention inside a proof.
  */
-export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
-  const workers = Math.max(1, options.workers ?? 2);
-  const pool = new Piscina<ProveTask, TaskOutcome>({
-    filename: new URL('./worker.js', import.meta.url).href,
-    minThreads: workers,
-    maxThreads: workers,
-    // snarkjs' web-worker dependency treats any thread without workerData as its own child.
-    workerData: {},
-    idleTimeout: 1000,
-  });
-  const dir = resolve(buildDir);
-  let done = 0;
-  try {
-    return await Promise.all(
+export class ProvingPool {
+  private readonly pool: Piscina<ProveTask, TaskOutcome>;
+  private readonly dir: string;
+  readonly workers: number;
+
+  constructor(buildDir: string, workers = 2) {
+    this.workers = Math.max(1, workers);
+    this.dir = resolve(buildDir);
+    this.pool = new Piscina<ProveTask, TaskOutcome>({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      // snarkjs' web-worker dependency treats any thread without workerData as its own child.
+      workerData: {},
+      idleTimeout: 1000,
+    });
+  }
+
+  /** One proof per worker, all at once, so that every worker has loaded the build (for timing). */
+  async warmUp(input: readonly number[]): Promise<void> {
+    await Promise.all(Array.from({ length: this.workers }, () => this.pool.run({ buildDir: this.dir, input: [...input] })));
+  }
+
+  /**
+   * Proves many inputs. Each input is its own task: one that fails (bad input, a crashed worker)
+   * is reported with its error and does not affect the others.
+   */
+  async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult']): Promise<BatchItem[]> {
+    let done = 0;
+    return Promise.all(
       inputs.map(async (input, index) => {
         let outcome: TaskOutcome;
         try {
-          outcome = await pool.run({ buildDir: dir, input: [...input] });
+          outcome = await this.pool.run({ buildDir: this.dir, input: [...input] });
         } catch (err) {
           outcome = { ok: false, error: { code: 'WORKER', message: (err as Error).message } };
         }
         done++;
-        options.onResult?.(index, outcome, done, inputs.length);
+        onResult?.(index, outcome, done, inputs.length);
         return { index, outcome };
       }),
     );
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+/** Proves a batch on a fresh pool (see ProvingPool), then shuts the pool down. */
+export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
+  const pool = new ProvingPool(buildDir, options.workers ?? 2);
+  try {
+    return await pool.prove(inputs, options.onResult);
   } finally {
     await pool.destroy();
   }

@@ -2,6 +2,7 @@
  * Piscina worker: one task = float inference, quantization, witness and a single-threaded Groth16
  * proof for one input. The Prover (model, witness calculator, zkey) is loaded once per worker.
  */
+import { buildBn128 } from 'ffjavascript';
 import { ZkmlError } from '../errors.js';
 import { Prover, type ProofResult } from './prover.js';
 
@@ -14,11 +15,21 @@ export type TaskOutcome = { ok: true; result: ProofResult } | { ok: false; error
 
 const provers = new Map<string, Promise<Prover>>();
 
+/**
+ * snarkjs' single-threaded mode builds a fresh curve (WASM instance and tables, ~100 ms) for every
+ * proof. Its multi-threaded mode reuses `globalThis.curve_bn128`, so a single-threaded curve put
+ * there once serves every proof of this worker without spawning threads: one core per worker.
+ */
+const curveReady = buildBn128(true).then((curve) => {
+  (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
+});
+
 export default async function proveTask(task: ProveTask): Promise<TaskOutcome> {
   try {
+    await curveReady;
     let prover = provers.get(task.buildDir);
     if (!prover) {
-      prover = Prover.load(task.buildDir, { singleThread: true });
+      prover = Prover.load(task.buildDir);
       provers.set(task.buildDir, prover);
       prover.catch(() => provers.delete(task.buildDir));
     }

@@ -1,5 +1,5 @@
 import { FieldOverflowError } from '../errors.js';
-import { defOf, type Interval } from '../ops/index.js';
+import { defOf, type Cost, type Interval, type QOpKind } from '../ops/index.js';
 import { maxAbs, MAX_DECOMPOSITION_BITS } from '../ops/fixed_point.js';
 import type { QProgram } from './program.js';
 
@@ -18,4 +18,15 @@ export function analyzeBounds(p: QProgram): Map<string, Interval[]> {
     bounds.set(op.output, y);
   }
   return bounds;
+}
+
+export interface OpCost extends Cost {
+  kind: QOpKind;
+  output: string;
+  source: string;
+}
+
+/** Every op's constraint cost by its own formula (src/ops), from the bound analysis. */
+export function programCosts(p: QProgram, bounds = analyzeBounds(p)): OpCost[] {
+  return p.ops.map((op) => ({ kind: op.kind, output: op.output, source: op.source, ...defOf(op).cost(op, op.inputs.map((i) => bounds.get(i)!)) }));
 }

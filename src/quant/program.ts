@@ -3,7 +3,7 @@ import type { InputOp, QOp } from '../ops/types.js';
 
 /** Quantization settings: bit budgets that the calibration turns into power-of-two scales. */
 export interface QuantConfig {
-  /** Bits for an input's calibrated magnitude (sets the input scale). */
+  /** Width of each input's accepted range in bits: its range check's cost (sets the input scale). */
   inputBits: number;
   /** Bits for each layer's largest weight magnitude (sets that layer's weight scale). */
   weightBits: number;

@@ -25,6 +25,22 @@ function exactFrac(weights: ArrayLike<number>, limit: number): number | undefine
   return undefined;
 }
 
+/**
+ * An input's scale and accepted integer range. The calibrated [min, max] is widened by the margin,
+ * but a non-negative input (pixels, counts) stays non-negative. The range is then `inputBits` wide
+ * (each element's range check costs that many constraints), or narrower when every calibration
+ * value lies on a coarser power-of-two grid (pixels k/16 need 4 fractional bits, not 10): values
+ * on that grid are represented exactly.
+ */
+export function inputRange(st: TensorStats, config: QuantConfig): { frac: number; lo: bigint; hi: bigint } {
+  const span = st.max - st.min || st.maxAbs || 1;
+  const floatLo = st.min >= 0 ? Math.max(0, st.min - config.inputMargin * span) : st.min - config.inputMargin * span;
+  const floatHi = st.max + config.inputMargin * span;
+  const widthFrac = Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** config.inputBits - 1) / Math.max(floatHi - floatLo, 2 ** -MAX_FRAC))));
+  const frac = st.gridFrac !== undefined ? Math.min(widthFrac, st.gridFrac) : widthFrac;
+  return { frac, lo: BigInt(Math.floor(floatLo * 2 ** frac)), hi: BigInt(Math.ceil(floatHi * 2 ** frac)) };
+}
+
 interface State {
   tensor: QTensor;
   /** True while the tensor is an accumulator at a product scale, not yet rescaled. */
@@ -49,13 +65,7 @@ export function quantize(graph: FloatGraph, samples: readonly (readonly number[]
 
   let offset = 0;
   const inputs: QTensor[] = graph.inputs.map((input) => {
-    const st = stat(input.name);
-    const span = st.max - st.min || st.maxAbs || 1;
-    const floatLo = st.min - config.inputMargin * span;
-    const floatHi = st.max + config.inputMargin * span;
-    const frac = fracFor(Math.max(Math.abs(floatLo), Math.abs(floatHi)), config.inputBits);
-    const lo = BigInt(Math.floor(floatLo * 2 ** frac));
-    const hi = BigInt(Math.ceil(floatHi * 2 ** frac));
+    const { frac, lo, hi } = inputRange(stat(input.name), config);
     const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac };
     ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: unsignedBits(hi - lo) });
     offset += size(input.shape);

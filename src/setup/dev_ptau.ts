@@ -1,138 +1,158 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as binFileUtils from '@iden3/binfileutils';
 import { snarkjs } from './curve.js';
-import { lagrangeScalars, mod } from './lagrange.js';
+import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
+import { FR, lagrangeScalars, mod } from './lagrange.js';
 
 const require = createRequire(import.meta.url);
 const snarkjsSrc = join(dirname(require.resolve('snarkjs')), '..', 'src');
 
+type Point = unknown;
+interface Group {
+  batchLEMtoC(b: Uint8Array): Promise<Uint8Array>;
+  batchLEMtoU(b: Uint8Array): Promise<Uint8Array>;
+  fromRprLEM(b: Uint8Array, offset: number): Point;
+}
 interface Curve {
   G1: Group;
   G2: Group;
-  Fr: { w: Uint8Array[]; toObject(a: Uint8Array): bigint; e(v: bigint | number): Uint8Array; mul(a: Uint8Array, b: Uint8Array): Uint8Array };
-  tm: { concurrency: number; queueAction(task: unknown[]): Promise<Uint8Array[]> };
+  F1: { n8: number };
+  F2: { n8: number };
+  Fr: { w: Uint8Array[]; toObject(a: Uint8Array): bigint };
 }
-interface Group {
-  F: { n8: number };
-  oneAffine: Uint8Array;
+interface Hasher {
+  update(b: Uint8Array): Hasher;
+  digest(): Uint8Array;
+}
+interface BinFile extends binFileUtils.BinFile {
+  read(bytes: number): Promise<Uint8Array>;
 }
 
-/** The toxic waste of a one-contribution phase 1, known only to whoever generated it. */
-export interface Phase1Secret {
-  tau: bigint;
-  alpha: bigint;
-  beta: bigint;
-}
+/** Points computed and written per step; bounds memory at any power. */
+const CHUNK_POINTS = 1 << 16;
+/** snarkjs' minimum for a beacon's hash iterations (2^10 SHA-256 rounds). */
+const BEACON_ITERATIONS_EXP = 10;
 
 /**
- * Fast development powers of tau. Phase 1 is snarkjs' own: a new accumulator and one beacon
- * contribution from a fresh random beacon (so the file and its contribution record are standard
- * and verifiable). The Lagrange sections that `prepare phase2` would compute with an FFT over
- * the group (minutes at 2^14) are computed instead as scalars from the beacon's secret, which
- * exists only during this call, then multiplied into the generators in parallel WASM tasks.
- * The result is byte-for-byte what `snarkjs powersoftau prepare phase2` writes.
+ * A development powers of tau, ready for phase 2, from one local secret: the file
+ * `snarkjs powersoftau new` + `beacon` + `prepare phase2` would write for the same beacon, byte for
+ * byte (tested), so `snarkjs powersoftau verify` accepts it.
+ *
+ * snarkjs reaches it through generic scalar multiplications of every point (the beacon) and FFTs
+ * over the group (prepare phase2). With the secret (tau, alpha, beta) known, every point is
+ * s * G for a scalar s computed in the field, G a generator: tau^i for phase 1, the Lagrange
+ * polynomials at tau for phase 2. Fixed-base multiplication with window tables
+ * (src/setup/fixed_base_worker.ts) on all cores does that about 8x faster than snarkjs' per-point
+ * multiplication. The secret exists only during this call; whoever knows the beacon could rebuild
+ * it, which is why this file is for development only.
  */
-export async function generateDevPtau(power: number, file: string, log: (l: string) => void): Promise<void> {
-  const phase1 = `${file}.phase1`;
+export async function generateDevPtau(power: number, file: string, log: (l: string) => void, beacon = randomBytes(32).toString('hex')): Promise<void> {
+  const [utils, misc, { blake2b }] = await Promise.all([
+    snarkjsModule('powersoftau_utils.js'),
+    snarkjsModule('misc.js'),
+    import(pathToFileURL(require.resolve('@noble/hashes/blake2b', { paths: [snarkjsSrc] })).href),
+  ]);
+  const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Curve;
+  const pool = new FixedBasePool();
+  const fd = (await binFileUtils.createBinFile(file, 'ptau', 1, 11)) as BinFile;
   try {
     let t = performance.now();
-    const secret = await devPhase1(power, phase1);
-    log(`  phase 1 (new accumulator + beacon contribution): ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const challenge: Uint8Array = utils.calculateFirstChallengeHash(curve, power);
+    const key = await utils.keyFromBeacon(curve, challenge, Buffer.from(beacon, 'hex'), BEACON_ITERATIONS_EXP);
+    const [tau, alpha, beta] = [key.tau, key.alpha, key.beta].map((k: { prvKey: Uint8Array }) => curve.Fr.toObject(k.prvKey));
+    await utils.writePTauHeader(fd, curve, power);
+
+    // Phase 1, as snarkjs' beacon writes it onto a new accumulator (all points = generator).
+    const response: Hasher = blake2b.create({ dkLen: 64 });
+    response.update(challenge);
+    const starts: number[] = [];
+    const phase1 = async (id: number, group: GroupName, n: number, first: bigint) => {
+      await binFileUtils.startWriteSection(fd, id);
+      starts[id] = fd.pos;
+      const firstPoints: Point[] = [];
+      let s = first;
+      for (let i = 0; i < n; i += CHUNK_POINTS) {
+        const scalars = new Array<bigint>(Math.min(CHUNK_POINTS, n - i));
+        for (let k = 0; k < scalars.length; k++, s = (s * tau) % FR) scalars[k] = s;
+        const points = await pool.mul(group, scalars);
+        await fd.write(points);
+        response.update(await curve[group].batchLEMtoC(points));
+        if (i === 0) for (let k = 0; k < Math.min(2, n); k++) firstPoints.push(curve[group].fromRprLEM(points, k * POINT_BYTES[group]));
+      }
+      await binFileUtils.endWriteSection(fd);
+      return firstPoints;
+    };
+    const n = 2 ** power;
+    const contribution = {
+      name: 'zkml dev (insecure)',
+      type: 1,
+      numIterationsExp: BEACON_ITERATIONS_EXP,
+      beaconHash: Buffer.from(beacon, 'hex'),
+      key,
+      tauG1: (await phase1(2, 'G1', 2 * n - 1, 1n))[1],
+      tauG2: (await phase1(3, 'G2', n, 1n))[1],
+      alphaG1: (await phase1(4, 'G1', n, alpha))[0],
+      betaG1: (await phase1(5, 'G1', n, beta))[0],
+      betaG2: (await phase1(6, 'G2', 1, beta))[0],
+      partialHash: misc.toPartialHash(response),
+      nextChallenge: new Uint8Array(0) as Uint8Array,
+    };
+    const pubKey = new Uint8Array(curve.F1.n8 * 2 * 6 + curve.F2.n8 * 2 * 3);
+    utils.toPtauPubKeyRpr(pubKey, 0, curve, key, false);
+    response.update(pubKey);
+    const next: Hasher = blake2b.create({ dkLen: 64 });
+    next.update(response.digest());
+    for (const [id, group, count] of [[2, 'G1', 2 * n - 1], [3, 'G2', n], [4, 'G1', n], [5, 'G1', n], [6, 'G2', 1]] as const) {
+      const end = fd.pos;
+      fd.pos = starts[id];
+      for (let i = 0; i < count; i += CHUNK_POINTS) {
+        next.update(await curve[group].batchLEMtoU(await fd.read(Math.min(CHUNK_POINTS, count - i) * POINT_BYTES[group])));
+      }
+      fd.pos = end;
+    }
+    contribution.nextChallenge = next.digest();
+    await utils.writeContributions(fd, curve, [contribution]);
+    log(`  phase 1 (tau^i in G1 and G2, beacon contribution record): ${seconds(t)} s`);
+
+    // Phase 2 preparation: section 12 holds tauG1 in the Lagrange basis of every domain 2^0 ..
+    // 2^(power+1); 13-15 (tauG2, alphaTauG1, betaTauG1) for 2^0 .. 2^power.
     t = performance.now();
-    await preparePhase2FromSecret(phase1, file, secret);
-    log(`  Lagrange basis from the known secret: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  } finally {
-    rmSync(phase1, { force: true });
-  }
-}
-
-/** New accumulator + one beacon contribution; returns the contribution's secret. */
-export async function devPhase1(power: number, file: string): Promise<Phase1Secret> {
-  const utils = await snarkjsUtils();
-  const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Curve;
-  const beacon = randomBytes(32).toString('hex');
-  const iterationsExp = 10;
-  try {
-    await snarkjs.powersOfTau.newAccumulator(curve, power, `${file}.0`);
-    await (snarkjs.powersOfTau as unknown as { beacon(...a: unknown[]): Promise<unknown> }).beacon(`${file}.0`, file, 'zkml dev (insecure)', beacon, iterationsExp);
-  } finally {
-    rmSync(`${file}.0`, { force: true });
-  }
-  // The same derivation snarkjs' beacon used: first challenge hash -> beacon RNG -> keys.
-  const challenge = utils.calculateFirstChallengeHash(curve, power);
-  const key = await utils.keyFromBeacon(curve, challenge, Buffer.from(beacon, 'hex'), iterationsExp);
-  return { tau: curve.Fr.toObject(key.tau.prvKey), alpha: curve.Fr.toObject(key.alpha.prvKey), beta: curve.Fr.toObject(key.beta.prvKey) };
-}
-
-/** What `snarkjs powersoftau prepare phase2` computes, from the secret instead of by group FFTs. */
-export async function preparePhase2FromSecret(phase1: string, file: string, secret: Phase1Secret): Promise<void> {
-  const utils = await snarkjsUtils();
-  const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Curve;
-  const { tau, alpha, beta } = secret;
-  const { fd: fdOld, sections } = await binFileUtils.readBinFile(phase1, 'ptau', 1);
-  const { power } = await utils.readPTauHeader(fdOld, sections);
-  const fdNew = await binFileUtils.createBinFile(file, 'ptau', 1, 11);
-  try {
-    await utils.writePTauHeader(fdNew, curve, power);
-    for (let s = 2; s <= 7; s++) await binFileUtils.copySection(fdOld, sections, fdNew, s);
-    // Section 12 holds tauG1 for every domain 2^0 .. 2^(power+1); 13-15 (tauG2, alphaTauG1,
-    // betaTauG1) for 2^0 .. 2^power. Each power's scalars are computed once.
-    const lagrange = Array.from({ length: power + 2 }, (_, p) => lagrangeScalars(tau, p, curve.Fr.toObject(curve.Fr.w[p]), p === power + 1));
-    const sections12to15: [number, Group, (p: number) => bigint[], number][] = [
-      [12, curve.G1, (p) => lagrange[p], power + 1],
-      [13, curve.G2, (p) => lagrange[p], power],
-      [14, curve.G1, (p) => lagrange[p].map((s) => mod(s * alpha)), power],
-      [15, curve.G1, (p) => lagrange[p].map((s) => mod(s * beta)), power],
+    const lagrangeCache = new Map<number, bigint[]>();
+    const lagrange = (p: number) => {
+      if (!lagrangeCache.has(p)) lagrangeCache.set(p, lagrangeScalars(tau, p, curve.Fr.toObject(curve.Fr.w[p]), p === power + 1));
+      return lagrangeCache.get(p)!;
+    };
+    const sections: [number, GroupName, number, bigint][] = [
+      [12, 'G1', power + 1, 1n],
+      [13, 'G2', power, 1n],
+      [14, 'G1', power, alpha],
+      [15, 'G1', power, beta],
     ];
-    for (const [id, group, scalars, maxPower] of sections12to15) {
-      await binFileUtils.startWriteSection(fdNew, id);
-      for (let p = 0; p <= maxPower; p++) await fdNew.write(await fixedBaseMul(curve, group, scalars(p)));
-      await binFileUtils.endWriteSection(fdNew);
+    for (const [id, group, maxPower, factor] of sections) {
+      await binFileUtils.startWriteSection(fd, id);
+      for (let p = 0; p <= maxPower; p++) {
+        const scalars = lagrange(p);
+        for (let i = 0; i < scalars.length; i += CHUNK_POINTS) {
+          const part = scalars.slice(i, i + CHUNK_POINTS).map((s) => (factor === 1n ? s : mod(s * factor)));
+          await fd.write(await pool.mul(group, part));
+        }
+      }
+      await binFileUtils.endWriteSection(fd);
     }
+    log(`  Lagrange basis from the known secret: ${seconds(t)} s`);
   } finally {
-    await fdOld.close();
-    await fdNew.close();
+    await fd.close();
+    await pool.close();
   }
 }
 
-async function snarkjsUtils() {
-  return import(pathToFileURL(join(snarkjsSrc, 'powersoftau_utils.js')).href);
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1);
 }
 
-/** scalar_i * generator for every scalar, affine Montgomery form, split over the curve's threads. */
-async function fixedBaseMul(curve: Curve, group: Group, scalars: bigint[]): Promise<Uint8Array> {
-  const prefix = group === curve.G1 ? 'g1m' : 'g2m';
-  const sAffine = group.F.n8 * 2;
-  const sJacobian = group.F.n8 * 3;
-  const chunk = Math.ceil(scalars.length / curve.tm.concurrency);
-  const jobs: Promise<Uint8Array[]>[] = [];
-  for (let start = 0; start < scalars.length; start += chunk) {
-    const m = Math.min(chunk, scalars.length - start);
-    const bytes = new Uint8Array(m * 32);
-    for (let i = 0; i < m; i++) bytes.set(Buffer.from(scalars[start + i].toString(16).padStart(64, '0'), 'hex').reverse(), i * 32);
-    const task: unknown[] = [
-      { cmd: 'ALLOCSET', var: 0, buff: group.oneAffine },
-      { cmd: 'ALLOCSET', var: 1, buff: bytes },
-      { cmd: 'ALLOC', var: 2, len: m * sJacobian },
-      { cmd: 'ALLOC', var: 3, len: m * sAffine },
-    ];
-    for (let i = 0; i < m; i++) {
-      task.push({ cmd: 'CALL', fnName: `${prefix}_timesScalarAffine`, params: [{ var: 0 }, { var: 1, offset: i * 32 }, { val: 32 }, { var: 2, offset: i * sJacobian }] });
-    }
-    task.push({ cmd: 'CALL', fnName: `${prefix}_batchToAffine`, params: [{ var: 2 }, { val: m }, { var: 3 }] });
-    task.push({ cmd: 'GET', out: 0, var: 3, len: m * sAffine });
-    jobs.push(curve.tm.queueAction(task));
-  }
-  const parts = await Promise.all(jobs);
-  const out = new Uint8Array(scalars.length * sAffine);
-  let offset = 0;
-  for (const [part] of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+async function snarkjsModule(name: string) {
+  return import(pathToFileURL(join(snarkjsSrc, name)).href);
 }

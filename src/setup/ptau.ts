@@ -25,9 +25,10 @@ const MIN_DEV_POWER = 11;
 
 export const DEV_WARNING = [
   '*****************************************************************************************',
-  '* INSECURE DEVELOPMENT POWERS OF TAU: generated on this machine with a single local      *',
-  '* contribution. Whoever knows its randomness can forge proofs. Use --ptau with a file    *',
-  '* from a public ceremony (e.g. the Hermez/Polygon ptau files) for anything that matters. *',
+  '* INSECURE DEVELOPMENT POWERS OF TAU: generated on this machine from one beacon that the *',
+  '* file records, so anyone holding it can rebuild its secret and forge proofs. Use --ptau  *',
+  '* with a file from a public ceremony (e.g. the Hermez/Polygon ptau files) for anything    *',
+  '* that matters.                                                                            *',
   '*****************************************************************************************',
 ].join('\n');
 

@@ -6,6 +6,7 @@ import { MissingArtifactError } from '../errors.js';
 import { sha256File } from '../hash.js';
 import { defaultPtauCache } from '../paths.js';
 import { snarkjs, snarkLogger, type Logger } from './curve.js';
+import { devZkey } from './dev_zkey.js';
 import { devPtau, requiredPower, SetupError, type PtauInfo } from './ptau.js';
 
 export interface SetupOptions {
@@ -53,11 +54,19 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   const logger = snarkLogger(() => {}, errors);
   const zkey0 = { type: 'mem' as const };
   const tmpZkey = `${paths.zkey}.tmp-${process.pid}`;
+  let fromSecret = false;
   try {
-    const hash = await snarkjs.zKey.newZKey(paths.r1cs, ptau.file, zkey0, logger);
-    if (hash === -1 || errors.length) throw new SetupError(`groth16 setup failed: ${errors.join('; ') || 'snarkjs rejected the inputs'}`);
-    await snarkjs.zKey.contribute(zkey0, tmpZkey, 'zkml phase 2', randomBytes(32).toString('hex'), logger);
-    if (errors.length) throw new SetupError(`phase 2 contribution failed: ${errors.join('; ')}`);
+    // A dev ptau's secret is recoverable from its beacon: the key is computed from it directly
+    // (src/setup/dev_zkey.ts, the same bytes as snarkjs' zkey new). With tau, alpha and beta
+    // public and gamma the generator, proofs can be forged whatever delta is, so a phase-2
+    // contribution would cost time and add no security. Any other ptau goes through snarkjs.
+    fromSecret = ptau.source === 'dev' && (await devZkey(paths.r1cs, ptau.file, tmpZkey));
+    if (!fromSecret) {
+      const hash = await snarkjs.zKey.newZKey(paths.r1cs, ptau.file, zkey0, logger);
+      if (hash === -1 || errors.length) throw new SetupError(`groth16 setup failed: ${errors.join('; ') || 'snarkjs rejected the inputs'}`);
+      await snarkjs.zKey.contribute(zkey0, tmpZkey, 'zkml phase 2', randomBytes(32).toString('hex'), logger);
+      if (errors.length) throw new SetupError(`phase 2 contribution failed: ${errors.join('; ')}`);
+    }
     const vkey = await snarkjs.zKey.exportVerificationKey(tmpZkey, logger);
     writeFileSync(paths.vkey, JSON.stringify(vkey, null, 1));
     renameSync(tmpZkey, paths.zkey);
@@ -68,7 +77,7 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
     circuitSha256: manifest.circuit.sha256,
     ptau: { source: ptau.source, file: ptau.file, power: ptau.power },
     zkeySha256: sha256File(paths.zkey),
-    phase2Contributions: 1,
+    phase2Contributions: fromSecret ? 0 : 1,
     seconds: (performance.now() - started) / 1000,
     createdAt: new Date().toISOString(),
   };

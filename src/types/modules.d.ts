@@ -57,3 +57,12 @@ declare module '@iden3/binfileutils' {
   export function startWriteSection(fd: BinFile, id: number): Promise<void>;
   export function endWriteSection(fd: BinFile): Promise<void>;
 }
+
+declare module 'ffjavascript' {
+  /** The BN254 curve engine snarkjs uses; single-threaded when asked (no worker threads). */
+  export function buildBn128(singleThread?: boolean): Promise<unknown>;
+}
+
+declare module 'r1csfile' {
+  export function readR1csHeader(fd: unknown, sections: unknown, options?: { singleThread?: boolean }): Promise<unknown>;
+}

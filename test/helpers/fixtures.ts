@@ -17,6 +17,9 @@ export const bundledModels = [
   'digits_tanh_mlp',
   'breast_cancer_logreg',
   'diabetes_linreg',
+  'digits_cnn8',
+  'digits28_mlp',
+  'digits_pca_mlp',
 ] as const;
 export type BundledModel = (typeof bundledModels)[number];
 

@@ -1,0 +1,195 @@
+/**
+ * Measures one model in its own process (so that peak memory is the model's own):
+ *   node dist/src/bench/measure.js '<MeasureRequest JSON>'
+ * and writes a ModelResult to request.out. Scenarios (cold start, 2^16 setup) run here too.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ethers } from 'ethers';
+import { MAX_CODE_SIZE } from '../chain/verifier.js';
+import { readSamples } from '../compile/samples.js';
+import * as z from '../index.js';
+import { modelsDir } from '../paths.js';
+import { percentile, timed } from './stats.js';
+
+export interface MeasureRequest {
+  kind: 'model' | 'cold-start';
+  model: string;
+  buildRoot: string;
+  ptauCache: string;
+  /** In-process proofs timed for witness/prove percentiles. */
+  proofs: number;
+  /** Worker counts for the batch throughput. */
+  workers: number[];
+  /** Proofs per worker in each throughput run (after one warm-up proof per worker). */
+  batchPerWorker: number;
+  out: string;
+}
+
+export interface ModelResult {
+  model: string;
+  constraints: number;
+  floor: number;
+  wires: number;
+  publicSignals: number;
+  ptauPower: number;
+  byKind: Record<string, number>;
+  accuracy: { task: string; decisionAgreement?: number; relativeError: number; samples: number };
+  precision: { inputBits: number; weightBits: number; activationBits: number };
+  compileS: number;
+  setupS: number;
+  witnessMs: { p50: number; p95: number };
+  proveMs: { p50: number; p95: number };
+  verifyMs: number;
+  proofBytes: number;
+  calldataBytes: number;
+  /** null: the verifier exceeds the EVM's code size limit (too many public signals). */
+  verifyGas: number | null;
+  deployGas: number | null;
+  throughput: { workers: number; proofsPerS: number }[];
+  peakRssMb: number;
+}
+
+export interface ColdStartResult {
+  model: string;
+  ptauPower: number;
+  compileS: number;
+  setupS: number;
+  proveS: number;
+  verifyOnChainS: number;
+  totalS: number;
+  valid: boolean;
+  peakRssMb: number;
+}
+
+async function measureModel(r: MeasureRequest): Promise<ModelResult> {
+  const dir = join(r.buildRoot, r.model);
+  const src = join(modelsDir, r.model);
+  rmSync(dir, { recursive: true, force: true });
+  const [m, compileMs] = await timed(() => z.compile(join(src, 'model.onnx'), { calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), out: dir }));
+  const [s, setupMs] = await timed(() => z.setup(dir, { ptauCache: r.ptauCache }));
+  const samples = readSamples(join(src, 'test.json')).inputs;
+  const input = (k: number) => samples[k % samples.length];
+
+  const prover = await z.Prover.load(dir);
+  const witness: number[] = [];
+  const prove: number[] = [];
+  let last: z.ProofResult | undefined;
+  try {
+    await prover.prove(input(0)); // warm-up: curve threads, JIT
+    for (let k = 0; k < r.proofs; k++) {
+      last = await prover.prove(input(k));
+      witness.push(last.timings.witnessMs);
+      prove.push(last.timings.proveMs);
+    }
+  } finally {
+    await prover.close();
+  }
+  const proof = last!;
+  const verifyTimes: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const [v, ms] = await timed(() => z.verify(dir, proof));
+    if (!v.valid) throw new Error(`${r.model}: a fresh proof did not verify`);
+    verifyTimes.push(ms);
+  }
+
+  const artifact = await z.verifierArtifact(dir);
+  const chain = await z.embeddedChain();
+  let verifyGas: number | null = null;
+  let deployGas: number | null = null;
+  try {
+    if (artifact.codeSize <= MAX_CODE_SIZE) {
+      const d = await z.deployVerifier(chain, artifact);
+      const onchain = await z.verifyOnChain(d.contract, proof.proof, proof.publicSignals);
+      if (!onchain.valid) throw new Error(`${r.model}: the verifier contract rejected a valid proof`);
+      verifyGas = Number(onchain.gas);
+      deployGas = Number(d.gasUsed);
+    }
+  } finally {
+    await chain.close();
+  }
+  const calldata = new ethers.Interface(artifact.abi as ethers.InterfaceAbi).encodeFunctionData('verifyProof', z.solidityArgs(proof.proof, proof.publicSignals));
+
+  const throughput: ModelResult['throughput'] = [];
+  for (const w of r.workers) {
+    const pool = new z.ProvingPool(dir, w);
+    try {
+      await pool.warmUp(input(0));
+      const batch = Array.from({ length: w * r.batchPerWorker }, (_, k) => input(k));
+      const [items, ms] = await timed(() => pool.prove(batch));
+      const failed = items.find((i) => !i.outcome.ok);
+      if (failed && !failed.outcome.ok) throw new Error(`${r.model}: batch proof failed: ${failed.outcome.error.message}`);
+      throughput.push({ workers: w, proofsPerS: batch.length / (ms / 1000) });
+    } finally {
+      await pool.destroy();
+    }
+  }
+
+  const byKind: Record<string, number> = {};
+  for (const c of m.circuit.costs) byKind[c.kind] = (byKind[c.kind] ?? 0) + c.nonLinear;
+  return {
+    model: r.model,
+    constraints: m.circuit.constraints,
+    floor: m.circuit.costs.reduce((a, c) => a + c.floor, 0),
+    wires: m.circuit.wires,
+    publicSignals: m.circuit.publicSignals,
+    ptauPower: s.ptau.power,
+    byKind,
+    accuracy: { task: m.accuracy.task, decisionAgreement: m.accuracy.decisionAgreement, relativeError: m.accuracy.relativeError, samples: m.accuracy.samples },
+    precision: { inputBits: m.quant.inputBits, weightBits: m.quant.weightBits, activationBits: m.quant.activationBits },
+    compileS: compileMs / 1000,
+    setupS: setupMs / 1000,
+    witnessMs: { p50: percentile(witness, 50), p95: percentile(witness, 95) },
+    proveMs: { p50: percentile(prove, 50), p95: percentile(prove, 95) },
+    verifyMs: percentile(verifyTimes, 50),
+    proofBytes: JSON.stringify(proof.proof).length,
+    calldataBytes: (calldata.length - 2) / 2,
+    verifyGas,
+    deployGas,
+    throughput,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** From an empty build folder and an empty ptau cache: model.onnx to a proof verified on-chain. */
+async function coldStart(r: MeasureRequest): Promise<ColdStartResult> {
+  const dir = join(r.buildRoot, `${r.model}_cold`);
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(r.ptauCache, { recursive: true, force: true });
+  const src = join(modelsDir, r.model);
+  const started = performance.now();
+  const [, compileMs] = await timed(() => z.compile(join(src, 'model.onnx'), { calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), out: dir }));
+  const [s, setupMs] = await timed(() => z.setup(dir, { ptauCache: r.ptauCache }));
+  const [proof, proveMs] = await timed(() => z.prove(dir, readSamples(join(src, 'input.json')).inputs[0]));
+  const [valid, chainMs] = await timed(async () => {
+    const chain = await z.embeddedChain();
+    try {
+      const d = await z.deployVerifier(chain, await z.verifierArtifact(dir));
+      return (await z.verifyOnChain(d.contract, proof.proof, proof.publicSignals)).valid;
+    } finally {
+      await chain.close();
+    }
+  });
+  return {
+    model: r.model,
+    ptauPower: s.ptau.power,
+    compileS: compileMs / 1000,
+    setupS: setupMs / 1000,
+    proveS: proveMs / 1000,
+    verifyOnChainS: chainMs / 1000,
+    totalS: (performance.now() - started) / 1000,
+    valid,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+const request = JSON.parse(process.argv[2] ?? '{}') as MeasureRequest;
+try {
+  const result = request.kind === 'cold-start' ? await coldStart(request) : await measureModel(request);
+  writeFileSync(request.out, JSON.stringify(result, null, 2));
+} catch (err) {
+  console.error(err instanceof z.ZkmlError ? `error: ${err.message}` : err);
+  process.exitCode = 1;
+} finally {
+  await z.releaseCurves();
+}

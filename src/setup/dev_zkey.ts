@@ -1,0 +1,298 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as binFileUtils from '@iden3/binfileutils';
+import { readR1csHeader } from 'r1csfile';
+import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
+import { FR, lagrangeScalars } from './lagrange.js';
+import { SetupError } from './ptau.js';
+
+const require = createRequire(import.meta.url);
+const snarkjsSrc = join(dirname(require.resolve('snarkjs')), '..', 'src');
+
+/** Which Lagrange-basis section of the ptau a term reads (snarkjs' numbering in zkey_new.js). */
+const TAU_G1 = 0;
+const TAU_G2 = 1;
+const ALPHATAU_G1 = 2;
+const BETATAU_G1 = 3;
+
+/** A term of a key point: the ptau section it reads, the Lagrange index, the coefficient's offset in the R1CS (-1: one). */
+type Term = [section: number, lagrange: number, coef: number];
+
+interface Group {
+  batchLEMtoU(b: Uint8Array): Promise<Uint8Array>;
+  toRprLEM(b: Uint8Array, o: number, p: unknown): void;
+  toRprUncompressed(b: Uint8Array, o: number, p: unknown): void;
+  timesFr(p: unknown, s: Uint8Array): unknown;
+  eq(a: unknown, b: unknown): boolean;
+  g: unknown;
+  F: { n8: number };
+}
+interface Curve {
+  G1: Group;
+  G2: Group;
+  q: bigint;
+  r: bigint;
+  Fr: { n8: number; s: number; w: Uint8Array[]; e(v: bigint | number): Uint8Array; toObject(a: Uint8Array): bigint; fromRprLE(b: Uint8Array, o: number): Uint8Array; toRprLE(b: Uint8Array, o: number, v: Uint8Array): void; mul(a: Uint8Array, b: Uint8Array): Uint8Array };
+  tm: { concurrency: number; queueAction(task: unknown[]): Promise<Uint8Array[]> };
+}
+interface Hasher {
+  update(b: Uint8Array): Hasher;
+  digest(): Uint8Array;
+}
+type Fd = binFileUtils.BinFile & {
+  read(n: number, pos?: number): Promise<Uint8Array>;
+  readToBuffer(b: Uint8Array, off: number, len: number, pos: number): Promise<void>;
+  writeULE32(v: number): Promise<void>;
+};
+
+/**
+ * The Groth16 proving key `snarkjs zkey new` writes, byte for byte (tested), for a dev powers of
+ * tau. Its one contribution is a beacon the file records, so tau, alpha and beta can be rebuilt
+ * (which is also why a dev ptau is insecure). With them, every key point that snarkjs assembles as
+ * a multi-exponentiation over Lagrange-basis points, sum_k coef_k * L_k(tau) * G, is one scalar
+ * computed in the field and one fixed-base multiplication (src/setup/fixed_base.ts): seconds
+ * instead of a minute at 2^16. Returns false (writing nothing) when the ptau is not a dev ptau,
+ * so that the caller uses snarkjs.
+ */
+export async function devZkey(r1csFile: string, ptauFile: string, zkeyFile: string): Promise<boolean> {
+  const [utils, { blake2b }] = await Promise.all([
+    import(pathToFileURL(join(snarkjsSrc, 'powersoftau_utils.js')).href),
+    import(pathToFileURL(require.resolve('@noble/hashes/blake2b', { paths: [snarkjsSrc] })).href),
+  ]);
+  const { fd: fdPTau, sections: sectionsPTau } = (await binFileUtils.readBinFile(ptauFile, 'ptau', 1)) as unknown as { fd: Fd; sections: { p: number; size: number }[][] };
+  try {
+    const { curve, power, ceremonyPower } = (await utils.readPTauHeader(fdPTau, sectionsPTau)) as { curve: Curve; power: number; ceremonyPower: number };
+    const secret = await beaconSecret(utils, curve, fdPTau, sectionsPTau, ceremonyPower);
+    if (!secret || !sectionsPTau[12]) return false;
+    await writeZkey(curve, blake2b, r1csFile, fdPTau, sectionsPTau, power, secret, zkeyFile);
+    return true;
+  } finally {
+    await fdPTau.close();
+  }
+}
+
+/** tau, alpha, beta of a ptau whose only contribution is a beacon, checked against the file. */
+async function beaconSecret(utils: Record<string, Function>, curve: Curve, fd: Fd, sections: unknown, ceremonyPower: number) {
+  const contributions = (await utils.readContributions(fd, curve, sections)) as { type: number; beaconHash: Uint8Array; numIterationsExp: number; tauG1: unknown; alphaG1: unknown; betaG1: unknown }[];
+  if (contributions.length !== 1 || contributions[0].type !== 1) return undefined;
+  const [c] = contributions;
+  const key = await utils.keyFromBeacon(curve, utils.calculateFirstChallengeHash(curve, ceremonyPower), c.beaconHash, c.numIterationsExp);
+  const matches = curve.G1.eq(curve.G1.timesFr(curve.G1.g, key.tau.prvKey), c.tauG1) && curve.G1.eq(curve.G1.timesFr(curve.G1.g, key.alpha.prvKey), c.alphaG1) && curve.G1.eq(curve.G1.timesFr(curve.G1.g, key.beta.prvKey), c.betaG1);
+  if (!matches) return undefined;
+  return { tau: curve.Fr.toObject(key.tau.prvKey), alpha: curve.Fr.toObject(key.alpha.prvKey), beta: curve.Fr.toObject(key.beta.prvKey) };
+}
+
+// The structure below follows snarkjs' zkey_new.js step by step, so that the bytes and the
+// circuit hash are the same; only composeAndWritePoints computes its points differently.
+async function writeZkey(
+  curve: Curve,
+  blake2b: { create(o: { dkLen: number }): Hasher },
+  r1csFile: string,
+  fdPTau: Fd,
+  sectionsPTau: { p: number; size: number }[][],
+  power: number,
+  secret: { tau: bigint; alpha: bigint; beta: bigint },
+  zkeyFile: string,
+): Promise<void> {
+  const csHasher = blake2b.create({ dkLen: 64 });
+  const { fd: fdR1cs, sections: sectionsR1cs } = await binFileUtils.readBinFile(r1csFile, 'r1cs', 1);
+  const r1cs = (await readR1csHeader(fdR1cs, sectionsR1cs, { singleThread: true })) as { prime: bigint; nVars: number; nOutputs: number; nPubInputs: number; nConstraints: number };
+  const fdZKey = (await binFileUtils.createBinFile(zkeyFile, 'zkey', 1, 10)) as Fd;
+  const pool = new FixedBasePool();
+  try {
+    const sG1 = curve.G1.F.n8 * 2;
+    const sG2 = curve.G2.F.n8 * 2;
+    if (r1cs.prime !== curve.r) throw new SetupError('the R1CS is not over the BN254 scalar field');
+    // snarkjs: log2(n) + 1 with log2 the index of the highest set bit.
+    const cirPower = Math.floor(Math.log2(r1cs.nConstraints + r1cs.nPubInputs + r1cs.nOutputs)) + 1;
+    if (cirPower > power) throw new SetupError(`circuit too big for this powers of tau: needs 2^${cirPower}, the file has 2^${power}`);
+    const nPublic = r1cs.nOutputs + r1cs.nPubInputs;
+    const domainSize = 2 ** cirPower;
+
+    await binFileUtils.startWriteSection(fdZKey, 1);
+    await fdZKey.writeULE32(1); // Groth16
+    await binFileUtils.endWriteSection(fdZKey);
+
+    await binFileUtils.startWriteSection(fdZKey, 2);
+    await fdZKey.writeULE32(32);
+    await writeBigInt(fdZKey, curve.q);
+    await fdZKey.writeULE32(32);
+    await writeBigInt(fdZKey, curve.r);
+    await fdZKey.writeULE32(r1cs.nVars);
+    await fdZKey.writeULE32(nPublic);
+    await fdZKey.writeULE32(domainSize);
+    for (const [section, group, size] of [[4, curve.G1, sG1], [5, curve.G1, sG1], [6, curve.G2, sG2]] as const) {
+      const point = await fdPTau.read(size, sectionsPTau[section][0].p);
+      await fdZKey.write(point);
+      csHasher.update(await group.batchLEMtoU(point));
+    }
+    const bg1 = new Uint8Array(sG1);
+    const bg2 = new Uint8Array(sG2);
+    const bg1U = new Uint8Array(sG1);
+    const bg2U = new Uint8Array(sG2);
+    curve.G1.toRprLEM(bg1, 0, curve.G1.g);
+    curve.G2.toRprLEM(bg2, 0, curve.G2.g);
+    curve.G1.toRprUncompressed(bg1U, 0, curve.G1.g);
+    curve.G2.toRprUncompressed(bg2U, 0, curve.G2.g);
+    await fdZKey.write(bg2); // gamma2
+    await fdZKey.write(bg1); // delta1
+    await fdZKey.write(bg2); // delta2
+    csHasher.update(bg2U);
+    csHasher.update(bg1U);
+    csHasher.update(bg2U);
+    await binFileUtils.endWriteSection(fdZKey);
+
+    const sR1cs = (await (binFileUtils as unknown as { readSection(fd: unknown, s: unknown, id: number): Promise<Uint8Array> }).readSection(fdR1cs, sectionsR1cs, 2)) as Uint8Array;
+    const view = new DataView(sR1cs.buffer, sR1cs.byteOffset, sR1cs.byteLength);
+    const A: Term[][] = [];
+    const B1: Term[][] = [];
+    const B2: Term[][] = [];
+    const C: Term[][] = new Array(r1cs.nVars - nPublic - 1);
+    const IC: Term[][] = new Array(nPublic + 1);
+    const coefs: [number, number, number, number][] = [];
+    const push = (arr: Term[][], i: number, t: Term) => (arr[i] ??= []).push(t);
+    let pos = 0;
+    const u32 = () => {
+      const v = view.getUint32(pos, true);
+      pos += 4;
+      return v;
+    };
+    for (let c = 0; c < r1cs.nConstraints; c++) {
+      for (const matrix of [0, 1, 2]) {
+        const n = u32();
+        for (let k = 0; k < n; k++) {
+          const s = u32();
+          const coefp = pos;
+          pos += 32;
+          const publicOrC = (t: Term) => (s <= nPublic ? push(IC, s, t) : push(C, s - nPublic - 1, t));
+          if (matrix === 0) {
+            push(A, s, [TAU_G1, c, coefp]);
+            publicOrC([BETATAU_G1, c, coefp]);
+            coefs.push([0, c, s, coefp]);
+          } else if (matrix === 1) {
+            push(B1, s, [TAU_G1, c, coefp]);
+            push(B2, s, [TAU_G2, c, coefp]);
+            publicOrC([ALPHATAU_G1, c, coefp]);
+            coefs.push([1, c, s, coefp]);
+          } else {
+            publicOrC([TAU_G1, c, coefp]);
+          }
+        }
+      }
+    }
+    for (let s = 0; s <= nPublic; s++) {
+      push(A, s, [TAU_G1, r1cs.nConstraints + s, -1]);
+      push(IC, s, [BETATAU_G1, r1cs.nConstraints + s, -1]);
+      coefs.push([0, r1cs.nConstraints + s, s, -1]);
+    }
+    A.length = B1.length = B2.length = r1cs.nVars;
+
+    // Section 4: the coefficients, in Montgomery form times R (as snarkjs stores them).
+    const R2r = curve.Fr.e(((1n << 256n) % FR) ** 2n % FR);
+    await binFileUtils.startWriteSection(fdZKey, 4);
+    const buffSection = new Uint8Array(coefs.length * 44 + 4);
+    const sv = new DataView(buffSection.buffer);
+    sv.setUint32(0, coefs.length, true);
+    const one = new Uint8Array(32);
+    curve.Fr.toRprLE(one, 0, curve.Fr.e(1));
+    coefs.forEach(([m, c, s, coefp], i) => {
+      const o = 4 + i * 44;
+      sv.setUint32(o, m, true);
+      sv.setUint32(o + 4, c, true);
+      sv.setUint32(o + 8, s, true);
+      const n = coefp >= 0 ? curve.Fr.fromRprLE(sR1cs.slice(coefp, coefp + 32), 0) : curve.Fr.fromRprLE(one, 0);
+      curve.Fr.toRprLE(buffSection, o + 12, curve.Fr.mul(n, R2r));
+    });
+    await fdZKey.write(buffSection);
+    await binFileUtils.endWriteSection(fdZKey);
+
+    // Key points from the secret: sum_k coef_k * f_section * L_lagrange(tau), then * G.
+    const lagrange = lagrangeScalars(secret.tau, cirPower, curve.Fr.toObject(curve.Fr.w[cirPower]));
+    const factor = [1n, 1n, secret.alpha, secret.beta];
+    const coef = (p: number) => (p < 0 ? 1n : view.getBigUint64(p, true) | (view.getBigUint64(p + 8, true) << 64n) | (view.getBigUint64(p + 16, true) << 128n) | (view.getBigUint64(p + 24, true) << 192n));
+    const hashU32 = (n: number) => {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, n, false);
+      csHasher.update(b);
+    };
+    const composeAndWritePoints = async (id: number, group: GroupName, arr: Term[][]) => {
+      hashU32(arr.length);
+      await binFileUtils.startWriteSection(fdZKey, id);
+      const scalars = new Array<bigint>(arr.length);
+      for (let i = 0; i < arr.length; i++) {
+        let s = 0n;
+        for (const [section, l, p] of arr[i] ?? []) s += (((coef(p) * lagrange[l]) % FR) * factor[section]) % FR;
+        scalars[i] = s % FR;
+      }
+      const points = await pool.mul(group, scalars);
+      await fdZKey.write(points);
+      const G = group === 'G1' ? curve.G1 : curve.G2;
+      const chunk = (1 << 15) * POINT_BYTES[group];
+      for (let o = 0; o < points.length; o += chunk) csHasher.update(await G.batchLEMtoU(points.subarray(o, o + chunk)));
+      await binFileUtils.endWriteSection(fdZKey);
+    };
+
+    await composeAndWritePoints(3, 'G1', IC);
+
+    // Section 9 (H): the odd points of tauG1's Lagrange basis at twice the domain, from the ptau.
+    await binFileUtils.startWriteSection(fdZKey, 9);
+    const hOut = new Uint8Array(domainSize * sG1);
+    if (cirPower < curve.Fr.s) {
+      const tauG1 = await fdPTau.read(domainSize * 2 * sG1, sectionsPTau[12][0].p + (domainSize * 2 - 1) * sG1);
+      for (let i = 0; i < domainSize; i++) hOut.set(tauG1.subarray((i * 2 + 1) * sG1, (i * 2 + 2) * sG1), i * sG1);
+    } else {
+      throw new SetupError('circuit too big for BN254');
+    }
+    await fdZKey.write(hOut);
+    await binFileUtils.endWriteSection(fdZKey);
+
+    // The circuit hash covers tauG1[i + n] - tauG1[i] from phase 1, as snarkjs computes it.
+    hashU32(domainSize - 1);
+    const CHUNK = 1 << 14;
+    for (let i = 0; i < domainSize - 1; i += CHUNK) {
+      const n = Math.min(domainSize - 1, CHUNK);
+      const b1 = await fdPTau.read(n * sG1, sectionsPTau[2][0].p + (i + domainSize) * sG1);
+      const b2 = await fdPTau.read(n * sG1, sectionsPTau[2][0].p + i * sG1);
+      const per = Math.floor(n / curve.tm.concurrency);
+      const jobs: Promise<Uint8Array[]>[] = [];
+      for (let t = 0; t < curve.tm.concurrency; t++) {
+        const m = t < curve.tm.concurrency - 1 ? per : n - t * per;
+        if (m === 0) continue;
+        const task: unknown[] = [
+          { cmd: 'ALLOCSET', var: 0, buff: b1.slice(t * per * sG1, (t * per + m) * sG1) },
+          { cmd: 'ALLOCSET', var: 1, buff: b2.slice(t * per * sG1, (t * per + m) * sG1) },
+          { cmd: 'ALLOC', var: 2, len: m * 96 },
+        ];
+        for (let k = 0; k < m; k++) task.push({ cmd: 'CALL', fnName: 'g1m_subAffine', params: [{ var: 0, offset: k * sG1 }, { var: 1, offset: k * sG1 }, { var: 2, offset: k * 96 }] });
+        task.push({ cmd: 'CALL', fnName: 'g1m_batchToAffine', params: [{ var: 2 }, { val: m }, { var: 2 }] });
+        task.push({ cmd: 'CALL', fnName: 'g1m_batchLEMtoU', params: [{ var: 2 }, { val: m }, { var: 2 }] });
+        task.push({ cmd: 'GET', out: 0, var: 2, len: m * sG1 });
+        jobs.push(curve.tm.queueAction(task));
+      }
+      for (const [r] of await Promise.all(jobs)) csHasher.update(r);
+    }
+
+    await composeAndWritePoints(8, 'G1', C);
+    await composeAndWritePoints(5, 'G1', A);
+    await composeAndWritePoints(6, 'G1', B1);
+    await composeAndWritePoints(7, 'G2', B2);
+
+    await binFileUtils.startWriteSection(fdZKey, 10);
+    await fdZKey.write(csHasher.digest());
+    await fdZKey.writeULE32(0);
+    await binFileUtils.endWriteSection(fdZKey);
+  } finally {
+    await fdZKey.close();
+    await fdR1cs.close();
+    await pool.close();
+  }
+}
+
+async function writeBigInt(fd: Fd, n: bigint): Promise<void> {
+  const b = new Uint8Array(32);
+  let v = n;
+  for (let i = 0; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
+  await fd.write(b);
+}
+

@@ -1,0 +1,79 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FixedBaseRequest, FixedBaseResponse, GroupName } from './fixed_base_worker.js';
+
+export type { GroupName };
+
+/** Bytes of one affine point in LEM form. */
+export const POINT_BYTES: Record<GroupName, number> = { G1: 64, G2: 128 };
+
+/** Points per request: keeps every worker busy while bounding the memory of one request. */
+const CHUNK = 1 << 14;
+
+/**
+ * s_i * G for many scalars, on worker threads (one per core), each with its own WASM curve and
+ * window tables (src/setup/fixed_base_worker.ts). Output order follows the input order.
+ */
+export class FixedBasePool {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, { resolve(p: Uint8Array): void; reject(e: Error): void }>();
+  private nextId = 0;
+  private nextWorker = 0;
+
+  constructor(threads = availableParallelism()) {
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
+      // web-worker (via ffjavascript) treats a thread without workerData as its own child.
+      const w = new Worker(new URL('./fixed_base_worker.js', import.meta.url), { workerData: {} });
+      w.on('message', ({ id, points }: FixedBaseResponse) => {
+        this.pending.get(id)?.resolve(points);
+        this.pending.delete(id);
+      });
+      w.on('error', (err) => this.failAll(err));
+      return w;
+    });
+  }
+
+  /** Affine LEM points s_i * G, concatenated. */
+  async mul(group: GroupName, scalars: readonly bigint[]): Promise<Uint8Array> {
+    const size = POINT_BYTES[group];
+    const out = new Uint8Array(scalars.length * size);
+    const chunk = Math.min(CHUNK, Math.max(256, Math.ceil(scalars.length / this.workers.length)));
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < scalars.length; start += chunk) {
+      const part = scalars.slice(start, start + chunk);
+      jobs.push(this.request(group, scalarBytes(part)).then((points) => out.set(points, start * size)));
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private request(group: GroupName, scalars: Uint8Array): Promise<Uint8Array> {
+    const id = this.nextId++;
+    const worker = this.workers[this.nextWorker++ % this.workers.length];
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, group, scalars } satisfies FixedBaseRequest, [scalars.buffer as ArrayBuffer]);
+    });
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
+
+/** 32-byte little-endian encodings of scalars in [0, r). */
+function scalarBytes(scalars: readonly bigint[]): Uint8Array {
+  const limbs = new BigUint64Array(scalars.length * 4);
+  scalars.forEach((s, i) => {
+    limbs[i * 4] = BigInt.asUintN(64, s);
+    limbs[i * 4 + 1] = BigInt.asUintN(64, s >> 64n);
+    limbs[i * 4 + 2] = BigInt.asUintN(64, s >> 128n);
+    limbs[i * 4 + 3] = s >> 192n;
+  });
+  return new Uint8Array(limbs.buffer);
+}
