@@ -13,6 +13,7 @@ export type { AccuracyReport } from './compile/accuracy.js';
 export { setup, type SetupOptions, type SetupResult } from './setup/setup.js';
 export { releaseCurves } from './setup/curve.js';
 export { Prover, type ProofResult, type Timings } from './prove/prover.js';
+export { buildNativeWitness, type WitnessChoice } from './prove/native_witness.js';
 export { proveBatch, ProvingPool, type BatchItem, type BatchOptions } from './prove/pool.js';
 export { verify, readProofFile, type ProofDocument, type Verification } from './verify/verify.js';
 export { verifierArtifact, type VerifierArtifact } from './chain/verifier.js';

@@ -23,6 +23,9 @@ export function buildPaths(dir: string) {
     r1cs: join(root, 'model.r1cs'),
     sym: join(root, 'model.sym'),
     wasm: join(root, 'model_js', 'model.wasm'),
+    /** circom's C++ witness generator (optional, `compile --native-witness`) and the measured choice. */
+    nativeWitness: join(root, 'model_cpp'),
+    witnessChoice: join(root, 'witness.json'),
     zkey: join(root, 'model.zkey'),
     vkey: join(root, 'verification_key.json'),
     setup: join(root, 'setup.json'),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { argmax } from '../compile/accuracy.js';
 import { loadBuild } from '../compile/manifest.js';
 import { readSamples } from '../compile/samples.js';
+import { quantizeInput } from '../quant/io.js';
 import { ZkmlError } from '../errors.js';
 import { writeJsonAtomic } from '../files.js';
 import { buildPaths } from '../paths.js';
@@ -52,6 +53,7 @@ program
     if (v !== 'auto' && v !== 'fixed') throw new InvalidArgumentError('--precision must be auto or fixed');
     return v;
   }, 'auto')
+  .option('--native-witness', 'also build circom\'s C++ witness generator (g++, nasm, libgmp-dev, nlohmann-json3-dev), time it against the WASM calculator and prove with the faster')
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
   .option('--task <task>', 'how to score accuracy: classification | binary | regression (default: from the output size)', (v: string) => {
     if (!['classification', 'binary', 'regression'].includes(v)) throw new InvalidArgumentError('--task must be classification, binary or regression');
@@ -70,6 +72,10 @@ program
         [[out, m.circuit.constraints, m.circuit.wires, m.circuit.publicSignals, percent(a.decisionAgreement), `${fmt(a.relativeError * 100, 2)}%`, fmt(m.circuit.compileSeconds, 2)]],
       ),
     );
+    if (o.nativeWitness) {
+      const build = loadBuild(out);
+      await z.buildNativeWitness(out, quantizeInput(build.program, readSamples(o.calibration).inputs[0]), log);
+    }
   });
 
 program

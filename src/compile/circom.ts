@@ -22,11 +22,11 @@ export interface CircomStats {
  * exits the process when done, and resolves paths relative to the working directory.
  * Returns the compiler's own counts (after --O2 simplification).
  */
-export async function runCircom(dir: string, file: string): Promise<CircomStats> {
+export async function runCircom(dir: string, file: string, outputs = ['--r1cs', '--wasm', '--sym']): Promise<CircomStats> {
   // The templates are copied next to the generated circuit: the build folder then records exactly
   // what was compiled, and the sandbox needs no path outside it.
   cpSync(circuitsDir, join(dir, 'circuits'), { recursive: true });
-  const args = [circomCli, file, '--r1cs', '--wasm', '--sym', '--O2', '-l', 'circuits', '-o', '.'];
+  const args = [circomCli, file, ...outputs, '--O2', '-l', 'circuits', '-o', '.'];
   const output = await new Promise<string>((resolveRun, reject) => {
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';

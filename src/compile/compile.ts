@@ -130,8 +130,9 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
 }
 
 /**
- * Recompiling to the same circuit keeps the keys, verifier and proofs already made for it, so
- * the setup cache survives a recompile; a changed circuit starts from nothing.
+ * Recompiling to the same circuit keeps the keys, verifier, proofs and native witness generator
+ * already made for it, so the setup cache survives a recompile; a changed circuit starts from
+ * nothing.
  */
 function carryOverKeys(oldDir: string, newDir: string, circuitSha256: string): void {
   const old = buildPaths(oldDir);
@@ -142,7 +143,7 @@ function carryOverKeys(oldDir: string, newDir: string, circuitSha256: string): v
     return;
   }
   const fresh = buildPaths(newDir);
-  for (const key of ['zkey', 'vkey', 'setup', 'verifierSol', 'verifierArtifact', 'proofs'] as const) {
+  for (const key of ['zkey', 'vkey', 'setup', 'verifierSol', 'verifierArtifact', 'proofs', 'nativeWitness', 'witnessChoice'] as const) {
     if (existsSync(old[key])) renameSync(old[key], fresh[key]);
   }
 }

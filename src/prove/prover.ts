@@ -8,6 +8,7 @@ import { decodeOutput, quantizeInput } from '../quant/io.js';
 import { referenceOutput } from '../quant/reference.js';
 import { snarkjs } from '../setup/curve.js';
 import { toField } from './field.js';
+import { nativeWitness, readWitnessChoice } from './native_witness.js';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 
 export interface Timings {
@@ -16,6 +17,8 @@ export interface Timings {
   witnessMs: number;
   proveMs: number;
   totalMs: number;
+  /** The witness calculator used: circom's WASM, or its C++ generator where it was built and faster. */
+  witnessEngine: 'wasm' | 'native';
 }
 
 /** What one proof run returns, and what proof files hold. */
@@ -46,6 +49,7 @@ export class Prover {
     private readonly witness: WitnessCalculator,
     private readonly zkey: Uint8Array,
     private readonly singleThread: boolean,
+    private readonly engine: 'wasm' | 'native',
   ) {}
 
   static async load(buildDir: string, options: { singleThread?: boolean } = {}): Promise<Prover> {
@@ -54,7 +58,7 @@ export class Prover {
     const { manifest } = build;
     const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInputs, manifest.model.onnxOutput);
     const witness = await WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
-    return new Prover(build, float, witness, zkey, options.singleThread ?? false);
+    return new Prover(build, float, witness, zkey, options.singleThread ?? false, readWitnessChoice(buildDir)?.engine ?? 'wasm');
   }
 
   async prove(input: readonly number[]): Promise<ProofResult> {
@@ -66,7 +70,15 @@ export class Prover {
     const t1 = performance.now();
     const floatOutput = await this.float.run(input);
     const t2 = performance.now();
-    const wtns = await this.witness.calculateWTNSBin({ in: q.map(String) }, true);
+    const signals = { in: q.map(String) };
+    let engine = this.engine;
+    let wtns: Uint8Array | undefined;
+    if (engine === 'native') {
+      // The C++ generator is an optimisation only: any failure falls back to the WASM calculator.
+      wtns = await nativeWitness(this.build.paths.root, signals).catch(() => undefined);
+      if (!wtns) engine = 'wasm';
+    }
+    wtns ??= await this.witness.calculateWTNSBin(signals, true);
     const t3 = performance.now();
     const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: this.zkey }, { type: 'mem', data: wtns }, undefined, {
       singleThread: this.singleThread,
@@ -86,7 +98,7 @@ export class Prover {
       floatOutput,
       input: [...input],
       circuitSha256: manifest.circuit.sha256,
-      timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0 },
+      timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0, witnessEngine: engine },
     };
   }
 

@@ -30,14 +30,14 @@ function exactFrac(weights: ArrayLike<number>, limit: number): number | undefine
  * but a non-negative input (pixels, counts) stays non-negative. The range is then `inputBits` wide
  * (each element's range check costs that many constraints), or narrower when every calibration
  * value lies on a coarser power-of-two grid (pixels k/16 need 4 fractional bits, not 10): values
- * on that grid are represented exactly.
+ * on that grid are represented exactly. The grid applies when only affine ops read the input.
  */
-export function inputRange(st: TensorStats, config: QuantConfig): { frac: number; lo: bigint; hi: bigint } {
+export function inputRange(st: TensorStats, config: QuantConfig, useGrid = true): { frac: number; lo: bigint; hi: bigint } {
   const span = st.max - st.min || st.maxAbs || 1;
   const floatLo = st.min >= 0 ? Math.max(0, st.min - config.inputMargin * span) : st.min - config.inputMargin * span;
   const floatHi = st.max + config.inputMargin * span;
   const widthFrac = Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** config.inputBits - 1) / Math.max(floatHi - floatLo, 2 ** -MAX_FRAC))));
-  const frac = st.gridFrac !== undefined ? Math.min(widthFrac, st.gridFrac) : widthFrac;
+  const frac = useGrid && st.gridFrac !== undefined ? Math.min(widthFrac, st.gridFrac) : widthFrac;
   return { frac, lo: BigInt(Math.floor(floatLo * 2 ** frac)), hi: BigInt(Math.ceil(floatHi * 2 ** frac)) };
 }
 
@@ -65,7 +65,10 @@ export function quantize(graph: FloatGraph, samples: readonly (readonly number[]
 
   let offset = 0;
   const inputs: QTensor[] = graph.inputs.map((input) => {
-    const { frac, lo, hi } = inputRange(stat(input.name), config);
+    // An affine consumer adds the weights' fraction bits; any other op would keep the grid's
+    // coarse scale for its own output (a LeakyRelu of integers would round away 0.1 x).
+    const affineOnly = graph.nodes.every((n) => !n.inputs.includes(input.name) || n.kind === 'linear');
+    const { frac, lo, hi } = inputRange(stat(input.name), config, affineOnly);
     const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac };
     ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: unsignedBits(hi - lo) });
     offset += size(input.shape);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadBuild } from '../compile/manifest.js';
 import { MissingArtifactError } from '../errors.js';
@@ -90,8 +90,20 @@ function userPtau(file: string, power: number): PtauInfo {
   const path = resolve(file);
   if (!existsSync(path)) throw new MissingArtifactError(path, 'the --ptau file does not exist');
   // 'ptau', u32 version, u32 section count; section 1: u32 id, u64 size, then u32 n8, q (n8 bytes), u32 power.
-  const head = readFileSync(path).subarray(0, 64);
-  if (head.length < 64 || head.toString('latin1', 0, 4) !== 'ptau' || head.readUInt32LE(12) !== 1) {
+  // Only the header is read: ceremony files are gigabytes.
+  const head = Buffer.alloc(64);
+  let got: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      got = readSync(fd, head, 0, 64, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new SetupError(`${path} cannot be read: ${(err as Error).message}`);
+  }
+  if (got < 64 || head.toString('latin1', 0, 4) !== 'ptau' || head.readUInt32LE(12) !== 1) {
     throw new SetupError(`${path} is not a powers-of-tau file`);
   }
   const n8 = head.readUInt32LE(24);
