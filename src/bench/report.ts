@@ -61,6 +61,7 @@ export function markdown(r: BenchResults, suite: readonly SuiteModel[]): string 
     if (!c) continue;
     lines.push('', `## ${title}`, '', '| model | ptau | compile s | setup s (incl. ptau) | prove s | deploy + verify on-chain s | total s | valid |', '|---|---|---|---|---|---|---|---|');
     lines.push(`| ${c.model} | 2^${c.ptauPower} | ${c.compileS.toFixed(1)} | ${c.setupS.toFixed(1)} | ${c.proveS.toFixed(1)} | ${c.verifyOnChainS.toFixed(1)} | ${c.totalS.toFixed(1)} | ${c.valid} |`);
+    if (c.ptauVerify) lines.push('', `\`snarkjs powersoftau verify\` on the generated ptau: ${c.ptauVerify.valid} (${c.ptauVerify.seconds.toFixed(1)} s, not counted above).`);
   }
   return lines.join('\n') + '\n';
 }

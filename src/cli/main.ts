@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argmax } from '../compile/accuracy.js';
 import { loadBuild } from '../compile/manifest.js';
@@ -9,6 +10,7 @@ import { ZkmlError } from '../errors.js';
 import { writeJsonAtomic } from '../files.js';
 import { buildPaths } from '../paths.js';
 import { releaseCurves } from '../setup/curve.js';
+import type { SetupRecord } from '../setup/setup.js';
 import * as z from '../index.js';
 import { fmt, percent, table, vector } from './format.js';
 import { progress } from './progress.js';
@@ -211,6 +213,13 @@ program
     console.log(table(['kind', 'ops', 'non-linear', 'share', 'floor'], [...kinds].sort((a, b) => b[1].n - a[1].n).map(([k, v]) => [k, v.ops, v.n, pct(v.n), v.floor])));
     console.log(`\ntotal: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
     console.log(`lower bound at this precision: ${floor} (the decomposed bits); gap ${formula - floor} (${pct(formula - floor)}) is selection and ReLU products`);
+    const keys = buildPaths(build).setup;
+    if (existsSync(keys)) {
+      const r = JSON.parse(readFileSync(keys, 'utf8')) as SetupRecord;
+      console.log(`keys: from ${r.ptau.source === 'dev' ? 'an INSECURE dev' : 'the ceremony'} ptau 2^${r.ptau.power} (${r.ptau.file}), ${r.phase2Contributions} phase-2 contribution(s), zkey sha256 ${r.zkeySha256.slice(0, 16)}`);
+    } else {
+      console.log('keys: none yet (run `zkml setup`)');
+    }
     console.log(`accuracy (${m.accuracy.task}) on ${m.accuracy.samples} samples: decision agreement ${percent(m.accuracy.decisionAgreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
   });
 
