@@ -66,11 +66,17 @@ export interface ColdStartResult {
   ptauVerify?: { valid: boolean; seconds: number };
 }
 
+/** A bundled model compiled into a fresh build folder, timed. */
+function compileFresh(model: string, dir: string) {
+  const src = join(modelsDir, model);
+  rmSync(dir, { recursive: true, force: true });
+  return timed(() => z.compile(join(src, 'model.onnx'), { calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), out: dir }));
+}
+
 async function measureModel(r: MeasureRequest): Promise<ModelResult> {
   const dir = join(r.buildRoot, r.model);
   const src = join(modelsDir, r.model);
-  rmSync(dir, { recursive: true, force: true });
-  const [m, compileMs] = await timed(() => z.compile(join(src, 'model.onnx'), { calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), out: dir }));
+  const [m, compileMs] = await compileFresh(r.model, dir);
   const [s, setupMs] = await timed(() => z.setup(dir, { ptauCache: r.ptauCache }));
   const samples = readSamples(join(src, 'test.json')).inputs;
   const input = (k: number) => samples[k % samples.length];
@@ -160,11 +166,10 @@ async function measureModel(r: MeasureRequest): Promise<ModelResult> {
 /** From an empty build folder and an empty ptau cache: model.onnx to a proof verified on-chain. */
 async function coldStart(r: MeasureRequest): Promise<ColdStartResult> {
   const dir = join(r.buildRoot, `${r.model}_cold`);
-  rmSync(dir, { recursive: true, force: true });
   rmSync(r.ptauCache, { recursive: true, force: true });
   const src = join(modelsDir, r.model);
   const started = performance.now();
-  const [, compileMs] = await timed(() => z.compile(join(src, 'model.onnx'), { calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), out: dir }));
+  const [, compileMs] = await compileFresh(r.model, dir);
   const [s, setupMs] = await timed(() => z.setup(dir, { ptauCache: r.ptauCache }));
   const [proof, proveMs] = await timed(() => z.prove(dir, readSamples(join(src, 'input.json')).inputs[0]));
   const [valid, chainMs] = await timed(async () => {

@@ -199,8 +199,8 @@ program
     console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
     for (const a of m.approximations) console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}`);
     console.log(`precision: input ${m.quant.inputBits}, weight ${m.quant.weightBits}, activation ${m.quant.activationBits} bits${m.precision ? ` (planned in ${m.precision.length} trials; defaults: ${m.precision[0].constraints} constraints by formula)` : ''}`);
-    const pct = (n: number) => `${((n / Math.max(1, formula)) * 100).toFixed(1)}%`;
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
+    const pct = (n: number) => `${((n / Math.max(1, formula)) * 100).toFixed(1)}%`;
     const floor = m.circuit.costs.reduce((a, c) => a + c.floor, 0);
     console.log('\nper op (non-linear constraints by formula; floor: bits that must be decomposed)');
     console.log(table(['op', 'from', 'non-linear', 'floor', 'linear'], m.circuit.costs.map((c) => [c.kind, c.source, c.nonLinear, c.floor, c.linear])));

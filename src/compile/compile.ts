@@ -62,7 +62,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       const chosen = precision.trials.filter((t) => t.accepted).at(-1)!;
       log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints by formula (defaults: ${first.constraints}), ${precision.trials.length} trials`);
     }
-    const program = quantize(graph, calibration.inputs, config);
+    const program = precision?.program ?? quantize(graph, calibration.inputs, config);
     const circuit = generateCircuit(program);
     const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);

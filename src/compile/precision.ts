@@ -1,6 +1,7 @@
 import type { FloatGraph } from '../ir/graph.js';
 import { programCosts } from '../quant/bounds.js';
-import { defaultQuantConfig, type QuantConfig } from '../quant/program.js';
+import { calibrate } from '../quant/calibrate.js';
+import { defaultQuantConfig, type QProgram, type QuantConfig } from '../quant/program.js';
 import { quantize } from '../quant/quantize.js';
 import { scoreAccuracy, type Task } from './accuracy.js';
 
@@ -22,6 +23,8 @@ export interface PrecisionTrial {
 
 export interface PrecisionPlan {
   config: QuantConfig;
+  /** The program quantized with `config`. */
+  program: QProgram;
   trials: PrecisionTrial[];
 }
 
@@ -36,11 +39,15 @@ export interface PrecisionPlan {
  */
 export function planPrecision(graph: FloatGraph, samples: readonly number[][], floats: readonly number[][], pinned: Partial<QuantConfig>, task?: Task): PrecisionPlan {
   const trials: PrecisionTrial[] = [];
+  const stats = calibrate(graph, samples);
+  const programs = new Map<PrecisionTrial, QProgram>();
   const trial = (config: QuantConfig): PrecisionTrial => {
-    const program = quantize(graph, samples, config);
+    const program = quantize(graph, samples, config, stats);
     const accuracy = scoreAccuracy(program, samples, floats, undefined, task);
     const constraints = programCosts(program).reduce((a, c) => a + c.nonLinear, 0);
-    return { config, constraints, decisionAgreement: accuracy.decisionAgreement, relativeError: accuracy.relativeError, accepted: false };
+    const t = { config, constraints, decisionAgreement: accuracy.decisionAgreement, relativeError: accuracy.relativeError, accepted: false };
+    programs.set(t, program);
+    return t;
   };
   // A budget too small for some op (a table, a width) is just not a candidate.
   const tryTrial = (config: QuantConfig): PrecisionTrial => {
@@ -77,5 +84,5 @@ export function planPrecision(graph: FloatGraph, samples: readonly number[][], f
       }
     }
   }
-  return { config: best.config, trials };
+  return { config: best.config, program: programs.get(best)!, trials };
 }

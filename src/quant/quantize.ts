@@ -54,8 +54,13 @@ interface State {
  * Max pooling and ArgMax work on accumulators directly (both commute with a monotone rescale).
  * The graph output stays at its scale: rescaling it would cost constraints and lose precision.
  */
-export function quantize(graph: FloatGraph, samples: readonly (readonly number[])[], config: QuantConfig = defaultQuantConfig): QProgram {
-  const stats = calibrate(graph, samples);
+export function quantize(
+  graph: FloatGraph,
+  samples: readonly (readonly number[])[],
+  config: QuantConfig = defaultQuantConfig,
+  // Calibration depends only on the samples: callers that try many configs pass it once.
+  stats: Map<string, TensorStats> = calibrate(graph, samples),
+): QProgram {
   const ops: QOp[] = [];
   const state = new Map<string, State>();
   const approximations: Approximation[] = [];

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as binFileUtils from '@iden3/binfileutils';
 import { snarkjs } from './curve.js';
 import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
 import { FR, lagrangeScalars, mod } from './lagrange.js';
-
-const require = createRequire(import.meta.url);
-const snarkjsSrc = join(dirname(require.resolve('snarkjs')), '..', 'src');
+import { snarkjsInternals } from './snarkjs_internals.js';
 
 type Point = unknown;
 interface Group {
@@ -22,10 +17,6 @@ interface Curve {
   F1: { n8: number };
   F2: { n8: number };
   Fr: { w: Uint8Array[]; toObject(a: Uint8Array): bigint };
-}
-interface Hasher {
-  update(b: Uint8Array): Hasher;
-  digest(): Uint8Array;
 }
 interface BinFile extends binFileUtils.BinFile {
   read(bytes: number): Promise<Uint8Array>;
@@ -50,11 +41,7 @@ const BEACON_ITERATIONS_EXP = 10;
  * it, which is why this file is for development only.
  */
 export async function generateDevPtau(power: number, file: string, log: (l: string) => void, beacon = randomBytes(32).toString('hex')): Promise<void> {
-  const [utils, misc, { blake2b }] = await Promise.all([
-    snarkjsModule('powersoftau_utils.js'),
-    snarkjsModule('misc.js'),
-    import(pathToFileURL(require.resolve('@noble/hashes/blake2b', { paths: [snarkjsSrc] })).href),
-  ]);
+  const { utils, misc, blake2b } = await snarkjsInternals();
   const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Curve;
   const pool = new FixedBasePool();
   const fd = (await binFileUtils.createBinFile(file, 'ptau', 1, 11)) as BinFile;
@@ -66,7 +53,7 @@ export async function generateDevPtau(power: number, file: string, log: (l: stri
     await utils.writePTauHeader(fd, curve, power);
 
     // Phase 1, as snarkjs' beacon writes it onto a new accumulator (all points = generator).
-    const response: Hasher = blake2b.create({ dkLen: 64 });
+    const response = blake2b();
     response.update(challenge);
     const starts: number[] = [];
     const phase1 = async (id: number, group: GroupName, n: number, first: bigint) => {
@@ -103,7 +90,7 @@ export async function generateDevPtau(power: number, file: string, log: (l: stri
     const pubKey = new Uint8Array(curve.F1.n8 * 2 * 6 + curve.F2.n8 * 2 * 3);
     utils.toPtauPubKeyRpr(pubKey, 0, curve, key, false);
     response.update(pubKey);
-    const next: Hasher = blake2b.create({ dkLen: 64 });
+    const next = blake2b();
     next.update(response.digest());
     for (const [id, group, count] of [[2, 'G1', 2 * n - 1], [3, 'G2', n], [4, 'G1', n], [5, 'G1', n], [6, 'G2', 1]] as const) {
       const end = fd.pos;
@@ -151,8 +138,4 @@ export async function generateDevPtau(power: number, file: string, log: (l: stri
 
 function seconds(since: number): string {
   return ((performance.now() - since) / 1000).toFixed(1);
-}
-
-async function snarkjsModule(name: string) {
-  return import(pathToFileURL(join(snarkjsSrc, name)).href);
 }

@@ -1,14 +1,9 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as binFileUtils from '@iden3/binfileutils';
 import { readR1csHeader } from 'r1csfile';
 import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
 import { FR, lagrangeScalars } from './lagrange.js';
 import { SetupError } from './ptau.js';
-
-const require = createRequire(import.meta.url);
-const snarkjsSrc = join(dirname(require.resolve('snarkjs')), '..', 'src');
+import { snarkjsInternals, type Hasher, type SnarkjsInternals } from './snarkjs_internals.js';
 
 /** Which Lagrange-basis section of the ptau a term reads (snarkjs' numbering in zkey_new.js). */
 const TAU_G1 = 0;
@@ -36,10 +31,6 @@ interface Curve {
   Fr: { n8: number; s: number; w: Uint8Array[]; e(v: bigint | number): Uint8Array; toObject(a: Uint8Array): bigint; fromRprLE(b: Uint8Array, o: number): Uint8Array; toRprLE(b: Uint8Array, o: number, v: Uint8Array): void; mul(a: Uint8Array, b: Uint8Array): Uint8Array };
   tm: { concurrency: number; queueAction(task: unknown[]): Promise<Uint8Array[]> };
 }
-interface Hasher {
-  update(b: Uint8Array): Hasher;
-  digest(): Uint8Array;
-}
 type Fd = binFileUtils.BinFile & {
   read(n: number, pos?: number): Promise<Uint8Array>;
   readToBuffer(b: Uint8Array, off: number, len: number, pos: number): Promise<void>;
@@ -56,10 +47,7 @@ type Fd = binFileUtils.BinFile & {
  * so that the caller uses snarkjs.
  */
 export async function devZkey(r1csFile: string, ptauFile: string, zkeyFile: string): Promise<boolean> {
-  const [utils, { blake2b }] = await Promise.all([
-    import(pathToFileURL(join(snarkjsSrc, 'powersoftau_utils.js')).href),
-    import(pathToFileURL(require.resolve('@noble/hashes/blake2b', { paths: [snarkjsSrc] })).href),
-  ]);
+  const { utils, blake2b } = await snarkjsInternals();
   const { fd: fdPTau, sections: sectionsPTau } = (await binFileUtils.readBinFile(ptauFile, 'ptau', 1)) as unknown as { fd: Fd; sections: { p: number; size: number }[][] };
   try {
     const { curve, power, ceremonyPower } = (await utils.readPTauHeader(fdPTau, sectionsPTau)) as { curve: Curve; power: number; ceremonyPower: number };
@@ -73,7 +61,7 @@ export async function devZkey(r1csFile: string, ptauFile: string, zkeyFile: stri
 }
 
 /** tau, alpha, beta of a ptau whose only contribution is a beacon, checked against the file. */
-async function beaconSecret(utils: Record<string, Function>, curve: Curve, fd: Fd, sections: unknown, ceremonyPower: number) {
+async function beaconSecret(utils: SnarkjsInternals['utils'], curve: Curve, fd: Fd, sections: unknown, ceremonyPower: number) {
   const contributions = (await utils.readContributions(fd, curve, sections)) as { type: number; beaconHash: Uint8Array; numIterationsExp: number; tauG1: unknown; alphaG1: unknown; betaG1: unknown }[];
   if (contributions.length !== 1 || contributions[0].type !== 1) return undefined;
   const [c] = contributions;
@@ -87,7 +75,7 @@ async function beaconSecret(utils: Record<string, Function>, curve: Curve, fd: F
 // circuit hash are the same; only composeAndWritePoints computes its points differently.
 async function writeZkey(
   curve: Curve,
-  blake2b: { create(o: { dkLen: number }): Hasher },
+  blake2b: () => Hasher,
   r1csFile: string,
   fdPTau: Fd,
   sectionsPTau: { p: number; size: number }[][],
@@ -95,7 +83,7 @@ async function writeZkey(
   secret: { tau: bigint; alpha: bigint; beta: bigint },
   zkeyFile: string,
 ): Promise<void> {
-  const csHasher = blake2b.create({ dkLen: 64 });
+  const csHasher = blake2b();
   const { fd: fdR1cs, sections: sectionsR1cs } = await binFileUtils.readBinFile(r1csFile, 'r1cs', 1);
   const r1cs = (await readR1csHeader(fdR1cs, sectionsR1cs, { singleThread: true })) as { prime: bigint; nVars: number; nOutputs: number; nPubInputs: number; nConstraints: number };
   const fdZKey = (await binFileUtils.createBinFile(zkeyFile, 'zkey', 1, 10)) as Fd;
@@ -116,9 +104,9 @@ async function writeZkey(
 
     await binFileUtils.startWriteSection(fdZKey, 2);
     await fdZKey.writeULE32(32);
-    await writeBigInt(fdZKey, curve.q);
+    await binFileUtils.writeBigInt(fdZKey, curve.q, 32);
     await fdZKey.writeULE32(32);
-    await writeBigInt(fdZKey, curve.r);
+    await binFileUtils.writeBigInt(fdZKey, curve.r, 32);
     await fdZKey.writeULE32(r1cs.nVars);
     await fdZKey.writeULE32(nPublic);
     await fdZKey.writeULE32(domainSize);
@@ -287,12 +275,5 @@ async function writeZkey(
     await fdR1cs.close();
     await pool.close();
   }
-}
-
-async function writeBigInt(fd: Fd, n: bigint): Promise<void> {
-  const b = new Uint8Array(32);
-  let v = n;
-  for (let i = 0; i < 32; i++, v >>= 8n) b[i] = Number(v & 0xffn);
-  await fd.write(b);
 }
 

@@ -56,6 +56,7 @@ declare module '@iden3/binfileutils' {
   export function copySection(from: BinFile, sections: unknown[], to: BinFile, id: number): Promise<void>;
   export function startWriteSection(fd: BinFile, id: number): Promise<void>;
   export function endWriteSection(fd: BinFile): Promise<void>;
+  export function writeBigInt(fd: BinFile, n: bigint, n8: number): Promise<void>;
 }
 
 declare module 'ffjavascript' {
