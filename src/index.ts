@@ -20,6 +20,16 @@ export { verifierArtifact, type VerifierArtifact } from './chain/verifier.js';
 export { embeddedChain, rpcChain, type Chain } from './chain/network.js';
 export { deployVerifier, attachVerifier, verifyOnChain, solidityArgs } from './chain/onchain.js';
 export { startHardhatNode } from './chain/local_node.js';
+export { deployRegistry, attachRegistry, registerModel, registrationFor, registryLayout, submitProof, readResult, submitCalldata, ContractRevertError, type Registration, type RecordedResult } from './chain/registry.js';
+export { ensureDeployed, readDeployment, writeDeployment, recordOf, type DeploymentRecord } from './chain/deployment.js';
+export { projectContract, compileSolidity } from './chain/solidity.js';
+export { deployContract } from './chain/onchain.js';
+export { ceremonyInit, ceremonyContribute, ceremonyBeacon, ceremonyVerify, ceremonyFinalize, readTranscript, type Transcript } from './setup/ceremony.js';
+export { parseVisibility, publicLayout, type Visibility, type LayoutEntry } from './commit/visibility.js';
+export { PublicStatement, parseSalt, randomSalt } from './commit/statement.js';
+export { commitWeights, hideWeights } from './commit/commitments.js';
+export { poseidonChain } from './commit/poseidon.js';
+export { verifyingKeyHash } from './hash.js';
 export { loadOnnx } from './onnx/import.js';
 export { quantize } from './quant/quantize.js';
 export { defaultQuantConfig, type QuantConfig, type QProgram } from './quant/program.js';
@@ -31,10 +41,10 @@ export * from './errors.js';
 import { Prover, type ProofResult } from './prove/prover.js';
 
 /** Proves one input in this process (multi-threaded snarkjs). For many inputs use proveBatch. */
-export async function prove(buildDir: string, input: readonly number[]): Promise<ProofResult> {
+export async function prove(buildDir: string, input: readonly number[], options: { salt?: bigint } = {}): Promise<ProofResult> {
   const prover = await Prover.load(buildDir);
   try {
-    return await prover.prove(input);
+    return await prover.prove(input, options);
   } finally {
     await prover.close();
   }

@@ -1,39 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHardhatNode, type LocalNode } from '../src/chain/local_node.js';
 import { decodeModel } from '../src/onnx/import.js';
 import { onnx } from '../src/onnx/proto.js';
-import { packageRoot } from '../src/paths.js';
+import { expectError, zkml } from './helpers/cli.js';
 import { modelFile, scratchDir, testSamples } from './helpers/fixtures.js';
-
-const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function zkml(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-function expectError(run: Run, pattern: RegExp) {
-  assert.equal(run.code, 1, `exit code (stderr: ${run.stderr})`);
-  assert.match(run.stderr, pattern);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
-}
 
 describe('zkml CLI', () => {
   const dir = scratchDir('cli');

@@ -21,7 +21,7 @@ describe('circom C++ witness generator', { skip: missing.length ? `missing ${mis
   it('builds, computes the same witness as the WASM calculator, and records the faster', async () => {
     const x = testSamples('iris_mlp').inputs[0];
     // buildNativeWitness compares the two witnesses byte for byte and throws if they differ.
-    const choice = await buildNativeWitness(dir, quantizeInput(loadBuild(dir).program, x));
+    const choice = await buildNativeWitness(dir, { in: quantizeInput(loadBuild(dir).program, x).map(String) });
     assert.ok(choice.wasmMs > 0 && choice.nativeMs > 0);
     assert.equal(choice.engine, choice.nativeMs < choice.wasmMs ? 'native' : 'wasm');
   });

@@ -126,7 +126,7 @@ describe('prove and verify (iris MLP)', () => {
           const broke = await rpcChain(node!.url, `0x${'11'.repeat(32)}`);
           try {
             await assert.rejects(deployVerifier(broke, await verifierArtifact(dir)), (e: Error) => {
-              assert.match(e.message, /deploying the verifier on http:\/\/127.0.0.1:\d+ failed: .*(funds|balance)/i);
+              assert.match(e.message, /deploying Groth16Verifier on http:\/\/127.0.0.1:\d+ failed: .*(funds|balance)/i);
               assert.ok(e.message.length < 600, 'the message does not embed the raw transaction');
               return true;
             });

@@ -27,7 +27,8 @@ export async function embeddedChain(): Promise<Chain> {
  * account does (as on `hardhat node` or anvil).
  */
 export async function rpcChain(url: string, privateKey?: string): Promise<Chain> {
-  const provider = new ethers.JsonRpcProvider(url, await chainId(url), { staticNetwork: true });
+  // cacheTimeout -1: ethers otherwise reuses a nonce it read within 250 ms for the next transaction.
+  const provider = new ethers.JsonRpcProvider(url, await chainId(url), { staticNetwork: true, cacheTimeout: -1 });
   let signer: ethers.Signer;
   if (privateKey) {
     try {

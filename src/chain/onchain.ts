@@ -33,13 +33,23 @@ export async function deployVerifier(chain: Chain, artifact: VerifierArtifact): 
         `it holds a constant point for each of ${signals} public signals; verify this model off-chain, or give it fewer public signals`,
     );
   }
+  return deployContract(chain, artifact);
+}
+
+/** Deploys a compiled contract and waits for its receipt. */
+export async function deployContract(
+  chain: Chain,
+  artifact: { contractName: string; abi: unknown[]; bytecode: string },
+  args: unknown[] = [],
+  value = 0n,
+): Promise<{ contract: ethers.Contract } & Deployment> {
   try {
     const factory = new ethers.ContractFactory(artifact.abi as ethers.InterfaceAbi, artifact.bytecode, chain.signer);
-    const contract = (await factory.deploy()) as ethers.Contract;
+    const contract = (await factory.deploy(...args, { value })) as ethers.Contract;
     const receipt = await contract.deploymentTransaction()!.wait();
     return { contract, address: await contract.getAddress(), gasUsed: receipt?.gasUsed ?? 0n };
   } catch (err) {
-    throw new ChainError(`deploying the verifier on ${chain.description} failed: ${reason(err)}`, { cause: err });
+    throw new ChainError(`deploying ${artifact.contractName} on ${chain.description} failed: ${chainReason(err)}`, { cause: err });
   }
 }
 
@@ -61,12 +71,12 @@ export async function verifyOnChain(contract: ethers.Contract, proof: Groth16Pro
     const gas = await contract.verifyProof.estimateGas(...args);
     return { valid, gas };
   } catch (err) {
-    throw new ChainError(`calling verifyProof failed: ${reason(err)}`, { cause: err });
+    throw new ChainError(`calling verifyProof failed: ${chainReason(err)}`, { cause: err });
   }
 }
 
 /** ethers errors carry the node's answer in shortMessage / info; the full message embeds the raw tx. */
-function reason(err: unknown): string {
+export function chainReason(err: unknown): string {
   const e = err as { shortMessage?: string; info?: { error?: { message?: string } }; error?: { message?: string }; message?: string };
   const node = e.info?.error?.message ?? e.error?.message;
   return [e.shortMessage ?? e.message, node].filter(Boolean).join(': ');

@@ -6,6 +6,7 @@ import { ChainError } from '../errors.js';
 import { sha256 } from '../hash.js';
 import { requireFile } from '../paths.js';
 import { snarkjs } from '../setup/curve.js';
+import { compileSolidity } from './solidity.js';
 
 const require = createRequire(import.meta.url);
 
@@ -37,21 +38,7 @@ export async function verifierArtifact(buildDir: string): Promise<VerifierArtifa
     if (cached.sourceSha256 === sourceSha256 && cached.codeSize !== undefined) return cached;
   }
   writeFileSync(paths.verifierSol, source);
-  const artifact = compileSolidity(source, 'Groth16Verifier');
+  const { Groth16Verifier: artifact } = compileSolidity({ 'Verifier.sol': source });
   writeFileSync(paths.verifierArtifact, JSON.stringify({ ...artifact, sourceSha256 }, null, 1));
   return { ...artifact, sourceSha256 };
-}
-
-function compileSolidity(source: string, contractName: string): Omit<VerifierArtifact, 'sourceSha256'> {
-  const solc = require('solc') as { compile(input: string): string; version(): string };
-  const input = {
-    language: 'Solidity',
-    sources: { 'Verifier.sol': { content: source } },
-    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } } },
-  };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
-  const errors = (output.errors ?? []).filter((e: { severity: string }) => e.severity === 'error');
-  if (errors.length) throw new ChainError(`solc failed: ${errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n')}`);
-  const contract = output.contracts['Verifier.sol'][contractName];
-  return { contractName, abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}`, codeSize: contract.evm.deployedBytecode.object.length / 2, solcVersion: solc.version() };
 }

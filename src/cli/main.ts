@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { ethers } from 'ethers';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argmax } from '../compile/accuracy.js';
+import { parseSalt, PublicStatement } from '../commit/statement.js';
+import { parseVisibility } from '../commit/visibility.js';
 import { loadBuild } from '../compile/manifest.js';
 import { readSamples } from '../compile/samples.js';
 import { quantizeInput } from '../quant/io.js';
@@ -30,6 +33,29 @@ function int(name: string, min: number, max: number) {
   };
 }
 
+function parseVisibilitySpec(spec: string): Partial<Record<'input' | 'output' | 'weights', string>> {
+  const presets: Record<string, Partial<Record<'input' | 'output' | 'weights', string>>> = {
+    public: {},
+    compact: { input: 'hashed', output: 'hashed' },
+    'private-model': { weights: 'hashed' },
+  };
+  const out: Partial<Record<'input' | 'output' | 'weights', string>> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (presets[part]) Object.assign(out, presets[part]);
+    else {
+      const [key, value] = part.split('=');
+      if (!['input', 'output', 'weights'].includes(key) || !value) throw new InvalidArgumentError(`--visibility: "${part}" is neither a preset (${Object.keys(presets).join(', ')}) nor input=..., output=... or weights=...`);
+      out[key as 'input' | 'output' | 'weights'] = value;
+    }
+  }
+  try {
+    parseVisibility(out);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return out;
+}
+
 function nonNegative(value: string) {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
@@ -55,6 +81,7 @@ program
     if (v !== 'auto' && v !== 'fixed') throw new InvalidArgumentError('--precision must be auto or fixed');
     return v;
   }, 'auto')
+  .option('--visibility <spec>', 'what proofs reveal: input=public|private|hashed, output=public|hashed, weights=fixed|hashed, comma-separated; or a preset: public (default), compact (hashed input and output: constant, small public signals), private-model (hashed weights)', parseVisibilitySpec)
   .option('--native-witness', 'also build circom\'s C++ witness generator (g++, nasm, libgmp-dev, nlohmann-json3-dev), time it against the WASM calculator and prove with the faster')
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
   .option('--task <task>', 'how to score accuracy: classification | binary | regression (default: from the output size)', (v: string) => {
@@ -66,7 +93,7 @@ program
     const quant = Object.fromEntries(
       Object.entries({ inputBits: o.inputBits, weightBits: o.weightBits, activationBits: o.activationBits, inputMargin: o.inputMargin }).filter(([, v]) => v !== undefined),
     );
-    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, precision: o.precision, task: o.task, log });
+    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, precision: o.precision, task: o.task, visibility: o.visibility, log });
     const a = m.accuracy;
     console.log(
       table(
@@ -76,7 +103,8 @@ program
     );
     if (o.nativeWitness) {
       const build = loadBuild(out);
-      await z.buildNativeWitness(out, quantizeInput(build.program, readSamples(o.calibration).inputs[0]), log);
+      const statement = await PublicStatement.for(build.program, build.manifest.visibility, build.manifest.circuit.publicLayout);
+      await z.buildNativeWitness(out, statement.circuitInputs(quantizeInput(build.program, readSamples(o.calibration).inputs[0]), 1n), log);
     }
   });
 
@@ -99,12 +127,13 @@ program
   .option('-b, --batch <file>', 'many inputs: JSON lines, {"inputs": [...]}, or an array of arrays')
   .option('-o, --out <path>', 'proof file (--input) or folder (--batch); default: <build>/proofs')
   .option('-w, --workers <n>', 'pool size for --batch', int('--workers', 1, 64), 2)
+  .option('--salt <n>', 'salt of the input/output commitments (hashed builds; decimal or 0x-hex; default: random, recorded in the proof file)')
   .action(async (build: string, o) => {
     if (!!o.input === !!o.batch) throw new InvalidArgumentError('give exactly one of --input <file> or --batch <file>');
     loadBuild(build);
     if (o.input) {
       const [input] = readSamples(o.input).inputs;
-      const r = await z.prove(build, input);
+      const r = await z.prove(build, input, { salt: o.salt === undefined ? undefined : parseSalt(o.salt) });
       const file = o.out ?? join(buildPaths(build).proofs, 'proof.json');
       writeJsonAtomic(file, r);
       console.log(`output ${describe(r.output)}; float model ${describe(r.floatOutput)}`);
@@ -118,6 +147,7 @@ program
     const started = performance.now();
     const items = await z.proveBatch(build, inputs, {
       workers: o.workers,
+      salt: o.salt === undefined ? undefined : String(parseSalt(o.salt)),
       onResult: (index, outcome, done) => {
         if (outcome.ok) writeJsonAtomic(join(dir, `proof_${index}.json`), outcome.result);
         else failed++;
@@ -151,7 +181,12 @@ program
   .action(async (build: string, o) => {
     const r = await z.verify(build, z.readProofFile(o.proof));
     if (o.json) console.log(JSON.stringify(r));
-    else console.log(r.valid ? `valid: output ${describe(r.output!)}` : `INVALID: ${r.reason}`);
+    else if (!r.valid) console.log(`INVALID: ${r.reason}`);
+    else {
+      const parts = [r.output ? `output ${describe(r.output)}` : 'output hashed'];
+      for (const [k, v] of Object.entries(r.commitments ?? {})) parts.push(`${k} commitment ${v}${r.opened?.[k as 'input' | 'output'] ? ' (opened by the file)' : ''}`);
+      console.log(`valid: ${parts.join('; ')}`);
+    }
     if (!r.valid) process.exitCode = 1;
   });
 
@@ -188,6 +223,203 @@ program
     }
   });
 
+/** The chain a command talks to: --rpc (ZKML_RPC) with --private-key (ZKML_PRIVATE_KEY), else a fresh embedded EVM. */
+async function openChain(o: { rpc?: string; privateKey?: string }) {
+  const rpc = o.rpc ?? process.env.ZKML_RPC;
+  const chain = rpc ? await z.rpcChain(rpc, o.privateKey ?? process.env.ZKML_PRIVATE_KEY) : await z.embeddedChain();
+  if (!rpc) log('chain: a fresh embedded EVM, gone when this command ends (pass --rpc <url> to keep contracts; `zkml node` starts one)');
+  return { chain, rpc };
+}
+
+const jsonBig = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
+
+function chainOptions(c: Command): Command {
+  return c
+    .option('--rpc <url>', 'JSON-RPC node (default: ZKML_RPC, else a fresh embedded EVM)')
+    .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)');
+}
+
+program
+  .command('node')
+  .description('run a local JSON-RPC node (Hardhat network, EDR) on 127.0.0.1 until interrupted')
+  .option('--port <n>', 'port', int('--port', 1, 65535), 8545)
+  .action(async (o) => {
+    const node = await z.startHardhatNode(o.port);
+    console.log(`JSON-RPC node at ${node.url} (chain id 31337, Hardhat's public dev accounts); Ctrl-C stops it`);
+    await new Promise<void>((resolveStop) => {
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void node.stop().then(resolveStop));
+    });
+  });
+
+chainOptions(
+  program
+    .command('deploy')
+    .description('deploy the inference registry and, with a build, its verifier; prints the addresses (JSON)')
+    .argument('[build]', 'build folder with keys, whose verifier to deploy')
+    .option('--registry <address>', 'use this registry instead of deploying one'),
+).action(async (build: string | undefined, o) => {
+  const { chain, rpc } = await openChain(o);
+  try {
+    const known = build && rpc ? z.readDeployment(build, rpc) : undefined;
+    const d = await z.ensureDeployed(chain, { build, registry: o.registry ?? known?.registry, known });
+    const record = build ? await z.recordOf(chain, build, d) : { registry: await d.registry.getAddress() };
+    if (build && rpc) z.writeDeployment(build, rpc, record as z.DeploymentRecord);
+    console.log(jsonBig({ chain: chain.description, ...record, gas: d.gas }));
+  } finally {
+    await chain.close();
+  }
+});
+
+chainOptions(
+  program
+    .command('register')
+    .description('register a build in the registry (deploying the registry and verifier where needed); the signer becomes the model\'s owner')
+    .argument('<build>', 'build folder with keys')
+    .option('--registry <address>', 'registry address (default: from `zkml deploy`)')
+    .option('--verifier <address>', 'verifier address (default: from `zkml deploy`, else deployed now)')
+    .option('--metadata-uri <uri>', 'where the model is described (model card, ONNX file)', ''),
+).action(async (build: string, o) => {
+  const { chain, rpc } = await openChain(o);
+  try {
+    const known = rpc ? z.readDeployment(build, rpc) : undefined;
+    const d = await z.ensureDeployed(chain, { build, registry: o.registry, verifier: o.verifier, register: true, metadataURI: o.metadataUri, known: known && { ...known, modelId: undefined } });
+    const record = await z.recordOf(chain, build, d);
+    if (rpc) z.writeDeployment(build, rpc, record);
+    const { manifest } = loadBuild(build);
+    console.log(jsonBig({ chain: chain.description, ...record, weightsCommitment: manifest.weightsCommitment ?? null, gas: d.gas }));
+  } finally {
+    await chain.close();
+  }
+});
+
+chainOptions(
+  program
+    .command('submit')
+    .description('submit a proof to the registry, which verifies it and records the result (on the embedded EVM: deploys and registers first, to measure gas)')
+    .argument('<build>', 'build folder with keys')
+    .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
+    .option('--registry <address>', 'registry address (default: from `zkml register`)')
+    .option('--model-id <n>', 'registered model id (default: from `zkml register`)'),
+).action(async (build: string, o) => {
+  const doc = z.readProofFile(o.proof);
+  const { chain, rpc } = await openChain(o);
+  try {
+    const known = rpc ? z.readDeployment(build, rpc) : undefined;
+    if (rpc && !(o.modelId ?? known?.modelId)) throw new z.ChainError(`no model id for ${build} on ${rpc}: run \`zkml register ${build} --rpc ${rpc}\` or pass --model-id`);
+    const d = await z.ensureDeployed(chain, { build, registry: o.registry, modelId: o.modelId, register: !rpc, known });
+    const s = await z.submitProof(d.registry, d.modelId!, doc.proof, doc.publicSignals);
+    const result = await z.readResult(d.registry, d.modelId!, s.inputKey);
+    console.log(jsonBig({ chain: chain.description, registry: await d.registry.getAddress(), modelId: d.modelId, ...s, result, gas: { ...d.gas, submit: s.gasUsed } }));
+  } finally {
+    await chain.close();
+  }
+});
+
+program
+  .command('calldata')
+  .description('export a proof as calldata for the verifier and the registry (for Hardhat, Foundry\'s cast, or any wallet)')
+  .argument('<build>', 'build folder')
+  .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
+  .option('--model-id <n>', 'registry model id for the submit calldata', '1')
+  .action(async (build: string, o) => {
+    loadBuild(build);
+    const doc = z.readProofFile(o.proof);
+    const args = z.solidityArgs(doc.proof, doc.publicSignals);
+    const artifact = await z.verifierArtifact(build);
+    const verifierCalldata = new ethers.Interface(artifact.abi as ethers.InterfaceAbi).encodeFunctionData('verifyProof', args);
+    const submitCalldata = z.submitCalldata(BigInt(o.modelId), doc.proof, doc.publicSignals);
+    console.log(
+      JSON.stringify(
+        {
+          verifyProof: { args, calldata: verifierCalldata, hardhat: `await verifier.verifyProof(...${JSON.stringify(args)})`, cast: `cast call <verifier> ${verifierCalldata}` },
+          submit: { modelId: o.modelId, calldata: submitCalldata, cast: `cast send <registry> ${submitCalldata}` },
+        },
+        null,
+        2,
+      ),
+    );
+  });
+
+program
+  .command('commit')
+  .description('print a build\'s commitments: its weights (hashed-weights builds) and, with --input and --salt, the input\'s and output\'s')
+  .argument('<build>', 'build folder')
+  .option('-i, --input <file>', 'an input: {"input": [...]} or an array')
+  .option('--salt <n>', 'the salt used when proving (decimal or 0x-hex)')
+  .action(async (build: string, o) => {
+    const b = loadBuild(build);
+    const statement = await PublicStatement.for(b.program, b.manifest.visibility, b.manifest.circuit.publicLayout);
+    const out: Record<string, string> = {};
+    if (statement.weightsCommitment !== undefined) out.weights = String(statement.weightsCommitment);
+    if (o.input) {
+      if (o.salt === undefined) throw new InvalidArgumentError('--input needs --salt: commitments are salted');
+      const q = quantizeInput(b.program, readSamples(o.input).inputs[0]);
+      const salt = parseSalt(o.salt);
+      out.input = String(await statement.inputCommitment(q, salt));
+      out.output = String(await statement.outputCommitment(z.referenceOutput(b.program, q), salt));
+      if (b.manifest.visibility.input === 'hashed') out.inputKey = `0x${BigInt(out.input).toString(16).padStart(64, '0')}`;
+    }
+    console.log(JSON.stringify(out, null, 2));
+  });
+
+const ceremony = program.command('ceremony').description('a multi-party phase-2 ceremony for production keys: init, contribute, beacon, verify, finalize');
+
+ceremony
+  .command('init')
+  .description('start a ceremony for a build in a folder anyone can re-check')
+  .argument('<build>', 'build folder')
+  .requiredOption('-d, --dir <folder>', 'ceremony folder (R1CS, one zkey per step, transcript.json)')
+  .option('--ptau <file>', 'phase-1 powers of tau from a public ceremony (default: the INSECURE dev ptau)')
+  .option('--ptau-cache <dir>', 'where dev powers of tau are cached')
+  .action(async (build: string, o) => {
+    await z.ceremonyInit(build, o.dir, { ptau: o.ptau, ptauCache: o.ptauCache, log });
+    console.log(`ceremony ready in ${o.dir}: next, each participant runs \`zkml ceremony contribute ${o.dir} --name <who>\``);
+  });
+
+ceremony
+  .command('contribute')
+  .description('add a contribution (secret entropy, random unless --entropy), verified before it is recorded')
+  .argument('<dir>', 'ceremony folder')
+  .requiredOption('-n, --name <who>', 'contributor name, recorded in the key and the transcript')
+  .option('--entropy <text>', 'entropy to mix in (default: 64 random bytes)')
+  .action(async (dir: string, o) => {
+    const step = await z.ceremonyContribute(dir, { name: o.name, entropy: o.entropy, log });
+    console.log(`contribution ${step.index} recorded: ${step.file}; contribution hash ${step.contributionHash}`);
+  });
+
+ceremony
+  .command('beacon')
+  .description('apply a public random beacon (e.g. a future block hash) as the last contribution')
+  .argument('<dir>', 'ceremony folder')
+  .requiredOption('-b, --beacon <hex>', 'beacon value, hex')
+  .option('--iterations <exp>', 'hash iterations as a power of two (10..63)', int('--iterations', 10, 63), 10)
+  .action(async (dir: string, o) => {
+    const step = await z.ceremonyBeacon(dir, { beacon: o.beacon, iterationsExp: o.iterations, log });
+    console.log(`beacon recorded: ${step.file}; contribution hash ${step.contributionHash}`);
+  });
+
+ceremony
+  .command('verify')
+  .description('re-check a ceremony: every file against the transcript, every contribution against the circuit and the ptau')
+  .argument('<dir>', 'ceremony folder')
+  .option('--json', 'print the result as JSON')
+  .action(async (dir: string, o) => {
+    const r = await z.ceremonyVerify(dir, log);
+    if (o.json) console.log(JSON.stringify(r, null, 2));
+    else console.log(r.valid ? `ceremony valid: ${r.contributions} contribution(s); verifying key hash ${r.vkHash}` : `ceremony INVALID: ${r.problems.join('; ')}`);
+    if (!r.valid) process.exitCode = 1;
+  });
+
+ceremony
+  .command('finalize')
+  .description('verify the ceremony and install its final key in the build; prints the verifying key\'s hash')
+  .argument('<dir>', 'ceremony folder')
+  .requiredOption('--build <dir>', 'the build the ceremony is for')
+  .action(async (dir: string, o) => {
+    const r = await z.ceremonyFinalize(dir, o.build, log);
+    console.log(`keys installed in ${o.build} after ${r.contributions} contribution(s); verifying key hash ${r.vkHash}`);
+  });
+
 program
   .command('inspect')
   .description('print a build\'s constraints per op, widths and accuracy')
@@ -211,7 +443,8 @@ program
     }
     console.log('\nper op kind');
     console.log(table(['kind', 'ops', 'non-linear', 'share', 'floor'], [...kinds].sort((a, b) => b[1].n - a[1].n).map(([k, v]) => [k, v.ops, v.n, pct(v.n), v.floor])));
-    console.log(`\ntotal: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout})`);
+    console.log(`\ntotal: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout.map((e) => `${e.group}[${e.size}]`).join(', ')})`);
+    console.log(`visibility: input ${m.visibility.input}, output ${m.visibility.output}, weights ${m.visibility.weights}${m.weightsCommitment ? `; weights commitment ${m.weightsCommitment}` : ''}`);
     console.log(`lower bound at this precision: ${floor} (the decomposed bits); gap ${formula - floor} (${pct(formula - floor)}) is selection and ReLU products`);
     const keys = buildPaths(build).setup;
     if (existsSync(keys)) {
@@ -236,6 +469,17 @@ program
     const { suite } = await import('../bench/suite.js');
     const models = o.models === undefined ? undefined : o.models === 'all' ? suite.map((s) => s.name) : String(o.models).split(',');
     await runBench({ models, out: o.out, proofs: o.proofs, setup16: o.setup16, coldStart: o.coldStart, log });
+  });
+
+program
+  .command('bench-modes')
+  .description('every bundled model under each privacy mode through the registry on a local JSON-RPC node; writes bench/modes.json, modes.md, modes_gas.svg')
+  .option('--models <list>', 'comma-separated bundled models (default: all)')
+  .option('--out <dir>', 'output folder', 'bench')
+  .action(async (o) => {
+    const { runModesBench, modesMarkdown } = await import('../bench/modes.js');
+    const results = await runModesBench({ models: o.models?.split(','), out: o.out, log });
+    console.log(modesMarkdown(results));
   });
 
 async function main() {

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CircomError } from '../errors.js';
 import { circuitsDir } from '../paths.js';
 
 const require = createRequire(import.meta.url);
 const circomCli = require.resolve('circom2/cli.js');
+const circomlibCircuits = join(dirname(require.resolve('circomlib/package.json')), 'circuits');
 
 export interface CircomStats {
   nonLinear: number;
@@ -26,6 +27,8 @@ export async function runCircom(dir: string, file: string, outputs = ['--r1cs', 
   // The templates are copied next to the generated circuit: the build folder then records exactly
   // what was compiled, and the sandbox needs no path outside it.
   cpSync(circuitsDir, join(dir, 'circuits'), { recursive: true });
+  // circomlib's Poseidon, for commitments (src/commit/poseidon.ts).
+  for (const f of ['poseidon.circom', 'poseidon_constants.circom']) cpSync(join(circomlibCircuits, f), join(dir, 'circuits', f));
   const args = [circomCli, file, ...outputs, '--O2', '-l', 'circuits', '-o', '.'];
   const output = await new Promise<string>((resolveRun, reject) => {
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { generateCircuit } from '../circuit/codegen.js';
-import { UnsupportedModelError } from '../errors.js';
+import { commitWeights, hideWeights } from '../commit/commitments.js';
+import { parseVisibility, publicLayout, publicSignalCount, type Visibility } from '../commit/visibility.js';
+import { CircomError, UnsupportedModelError } from '../errors.js';
 import { sha256File } from '../hash.js';
 import { size } from '../ir/graph.js';
 import { evaluateFloat } from '../ir/float_eval.js';
@@ -29,6 +31,8 @@ export interface CompileOptions {
   quant?: Partial<QuantConfig>;
   /** 'auto' (default): search the cheapest budgets at the defaults' accuracy; 'fixed': use the defaults. */
   precision?: 'auto' | 'fixed';
+  /** What the proof reveals (default: public input and output, weights fixed in the circuit). */
+  visibility?: Partial<Visibility>;
   /** How to score the accuracy report (default: classification for vector outputs, else regression). */
   task?: Task;
   log?: (line: string) => void;
@@ -62,8 +66,12 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       const chosen = precision.trials.filter((t) => t.accepted).at(-1)!;
       log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints by formula (defaults: ${first.constraints}), ${precision.trials.length} trials`);
     }
-    const program = precision?.program ?? quantize(graph, calibration.inputs, config);
-    const circuit = generateCircuit(program);
+    const visibility = parseVisibility(options.visibility);
+    const quantized = precision?.program ?? quantize(graph, calibration.inputs, config);
+    // Hiding the weights changes neither the integer semantics nor accuracy, only the circuit.
+    const program = visibility.weights === 'hashed' ? hideWeights(quantized) : quantized;
+    const circuit = generateCircuit(program, visibility);
+    const weightsCommitment = visibility.weights === 'hashed' ? String(await commitWeights(program)) : undefined;
     const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
 
@@ -78,6 +86,8 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       writeFileSync(paths.circom, circuit.source);
       log('compiling circuit with circom');
       const stats = await runCircom(tmp, 'model.circom');
+      const layout = publicLayout(visibility, inputSize(program), size(program.output.shape));
+      if (publicSignalCount(layout) !== stats.publicInputs + stats.publicOutputs) throw new CircomError(`circom reports ${stats.publicInputs + stats.publicOutputs} public signals, the layout expects ${publicSignalCount(layout)}`);
       // The R1CS header is authoritative: circom's printed count leaves out linear constraints it kept.
       const r1cs = readR1csHeader(paths.r1cs);
       const manifest: Manifest = {
@@ -91,6 +101,8 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
           outputShape: graph.output.shape,
         },
         quant: config,
+        visibility,
+        ...(weightsCommitment ? { weightsCommitment } : {}),
         ...(precision ? { precision: precision.trials } : {}),
         inputs: inputOps(program).map((op, k) => ({
           name: op.source,
@@ -108,7 +120,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
           constraints: r1cs.constraints,
           wires: stats.wires,
           publicSignals: stats.publicInputs + stats.publicOutputs,
-          publicLayout: `out[${size(program.output.shape)}] then in[${inputSize(program)}]`,
+          publicLayout: layout,
           costs: circuit.costs,
           compileSeconds: (performance.now() - started) / 1000,
         },
@@ -119,7 +131,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       mkdirSync(dirname(out), { recursive: true });
       rmSync(out, { recursive: true, force: true });
       renameSync(tmp, out);
-      log(`wrote ${out}: ${manifest.circuit.constraints} constraints, ${manifest.circuit.wires} wires, ${manifest.circuit.publicSignals} public signals`);
+      log(`wrote ${out}: ${manifest.circuit.constraints} constraints, ${manifest.circuit.wires} wires, ${manifest.circuit.publicSignals} public signals (input ${visibility.input}, output ${visibility.output}, weights ${visibility.weights})`);
       return manifest;
     } finally {
       if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });

@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { OpCost } from '../circuit/codegen.js';
 import type { PrecisionTrial } from './precision.js';
 import type { Shape, TensorInfo } from '../ir/graph.js';
+import { MissingArtifactError } from '../errors.js';
 import { buildPaths, requireFile } from '../paths.js';
 import { parseProgram, type Approximation, type QProgram, type QuantConfig } from '../quant/program.js';
 import type { AccuracyReport } from './accuracy.js';
+import type { LayoutEntry, Visibility } from '../commit/visibility.js';
 
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 /** What `compile` writes to manifest.json: everything later stages need to know about a build. */
 export interface Manifest {
@@ -20,6 +22,10 @@ export interface Manifest {
     outputShape: Shape;
   };
   quant: QuantConfig;
+  /** What the proof reveals of input, output and weights (src/commit/visibility.ts). */
+  visibility: Visibility;
+  /** Poseidon commitment to the compiled weights (decimal), for hashed-weights builds. */
+  weightsCommitment?: string;
   /** The precision planner's trials (src/compile/precision.ts), when it ran. */
   precision?: PrecisionTrial[];
   /** Each model input: its scale and the range the circuit accepts (concatenated in this order). */
@@ -32,8 +38,8 @@ export interface Manifest {
     constraints: number;
     wires: number;
     publicSignals: number;
-    /** Order of the public signals: outputs first, then inputs (circom's convention). */
-    publicLayout: string;
+    /** The public signals in order (outputs or their commitment first, then other commitments, then public inputs). */
+    publicLayout: LayoutEntry[];
     costs: OpCost[];
     compileSeconds: number;
   };
@@ -51,6 +57,7 @@ export function loadBuild(dir: string): Build {
   const paths = buildPaths(dir);
   const hint = 'not a compiled build folder; run `zkml compile <model.onnx> --out <dir>` first';
   const manifest = JSON.parse(readFileSync(requireFile(paths.manifest, hint), 'utf8')) as Manifest;
+  if (manifest.version !== MANIFEST_VERSION) throw new MissingArtifactError(paths.manifest, `written by an older zkml (manifest version ${manifest.version}, expected ${MANIFEST_VERSION}); recompile the model`);
   const program = parseProgram(readFileSync(requireFile(paths.program, hint), 'utf8'));
   for (const f of [paths.r1cs, paths.wasm, paths.onnx]) requireFile(f, `${hint} (the build is incomplete)`);
   return { paths, manifest, program };

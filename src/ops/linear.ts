@@ -1,17 +1,35 @@
 import { balancedSum, term } from './circom_literals.js';
-import type { Interval, LinearOp, OpDef } from './types.js';
+import { hull } from './fixed_point.js';
+import type { HiddenParams, Interval, LinearOp, OpDef } from './types.js';
 
-function rows<T>(op: LinearOp, f: (j: number, terms: [number, number, bigint][]) => T): T[] {
+function rows<T>(op: LinearOp, f: (j: number, terms: [number, number, bigint, number][]) => T): T[] {
   return op.bias.map((_, j) => {
-    const terms: [number, number, bigint][] = [];
-    for (let t = op.rowStart[j]; t < op.rowStart[j + 1]; t++) terms.push([op.src[t], op.index[t], op.weight[t]]);
+    const terms: [number, number, bigint, number][] = [];
+    for (let t = op.rowStart[j]; t < op.rowStart[j + 1]; t++) terms.push([op.src[t], op.index[t], op.weight[t], t]);
     return f(j, terms);
   });
 }
 
+const window = (lo: bigint, bits: number): Interval => ({ lo, hi: lo + (1n << BigInt(bits)) - 1n });
+
+function product(a: Interval, b: Interval): Interval {
+  return hull([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi].map((v) => ({ lo: v, hi: v })));
+}
+
+/** Interval of each weight and bias: the value itself when constant, its whole window when hidden. */
+function weightRange(h: HiddenParams | undefined, w: bigint): Interval {
+  return h ? window(h.weightLo, h.weightBits) : { lo: w, hi: w };
+}
+
+function biasRange(h: HiddenParams | undefined, b: bigint): Interval {
+  return h ? window(h.biasLo, h.biasBits) : { lo: b, hi: b };
+}
+
 /**
- * Affine map with constant integer weights (Gemm, MatMul, Conv, average pooling, BatchNorm,
- * Add/Sub): each output is a linear combination, so it costs no multiplication constraint.
+ * Affine map (Gemm, MatMul, Conv, average pooling, BatchNorm, Add/Sub). With constant weights each
+ * output is a linear combination and costs no multiplication constraint. With hidden weights
+ * (hashed-weights builds) each term is a product of two signals, and each parameter is
+ * range-checked (circuits/input_range.circom) so that the bounds hold for any committed weights.
  */
 export const linearDef: OpDef<LinearOp> = {
   evaluate: (op, x) => rows(op, (j, terms) => terms.reduce((acc, [s, i, w]) => acc + w * x[s][i], op.bias[j])),
@@ -19,22 +37,45 @@ export const linearDef: OpDef<LinearOp> = {
     rows(op, (j, terms) =>
       terms.reduce<Interval>(
         (acc, [s, i, w]) => {
-          const r = x[s][i];
-          return w >= 0n ? { lo: acc.lo + w * r.lo, hi: acc.hi + w * r.hi } : { lo: acc.lo + w * r.hi, hi: acc.hi + w * r.lo };
+          const r = product(x[s][i], weightRange(op.hidden, w));
+          return { lo: acc.lo + r.lo, hi: acc.hi + r.hi };
         },
-        { lo: op.bias[j], hi: op.bias[j] },
+        biasRange(op.hidden, op.bias[j]),
       ),
     ),
   emit(op, ctx) {
     const n = op.bias.length;
     const statements = [`signal ${ctx.id}[${n}];`];
-    rows(op, (j, terms) => {
-      const parts = terms.map(([s, i, w]) => term(w, ctx.inputs[s][i]));
-      if (op.bias[j] !== 0n || parts.length === 0) parts.push(String(op.bias[j]));
-      statements.push(`${ctx.id}[${j}] <== ${balancedSum(parts)};`);
-    });
+    const h = op.hidden;
+    if (!h) {
+      rows(op, (j, terms) => {
+        const parts = terms.map(([s, i, w]) => term(w, ctx.inputs[s][i]));
+        if (op.bias[j] !== 0n || parts.length === 0) parts.push(String(op.bias[j]));
+        statements.push(`${ctx.id}[${j}] <== ${balancedSum(parts)};`);
+      });
+    } else {
+      const terms = op.weight.length;
+      const w = (k: number) => `w[${h.offset + k}]`;
+      statements.push(`component ${ctx.id}_range[${terms + n}];`, `signal ${ctx.id}_p[${terms}];`);
+      for (let k = 0; k < terms + n; k++) {
+        const [lo, bits] = k < terms ? [h.weightLo, h.weightBits] : [h.biasLo, h.biasBits];
+        statements.push(`${ctx.id}_range[${k}] = InputRange(${lo}, ${bits}); ${ctx.id}_range[${k}].in <== ${w(k)};`);
+      }
+      rows(op, (j, row) => {
+        for (const [s, i, , t] of row) statements.push(`${ctx.id}_p[${t}] <== ${w(t)} * ${ctx.inputs[s][i]};`);
+        statements.push(`${ctx.id}[${j}] <== ${balancedSum([...row.map(([, , , t]) => `${ctx.id}_p[${t}]`), w(terms + j)])};`);
+      });
+    }
     return { declarations: [], statements, outputs: Array.from({ length: n }, (_, j) => `${ctx.id}[${j}]`) };
   },
-  // One linear constraint per output, which circom --O2 substitutes away.
-  cost: (op) => ({ nonLinear: 0, linear: op.bias.length, floor: 0 }),
+  // Constant weights: one linear constraint per output, which circom --O2 substitutes away.
+  // Hidden: one product per term, and a range check (bits + 1 linear) per weight and bias.
+  cost: (op) => {
+    const h = op.hidden;
+    if (!h) return { nonLinear: 0, linear: op.bias.length, floor: 0 };
+    const terms = op.weight.length;
+    const n = op.bias.length;
+    const nonLinear = terms + terms * h.weightBits + n * h.biasBits;
+    return { nonLinear, linear: n + terms + n, floor: nonLinear };
+  },
 };

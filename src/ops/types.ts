@@ -36,6 +36,21 @@ export interface LinearOp extends Base {
   index: number[];
   weight: bigint[];
   bias: bigint[];
+  /** Set when weights are private witness values (hashed weights) instead of circuit constants. */
+  hidden?: HiddenParams;
+}
+
+/**
+ * Where a linear op's parameters sit in the circuit's private weight vector `w`: its weights at
+ * offset .. offset + terms - 1, then its biases. Each is range-checked to its two's-complement
+ * window, and the bounds hold for every value in the windows, not only the compiled ones.
+ */
+export interface HiddenParams {
+  offset: number;
+  weightLo: bigint;
+  weightBits: number;
+  biasLo: bigint;
+  biasBits: number;
 }
 
 /** y[j] = inputs[src[j]][index[j]], or constant[j] where src[j] < 0: re-indexing only. */

@@ -59,7 +59,7 @@ export function witnessChoiceFile(buildDir: string): string {
  * g++ runs at -O1, or -O0 for large generated sources: measured here on a 40k-constraint circuit,
  * circom's default -O3 took over 15 minutes, -O1 over 10, -O0 82 s (and 4.8 GB).
  */
-export async function buildNativeWitness(buildDir: string, input: readonly bigint[], log: (l: string) => void = () => {}): Promise<WitnessChoice> {
+export async function buildNativeWitness(buildDir: string, signals: Record<string, string | string[]>, log: (l: string) => void = () => {}): Promise<WitnessChoice> {
   const missing = missingToolchain();
   if (missing.length) throw new NativeWitnessError(`the C++ witness generator needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
   const paths = buildPaths(buildDir);
@@ -76,7 +76,6 @@ export async function buildNativeWitness(buildDir: string, input: readonly bigin
   const buildSeconds = (performance.now() - started) / 1000;
 
   const wasm = await WitnessCalculatorBuilder(readFileSync(paths.wasm));
-  const signals = { in: input.map(String) };
   const reference = await wasm.calculateWTNSBin(signals, true);
   const native = await nativeWitness(paths.root, signals);
   if (Buffer.compare(Buffer.from(reference), Buffer.from(native)) !== 0) throw new NativeWitnessError('the C++ witness generator disagrees with the WASM calculator');
@@ -98,7 +97,7 @@ export async function buildNativeWitness(buildDir: string, input: readonly bigin
 }
 
 /** Runs the C++ witness generator: input JSON in, .wtns bytes out (the same format as WASM's). */
-export async function nativeWitness(buildDir: string, signals: Record<string, string[]>): Promise<Uint8Array> {
+export async function nativeWitness(buildDir: string, signals: Record<string, string | string[]>): Promise<Uint8Array> {
   const dir = mkdtempSync(join(tmpdir(), 'zkml-wtns-'));
   try {
     writeFileSync(join(dir, 'input.json'), JSON.stringify(signals));

@@ -4,6 +4,8 @@ import type { ProveTask, TaskOutcome } from './worker.js';
 
 export interface BatchOptions {
   workers?: number;
+  /** Commitment salt (decimal) for every input of a hashed build; random per proof when absent. */
+  salt?: string;
   /** Called after each input finishes, in completion order. */
   onResult?: (index: number, outcome: TaskOutcome, done: number, total: number) => void;
 }
@@ -45,13 +47,13 @@ export class ProvingPool {
    * Proves many inputs. Each input is its own task: one that fails (bad input, a crashed worker)
    * is reported with its error and does not affect the others.
    */
-  async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult']): Promise<BatchItem[]> {
+  async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult'], salt?: string): Promise<BatchItem[]> {
     let done = 0;
     return Promise.all(
       inputs.map(async (input, index) => {
         let outcome: TaskOutcome;
         try {
-          outcome = await this.pool.run({ buildDir: this.dir, input: [...input] });
+          outcome = await this.pool.run({ buildDir: this.dir, input: [...input], ...(salt === undefined ? {} : { salt }) });
         } catch (err) {
           outcome = { ok: false, error: { code: 'WORKER', message: (err as Error).message } };
         }
@@ -71,7 +73,7 @@ export class ProvingPool {
 export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
   const pool = new ProvingPool(buildDir, options.workers ?? 2);
   try {
-    return await pool.prove(inputs, options.onResult);
+    return await pool.prove(inputs, options.onResult, options.salt);
   } finally {
     await pool.destroy();
   }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
+import { PublicStatement, randomSalt } from '../commit/statement.js';
+import { usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
 import { ZkmlError } from '../errors.js';
 import { FloatModel } from '../onnx/runtime.js';
@@ -7,7 +9,6 @@ import { requireFile } from '../paths.js';
 import { decodeOutput, quantizeInput } from '../quant/io.js';
 import { referenceOutput } from '../quant/reference.js';
 import { snarkjs } from '../setup/curve.js';
-import { toField } from './field.js';
 import { nativeWitness, readWitnessChoice } from './native_witness.js';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 
@@ -30,6 +31,12 @@ export interface ProofResult {
   outputRaw: string[];
   floatOutput: number[];
   input: number[];
+  /**
+   * The salt of the input/output commitments (hashed builds): with the input and output above it
+   * opens them. It is the prover's secret: share the proof and public signals, not this file,
+   * when the input is private.
+   */
+  salt?: string;
   circuitSha256: string;
   timings: Timings;
 }
@@ -50,6 +57,7 @@ export class Prover {
     private readonly zkey: Uint8Array,
     private readonly singleThread: boolean,
     private readonly engine: 'wasm' | 'native',
+    private readonly statement: PublicStatement,
   ) {}
 
   static async load(buildDir: string, options: { singleThread?: boolean } = {}): Promise<Prover> {
@@ -58,10 +66,12 @@ export class Prover {
     const { manifest } = build;
     const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInputs, manifest.model.onnxOutput);
     const witness = await WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
-    return new Prover(build, float, witness, zkey, options.singleThread ?? false, readWitnessChoice(buildDir)?.engine ?? 'wasm');
+    const statement = await PublicStatement.for(build.program, manifest.visibility, manifest.circuit.publicLayout);
+    return new Prover(build, float, witness, zkey, options.singleThread ?? false, readWitnessChoice(buildDir)?.engine ?? 'wasm', statement);
   }
 
-  async prove(input: readonly number[]): Promise<ProofResult> {
+  /** Proves one input. `salt` seeds the input/output commitments of hashed builds (default: random). */
+  async prove(input: readonly number[], options: { salt?: bigint } = {}): Promise<ProofResult> {
     const { program, manifest } = this.build;
     const t0 = performance.now();
     // Quantize first: it validates shape, finiteness and range before any heavy work.
@@ -70,7 +80,8 @@ export class Prover {
     const t1 = performance.now();
     const floatOutput = await this.float.run(input);
     const t2 = performance.now();
-    const signals = { in: q.map(String) };
+    const salt = usesSalt(manifest.visibility) ? (options.salt ?? randomSalt()) : 0n;
+    const signals = this.statement.circuitInputs(q, salt);
     let engine = this.engine;
     let wtns: Uint8Array | undefined;
     if (engine === 'native') {
@@ -84,10 +95,12 @@ export class Prover {
       singleThread: this.singleThread,
     });
     const t4 = performance.now();
-    const outputRaw = publicSignals.slice(0, expected.length);
-    expected.forEach((v, i) => {
-      if (toField(v).toString() !== outputRaw[i]) {
-        throw new CircuitMismatchError(`circuit output ${i} = ${outputRaw[i]} differs from the integer reference ${v}`);
+    // The circuit's public signals must be what the integer reference and circomlibjs say.
+    const want = await this.statement.publicSignals(q, expected, salt);
+    want.forEach((v, i) => {
+      if (publicSignals[i] !== v) {
+        const group = manifest.circuit.publicLayout.find((e) => i >= e.offset && i < e.offset + e.size)!.group;
+        throw new CircuitMismatchError(`public signal ${i} (${group}) = ${publicSignals[i]} differs from the reference ${v}`);
       }
     });
     return {
@@ -97,6 +110,7 @@ export class Prover {
       outputRaw: expected.map(String),
       floatOutput,
       input: [...input],
+      ...(usesSalt(manifest.visibility) ? { salt: String(salt) } : {}),
       circuitSha256: manifest.circuit.sha256,
       timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0, witnessEngine: engine },
     };

@@ -9,6 +9,8 @@ import { Prover, type ProofResult } from './prover.js';
 export interface ProveTask {
   buildDir: string;
   input: number[];
+  /** Commitment salt (decimal) for hashed builds; random when absent. */
+  salt?: string;
 }
 
 export type TaskOutcome = { ok: true; result: ProofResult } | { ok: false; error: { code: string; message: string } };
@@ -33,7 +35,7 @@ export default async function proveTask(task: ProveTask): Promise<TaskOutcome> {
       provers.set(task.buildDir, prover);
       prover.catch(() => provers.delete(task.buildDir));
     }
-    return { ok: true, result: await (await prover).prove(task.input) };
+    return { ok: true, result: await (await prover).prove(task.input, { salt: task.salt === undefined ? undefined : BigInt(task.salt) }) };
   } catch (err) {
     const code = err instanceof ZkmlError ? err.code : 'INTERNAL';
     return { ok: false, error: { code, message: (err as Error).message } };

@@ -21,6 +21,8 @@ export interface SetupRecord {
   ptau: { source: PtauInfo['source']; file: string; power: number };
   zkeySha256: string;
   phase2Contributions: number;
+  /** The ceremony folder the keys were finalized from (`zkml ceremony finalize`). */
+  ceremony?: string;
   seconds: number;
   createdAt: string;
 }
@@ -86,7 +88,7 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   return { ...record, cached: false };
 }
 
-function userPtau(file: string, power: number): PtauInfo {
+export function userPtau(file: string, power: number): PtauInfo {
   const path = resolve(file);
   if (!existsSync(path)) throw new MissingArtifactError(path, 'the --ptau file does not exist');
   // 'ptau', u32 version, u32 section count; section 1: u32 id, u64 size, then u32 n8, q (n8 bytes), u32 power.

@@ -24,6 +24,7 @@ declare module 'snarkjs' {
   export const zKey: {
     newZKey(r1cs: string, ptau: string, zkey: FileRef, logger?: Logger): Promise<unknown>;
     contribute(oldZkey: FileRef, newZkey: FileRef, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    beacon(oldZkey: FileRef, newZkey: FileRef, name: string, beaconHash: string, iterationsExp: number, logger?: Logger): Promise<unknown>;
     exportVerificationKey(zkey: FileRef, logger?: Logger): Promise<Record<string, unknown>>;
     exportSolidityVerifier(zkey: FileRef, templates: { groth16: string }, logger?: Logger): Promise<string>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: FileRef, logger?: Logger): Promise<boolean>;
@@ -66,4 +67,9 @@ declare module 'ffjavascript' {
 
 declare module 'r1csfile' {
   export function readR1csHeader(fd: unknown, sections: unknown, options?: { singleThread?: boolean }): Promise<unknown>;
+}
+
+declare module 'circomlibjs' {
+  /** Poseidon over BN254 with circomlib's parameters; returns a field element in Montgomery form (use F.toObject). */
+  export function buildPoseidon(): Promise<((inputs: (bigint | number)[]) => unknown) & { F: { toObject(x: unknown): bigint } }>;
 }

@@ -7,6 +7,7 @@ import { readSamples, type SampleSet } from '../../src/compile/samples.js';
 import type { Manifest } from '../../src/compile/manifest.js';
 import { modelsDir } from '../../src/paths.js';
 import { setup } from '../../src/setup/setup.js';
+import { parseVisibility, type Visibility } from '../../src/commit/visibility.js';
 
 export const bundledModels = [
   'iris_mlp',
@@ -42,19 +43,22 @@ export function calibrationSamples(model: BundledModel): SampleSet {
   return readSamples(modelFile(model, 'calibration.json'));
 }
 
-export async function compiled(model: BundledModel): Promise<{ dir: string; manifest: Manifest }> {
-  const dir = join(root, model);
+/** A bundled model compiled with the default (or the given) visibility, in a folder shared by the test files. */
+export async function compiled(model: BundledModel, visibility?: Partial<Visibility>): Promise<{ dir: string; manifest: Manifest }> {
+  const v = parseVisibility(visibility);
+  const dir = join(root, visibility ? `${model}__${v.input}_${v.output}_${v.weights}` : model);
   const manifest = await compile(modelFile(model, 'model.onnx'), {
     calibration: modelFile(model, 'calibration.json'),
     test: modelFile(model, 'test.json'),
     out: dir,
     task: task(model),
+    visibility: v,
   });
   return { dir, manifest };
 }
 
-export async function withKeys(model: BundledModel): Promise<{ dir: string; manifest: Manifest }> {
-  const build = await compiled(model);
+export async function withKeys(model: BundledModel, visibility?: Partial<Visibility>): Promise<{ dir: string; manifest: Manifest }> {
+  const build = await compiled(model, visibility);
   await setup(build.dir);
   return build;
 }

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {IInferenceRegistry} from "./IInferenceRegistry.sol";
+
+/// @title InferenceRegistry
+/// @notice Model owners register zkml models (a generated Groth16 verifier, the model's public
+/// signal layout and, for hashed weights, the weights commitment). Anyone submits a proof for a
+/// registered model; the registry verifies it with the model's verifier, checks the public signals
+/// against the registration, records the result under (model, input key) and emits an event.
+///
+/// Rules:
+///  - A registration's verifier, layout, key hash and weights commitment never change: results
+///    recorded under it keep their meaning. A new model version is a new registration.
+///  - Only a model's owner may disable or re-enable it, change its metadata URI, or hand it over.
+///  - Proofs for an unknown or disabled model revert (UnknownModel, ModelDisabled). Results
+///    recorded before a model was disabled stay readable.
+///  - The input key is the input commitment (hashed input), keccak256 of the input signals (public
+///    input), or keccak256 of all public signals (private input).
+///  - The first accepted result for a (model, input key) is final: a resubmission, whether a
+///    replay of the same proof or another proof of the same statement, reverts with ResultExists.
+///    The circuits are deterministic, so no second valid result could differ in what it attests.
+contract InferenceRegistry is IInferenceRegistry {
+    /// BN254 scalar field modulus: every public signal must be below it.
+    uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint16 internal constant NONE = type(uint16).max;
+
+    enum InputMode { Public, Private, Hashed }
+    enum OutputMode { Public, Hashed }
+    enum WeightsMode { Fixed, Hashed }
+
+    /// Where each part of the statement sits among the public signals.
+    struct Layout {
+        InputMode inputMode;
+        OutputMode outputMode;
+        WeightsMode weightsMode;
+        uint16 publicSignals;
+        /// Output values (public output) or the output commitment (hashed output, size 1).
+        uint16 outputOffset;
+        uint16 outputSize;
+        /// Input values (public input) or the input commitment (hashed input, size 1); size 0 when private.
+        uint16 inputOffset;
+        uint16 inputSize;
+        /// The weights commitment (hashed weights), else NONE.
+        uint16 weightsIndex;
+    }
+
+    struct Model {
+        address owner;
+        bool active;
+        bytes4 selector;
+        address verifier;
+        bytes32 vkHash;
+        uint256 weightsCommitment;
+        Layout layout;
+        string metadataURI;
+    }
+
+    struct Result {
+        address submitter;
+        uint64 blockNumber;
+        uint256 outputCommitment;
+        uint256[] output;
+    }
+
+    uint256 public modelCount;
+    mapping(uint256 => Model) private _models;
+    mapping(uint256 => mapping(bytes32 => Result)) private _results;
+
+    event ModelRegistered(uint256 indexed modelId, address indexed owner, address verifier, bytes32 vkHash, uint256 weightsCommitment, string metadataURI);
+    event ModelActiveChanged(uint256 indexed modelId, bool active);
+    event ModelOwnerChanged(uint256 indexed modelId, address indexed previousOwner, address indexed newOwner);
+    event MetadataURIChanged(uint256 indexed modelId, string metadataURI);
+    event InferenceVerified(uint256 indexed modelId, bytes32 indexed inputKey, address indexed submitter, uint256 outputCommitment, uint256[] output);
+
+    error UnknownModel(uint256 modelId);
+    error ModelDisabled(uint256 modelId);
+    error NotModelOwner(uint256 modelId, address caller);
+    error InvalidRegistration(string reason);
+    error WrongSignalCount(uint256 expected, uint256 actual);
+    error SignalNotInField(uint256 index);
+    error WeightsCommitmentMismatch(uint256 expected, uint256 actual);
+    error ResultExists(uint256 modelId, bytes32 inputKey);
+    error InvalidProof();
+
+    modifier onlyOwner(uint256 modelId) {
+        if (_models[modelId].owner != msg.sender) {
+            if (_models[modelId].owner == address(0)) revert UnknownModel(modelId);
+            revert NotModelOwner(modelId, msg.sender);
+        }
+        _;
+    }
+
+    /// @notice Registers a model; the caller becomes its owner. Model ids start at 1.
+    function register(address verifier, bytes32 vkHash, uint256 weightsCommitment, Layout calldata layout, string calldata metadataURI)
+        external
+        returns (uint256 modelId)
+    {
+        if (verifier.code.length == 0) revert InvalidRegistration("verifier has no code");
+        _checkLayout(layout, weightsCommitment);
+        modelId = ++modelCount;
+        Model storage m = _models[modelId];
+        m.owner = msg.sender;
+        m.active = true;
+        m.selector = bytes4(keccak256(abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", _decimal(layout.publicSignals), "])")));
+        m.verifier = verifier;
+        m.vkHash = vkHash;
+        m.weightsCommitment = weightsCommitment;
+        m.layout = layout;
+        m.metadataURI = metadataURI;
+        emit ModelRegistered(modelId, msg.sender, verifier, vkHash, weightsCommitment, metadataURI);
+    }
+
+    function setActive(uint256 modelId, bool active) external onlyOwner(modelId) {
+        _models[modelId].active = active;
+        emit ModelActiveChanged(modelId, active);
+    }
+
+    function setMetadataURI(uint256 modelId, string calldata metadataURI) external onlyOwner(modelId) {
+        _models[modelId].metadataURI = metadataURI;
+        emit MetadataURIChanged(modelId, metadataURI);
+    }
+
+    function transferModelOwnership(uint256 modelId, address newOwner) external onlyOwner(modelId) {
+        if (newOwner == address(0)) revert InvalidRegistration("new owner is the zero address");
+        emit ModelOwnerChanged(modelId, msg.sender, newOwner);
+        _models[modelId].owner = newOwner;
+    }
+
+    /// @notice Verifies a proof for a registered model and records its result.
+    /// @param a,b,c the Groth16 proof, as the generated verifier takes it (b's coordinates swapped)
+    /// @param signals the public signals, in the model's layout
+    /// @return inputKey the key the result is recorded under
+    function submit(uint256 modelId, uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[] calldata signals)
+        external
+        returns (bytes32 inputKey)
+    {
+        Model storage m = _models[modelId];
+        if (m.owner == address(0)) revert UnknownModel(modelId);
+        if (!m.active) revert ModelDisabled(modelId);
+        Layout memory l = m.layout;
+        if (signals.length != l.publicSignals) revert WrongSignalCount(l.publicSignals, signals.length);
+        for (uint256 i = 0; i < signals.length; i++) if (signals[i] >= FIELD) revert SignalNotInField(i);
+        if (l.weightsMode == WeightsMode.Hashed && signals[l.weightsIndex] != m.weightsCommitment) {
+            revert WeightsCommitmentMismatch(m.weightsCommitment, signals[l.weightsIndex]);
+        }
+        inputKey = _inputKey(l, signals);
+        Result storage r = _results[modelId][inputKey];
+        if (r.submitter != address(0)) revert ResultExists(modelId, inputKey);
+
+        (bool ok, bytes memory ret) = m.verifier.staticcall(abi.encodePacked(m.selector, abi.encode(a, b, c), signals));
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
+
+        r.submitter = msg.sender;
+        r.blockNumber = uint64(block.number);
+        if (l.outputMode == OutputMode.Hashed) r.outputCommitment = signals[l.outputOffset];
+        else r.output = signals[l.outputOffset:l.outputOffset + l.outputSize];
+        emit InferenceVerified(modelId, inputKey, msg.sender, r.outputCommitment, r.output);
+    }
+
+    /// @notice The key a proof's result is recorded under (see the contract's rules).
+    function inputKeyOf(uint256 modelId, uint256[] calldata signals) external view returns (bytes32) {
+        Model storage m = _models[modelId];
+        if (m.owner == address(0)) revert UnknownModel(modelId);
+        if (signals.length != m.layout.publicSignals) revert WrongSignalCount(m.layout.publicSignals, signals.length);
+        return _inputKey(m.layout, signals);
+    }
+
+    function resultOf(uint256 modelId, bytes32 inputKey)
+        external
+        view
+        returns (bool exists, address submitter, uint64 blockNumber, uint256 outputCommitment, uint256[] memory output)
+    {
+        Result storage r = _results[modelId][inputKey];
+        return (r.submitter != address(0), r.submitter, r.blockNumber, r.outputCommitment, r.output);
+    }
+
+    function isActive(uint256 modelId) external view returns (bool) {
+        return _models[modelId].active;
+    }
+
+    function getModel(uint256 modelId) external view returns (Model memory) {
+        if (_models[modelId].owner == address(0)) revert UnknownModel(modelId);
+        return _models[modelId];
+    }
+
+    function _inputKey(Layout memory l, uint256[] calldata signals) internal pure returns (bytes32) {
+        if (l.inputMode == InputMode.Hashed) return bytes32(signals[l.inputOffset]);
+        if (l.inputMode == InputMode.Public) return keccak256(abi.encodePacked(signals[l.inputOffset:l.inputOffset + l.inputSize]));
+        return keccak256(abi.encodePacked(signals));
+    }
+
+    function _checkLayout(Layout calldata l, uint256 weightsCommitment) internal pure {
+        uint256 n = l.publicSignals;
+        if (n == 0) revert InvalidRegistration("no public signals");
+        if (l.outputSize == 0 || uint256(l.outputOffset) + l.outputSize > n) revert InvalidRegistration("output outside the public signals");
+        if (l.outputMode == OutputMode.Hashed && l.outputSize != 1) revert InvalidRegistration("a hashed output is one commitment");
+        if (l.inputMode == InputMode.Private) {
+            if (l.inputSize != 0) revert InvalidRegistration("a private input has no public signals");
+        } else {
+            if (l.inputSize == 0 || uint256(l.inputOffset) + l.inputSize > n) revert InvalidRegistration("input outside the public signals");
+            if (l.inputMode == InputMode.Hashed && l.inputSize != 1) revert InvalidRegistration("a hashed input is one commitment");
+        }
+        if (l.weightsMode == WeightsMode.Hashed) {
+            if (l.weightsIndex >= n) revert InvalidRegistration("weights commitment outside the public signals");
+            if (weightsCommitment == 0 || weightsCommitment >= FIELD) revert InvalidRegistration("hashed weights need their commitment");
+        } else if (l.weightsIndex != NONE || weightsCommitment != 0) {
+            revert InvalidRegistration("fixed weights have no commitment");
+        }
+    }
+
+    function _decimal(uint256 v) internal pure returns (bytes memory s) {
+        if (v == 0) return "0";
+        uint256 len;
+        for (uint256 t = v; t != 0; t /= 10) len++;
+        s = new bytes(len);
+        for (; v != 0; v /= 10) s[--len] = bytes1(uint8(48 + (v % 10)));
+    }
+}

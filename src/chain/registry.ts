@@ -1,0 +1,163 @@
+import { ethers } from 'ethers';
+import type { Groth16Proof, PublicSignals } from 'snarkjs';
+import type { Manifest } from '../compile/manifest.js';
+import { layoutEntry } from '../commit/visibility.js';
+import { ChainError } from '../errors.js';
+import { verifyingKeyHash } from '../hash.js';
+import type { Chain } from './network.js';
+import { chainReason, deployContract, solidityArgs } from './onchain.js';
+import { projectContract } from './solidity.js';
+
+/** A revert from one of the project's contracts, decoded: `errorName` is the Solidity custom error. */
+export class ContractRevertError extends ChainError {
+  constructor(
+    readonly errorName: string,
+    readonly args: unknown[],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** InferenceRegistry.Layout, from the build's public signal layout. */
+export interface RegistryLayout {
+  inputMode: number;
+  outputMode: number;
+  weightsMode: number;
+  publicSignals: number;
+  outputOffset: number;
+  outputSize: number;
+  inputOffset: number;
+  inputSize: number;
+  weightsIndex: number;
+}
+
+const NONE = 0xffff;
+
+export function registryLayout(m: Manifest): RegistryLayout {
+  const layout = m.circuit.publicLayout;
+  const output = layoutEntry(layout, 'output') ?? layoutEntry(layout, 'outputCommitment')!;
+  const input = layoutEntry(layout, 'input') ?? layoutEntry(layout, 'inputCommitment');
+  return {
+    inputMode: ['public', 'private', 'hashed'].indexOf(m.visibility.input),
+    outputMode: ['public', 'hashed'].indexOf(m.visibility.output),
+    weightsMode: ['fixed', 'hashed'].indexOf(m.visibility.weights),
+    publicSignals: m.circuit.publicSignals,
+    outputOffset: output.offset,
+    outputSize: output.size,
+    inputOffset: input?.offset ?? 0,
+    inputSize: input?.size ?? 0,
+    weightsIndex: layoutEntry(layout, 'weightsCommitment')?.offset ?? NONE,
+  };
+}
+
+const registryInterface = () => new ethers.Interface(projectContract('InferenceRegistry').abi as ethers.InterfaceAbi);
+
+/** Turns a reverted call into a ContractRevertError naming the registry's custom error, where it is one. */
+export function decodeRevert(err: unknown, action: string, iface: ethers.Interface = registryInterface()): ChainError {
+  const data = findRevertData(err);
+  if (data) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) {
+        const args = [...parsed.args].map((a) => (typeof a === 'bigint' ? a.toString() : a));
+        return new ContractRevertError(parsed.name, args, `${action} reverted: ${parsed.name}(${args.join(', ')})`, { cause: err });
+      }
+    } catch {
+      // Not one of the contract's errors: fall through to the node's message.
+    }
+  }
+  return new ChainError(`${action} failed: ${chainReason(err)}`, { cause: err });
+}
+
+function findRevertData(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): string | undefined => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return undefined;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    if (typeof o.data === 'string' && /^0x[0-9a-f]{8}/i.test(o.data)) return o.data;
+    for (const k of ['error', 'info', 'cause', 'data']) {
+      const found = walk(o[k]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(err);
+}
+
+export async function deployRegistry(chain: Chain): Promise<{ contract: ethers.Contract; address: string; gasUsed: bigint }> {
+  return deployContract(chain, projectContract('InferenceRegistry'));
+}
+
+export function attachRegistry(chain: Chain, address: string): ethers.Contract {
+  if (!ethers.isAddress(address)) throw new ChainError(`"${address}" is not an address`);
+  return new ethers.Contract(address, projectContract('InferenceRegistry').abi as ethers.InterfaceAbi, chain.signer);
+}
+
+export interface Registration {
+  verifier: string;
+  vkHash: string;
+  /** Decimal; "0" for fixed weights. */
+  weightsCommitment: string;
+  layout: RegistryLayout;
+  metadataURI: string;
+}
+
+export function registrationFor(manifest: Manifest, vkey: unknown, verifier: string, metadataURI = ''): Registration {
+  return { verifier, vkHash: verifyingKeyHash(vkey), weightsCommitment: manifest.weightsCommitment ?? '0', layout: registryLayout(manifest), metadataURI };
+}
+
+/**
+ * Sends one registry transaction and returns the named event it emitted, with its gas; a revert
+ * comes back as ContractRevertError.
+ */
+async function transact(registry: ethers.Contract, method: string, args: unknown[], event: string): Promise<{ args: ethers.Result; gasUsed: bigint; txHash: string }> {
+  try {
+    const tx = (await registry.getFunction(method)(...args)) as ethers.ContractTransactionResponse;
+    const receipt = (await tx.wait())!;
+    const log = receipt.logs.map((l) => registry.interface.parseLog(l)).find((e) => e?.name === event)!;
+    return { args: log.args, gasUsed: receipt.gasUsed, txHash: receipt.hash };
+  } catch (err) {
+    throw decodeRevert(err, method);
+  }
+}
+
+/** Registers a model; the signer becomes its owner. */
+export async function registerModel(registry: ethers.Contract, r: Registration): Promise<{ modelId: bigint; gasUsed: bigint; txHash: string }> {
+  const t = await transact(registry, 'register', [r.verifier, r.vkHash, r.weightsCommitment, r.layout, r.metadataURI], 'ModelRegistered');
+  return { modelId: t.args.modelId as bigint, gasUsed: t.gasUsed, txHash: t.txHash };
+}
+
+export interface Submission {
+  inputKey: string;
+  gasUsed: bigint;
+  txHash: string;
+}
+
+/** Submits a proof to the registry; reverts come back as ContractRevertError. */
+export async function submitProof(registry: ethers.Contract, modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): Promise<Submission> {
+  const [a, b, c, signals] = solidityArgs(proof, publicSignals);
+  const t = await transact(registry, 'submit', [modelId, a, b, c, signals], 'InferenceVerified');
+  return { inputKey: t.args.inputKey as string, gasUsed: t.gasUsed, txHash: t.txHash };
+}
+
+export interface RecordedResult {
+  exists: boolean;
+  submitter: string;
+  blockNumber: bigint;
+  outputCommitment: bigint;
+  output: bigint[];
+}
+
+export async function readResult(registry: ethers.Contract, modelId: bigint | number, inputKey: string): Promise<RecordedResult> {
+  const [exists, submitter, blockNumber, outputCommitment, output] = await registry.resultOf(modelId, inputKey);
+  return { exists, submitter, blockNumber, outputCommitment, output: [...output] };
+}
+
+/** ABI-encoded calldata of registry.submit, for sending from any tool (cast, Hardhat, a wallet). */
+export function submitCalldata(modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): string {
+  const [a, b, c, signals] = solidityArgs(proof, publicSignals);
+  return registryInterface().encodeFunctionData('submit', [modelId, a, b, c, signals]);
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { commit, type Committed } from '../src/commit/commitments.js';
+import { CHUNK_BITS, packExpressions, packValues, planPacking, type PackItem } from '../src/commit/packing.js';
+import { emitPoseidonChain } from '../src/commit/poseidon.js';
+import { FIELD_MODULUS } from '../src/prove/field.js';
+import { compileSource, wire, type TestCircuit } from './helpers/circuit.js';
+
+/**
+ * Windows that exercise the packing: 1-bit values, negative and positive offsets, widths that fill
+ * a chunk exactly (253 bits) and that straddle chunk boundaries, and enough values for several
+ * Poseidon blocks (more than 15 chunks).
+ */
+function windows(): PackItem[] {
+  const items: PackItem[] = [];
+  const shapes: [bigint, number][] = [
+    [0n, 1],
+    [-1n, 1],
+    [-128n, 8],
+    [-(1n << 15n), 16],
+    [5n, 3],
+    [-(1n << 63n), 64],
+    [0n, 100],
+    [-(1n << 126n), 127],
+    [0n, 252],
+    [-(1n << 200n), 201],
+  ];
+  for (let k = 0; k < 8; k++) for (const [lo, bits] of shapes) items.push({ lo, bits });
+  return items;
+}
+
+function random(item: PackItem): bigint {
+  const span = 1n << BigInt(item.bits);
+  const r = BigInt(`0x${randomBytes(32).toString('hex')}`) % span;
+  return item.lo + r;
+}
+
+/** A circuit that range-checks each value to its window, packs them and hashes the chunks with init = salt. */
+function source(c: Committed): string {
+  const n = c.items.length;
+  const checks = c.items.map((it, i) => `r[${i}] = InputRange(${it.lo}, ${it.bits}); r[${i}].in <== v[${i}];`);
+  const chain = emitPoseidonChain('h', 'salt', packExpressions(c.items, c.plan, c.items.map((_, i) => `v[${i}]`)));
+  return [
+    'pragma circom 2.1.0;',
+    'include "input_range.circom";',
+    'include "poseidon.circom";',
+    'template T() {',
+    `  signal input v[${n}];`,
+    '  signal input salt;',
+    '  signal output out;',
+    `  component r[${n}];`,
+    ...checks.map((l) => `  ${l}`),
+    ...chain.statements.map((l) => `  ${l}`),
+    `  out <== ${chain.output};`,
+    '}',
+    'component main = T();',
+  ].join('\n');
+}
+
+const field = (v: bigint) => ((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS;
+
+describe('commitments: packing and Poseidon, in the circuit and in circomlibjs', () => {
+  const items = windows();
+  const c: Committed = { items, plan: planPacking(items) };
+  let circuit: TestCircuit;
+  before(async () => {
+    circuit = await compileSource('commit', source(c));
+  });
+
+  it('packs greedily without exceeding 253 bits per chunk, over several Poseidon blocks', () => {
+    for (const chunk of c.plan) {
+      const used = chunk.reduce((a, [i]) => a + items[i].bits, 0);
+      assert.ok(used <= CHUNK_BITS, `chunk of ${used} bits`);
+    }
+    assert.deepEqual(c.plan.flat().map(([i]) => i), items.map((_, i) => i), 'every item once, in order');
+    assert.ok(c.plan.length > 15, `${c.plan.length} chunks: more than one Poseidon block`);
+  });
+
+  it('agrees with circomlibjs on 100 vectors, including the extremes of every window', async () => {
+    const vectors: bigint[][] = [items.map((it) => it.lo), items.map((it) => it.lo + (1n << BigInt(it.bits)) - 1n)];
+    vectors.push(items.map((it) => (it.lo <= -1n ? -1n : it.lo)), items.map((it) => (it.lo <= 0n && it.lo + (1n << BigInt(it.bits)) > 0n ? 0n : it.lo)));
+    while (vectors.length < 100) vectors.push(items.map(random));
+    for (const [k, v] of vectors.entries()) {
+      const salt = k % 3 === 0 ? 0n : BigInt(`0x${randomBytes(31).toString('hex')}`);
+      const w = await circuit.witness.calculateWitness({ v: v.map((x) => field(x).toString()), salt: salt.toString() }, true);
+      assert.equal(w[1], await commit(c, v, salt, 'v'), `vector ${k}`);
+    }
+  });
+
+  it('the range checks make the packing binding: a value outside its window has no witness', async () => {
+    const v = items.map((it) => it.lo);
+    for (const [i, bad] of [
+      [2, -129n],
+      [2, 128n],
+      [0, 2n],
+      [8, 1n << 252n],
+    ] as [number, bigint][]) {
+      const x = [...v];
+      x[i] = bad;
+      await assert.rejects(circuit.witness.calculateWitness({ v: x.map((e) => field(e).toString()), salt: '0' }, true), `value ${bad} at ${i} must be rejected`);
+      assert.throws(() => packValues(items, c.plan, x, 'v'), /outside/);
+    }
+  });
+
+  it('soundness: a witness with a changed commitment or a changed value violates the constraints', async () => {
+    const v = items.map(random);
+    const w = await circuit.witness.calculateWitness({ v: v.map((x) => field(x).toString()), salt: '3' }, true);
+    assert.deepEqual(circuit.r1cs.violations(w), []);
+    const out = wire(circuit, 'main.out');
+    for (const [name, index] of [
+      ['the commitment', out],
+      ['value 0', wire(circuit, 'main.v[0]')],
+      ['value 41', wire(circuit, 'main.v[41]')],
+      ['the salt', wire(circuit, 'main.salt')],
+    ] as [string, number][]) {
+      const bad = [...w];
+      bad[index] = (bad[index] + 1n) % FIELD_MODULUS;
+      assert.ok(circuit.r1cs.violations(bad).length > 0, `changing ${name} alone must break a constraint`);
+    }
+  });
+
+  it('different vectors (one value changed by one) give different commitments', async () => {
+    const v = items.map(random);
+    const base = await commit(c, v, 7n, 'v');
+    for (const i of [0, 3, 9, items.length - 1]) {
+      const x = [...v];
+      x[i] = x[i] === items[i].lo ? x[i] + 1n : x[i] - 1n;
+      assert.notEqual(await commit(c, x, 7n, 'v'), base);
+    }
+    assert.notEqual(await commit(c, v, 8n, 'v'), base, 'the salt changes the commitment');
+  });
+});
