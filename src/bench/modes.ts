@@ -25,8 +25,8 @@ export const benchModes: Visibility[] = [
 
 export const bundled = ['diabetes_linreg', 'iris_mlp', 'breast_cancer_logreg', 'digits_mlp', 'digits_cnn8', 'digits_residual_mlp', 'digits_tanh_mlp', 'digits_pca_mlp', 'digits_cnn', 'digits_avgpool_cnn', 'digits28_mlp'];
 
-/** Hashed weights cost a product and a range check per weight: builds estimated above this are skipped (2^16 keys). */
-const MAX_CONSTRAINTS = 60_000;
+/** Hashed weights cost a product and a range check per weight: builds estimated above this are skipped (2^17 keys). */
+const MAX_CONSTRAINTS = 120_000;
 
 export interface ModeResult {
   model: string;

@@ -76,7 +76,9 @@ export async function ensureDeployed(
     verifier = d.contract;
     gas.deployVerifier = d.gasUsed;
   }
-  let modelId = options.modelId !== undefined ? BigInt(options.modelId) : sameKey && !options.verifier && known.modelId ? BigInt(known.modelId) : undefined;
+  // A recorded model id belongs to the recorded registry, verifier and key.
+  const sameRegistry = !options.registry || options.registry.toLowerCase() === known.registry?.toLowerCase();
+  let modelId = options.modelId !== undefined ? BigInt(options.modelId) : sameKey && sameRegistry && !options.verifier && known.modelId ? BigInt(known.modelId) : undefined;
   if (modelId === undefined && options.register) {
     const vkey = JSON.parse(readFileSync(requireFile(build.paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8'));
     const r = await registerModel(registry, registrationFor(build.manifest, vkey, await verifier.getAddress(), options.metadataURI));

@@ -446,10 +446,13 @@ program
     console.log(`\ntotal: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout.map((e) => `${e.group}[${e.size}]`).join(', ')})`);
     console.log(`visibility: input ${m.visibility.input}, output ${m.visibility.output}, weights ${m.visibility.weights}${m.weightsCommitment ? `; weights commitment ${m.weightsCommitment}` : ''}`);
     console.log(`lower bound at this precision: ${floor} (the decomposed bits); gap ${formula - floor} (${pct(formula - floor)}) is selection and ReLU products`);
+    if (m.visibility.input === 'hashed' || m.visibility.output === 'hashed' || m.visibility.weights === 'hashed') {
+      console.log(`commitments (Poseidon, not in the per-op formula): about ${Math.max(0, m.circuit.constraints - formula)} constraints`);
+    }
     const keys = buildPaths(build).setup;
     if (existsSync(keys)) {
       const r = JSON.parse(readFileSync(keys, 'utf8')) as SetupRecord;
-      console.log(`keys: from ${r.ptau.source === 'dev' ? 'an INSECURE dev' : 'the ceremony'} ptau 2^${r.ptau.power} (${r.ptau.file}), ${r.phase2Contributions} phase-2 contribution(s), zkey sha256 ${r.zkeySha256.slice(0, 16)}`);
+      console.log(`keys: from ${r.ptau.source === 'dev' ? 'an INSECURE dev' : 'the ceremony'} ptau 2^${r.ptau.power} (${r.ptau.file}), ${r.phase2Contributions} phase-2 contribution(s)${r.ceremony ? ` (ceremony ${r.ceremony})` : ''}, zkey sha256 ${r.zkeySha256.slice(0, 16)}`);
     } else {
       console.log('keys: none yet (run `zkml setup`)');
     }

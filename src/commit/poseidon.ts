@@ -16,7 +16,8 @@ export const BLOCK = 15;
 type Poseidon = ((inputs: bigint[]) => unknown) & { F: { toObject(x: unknown): bigint } };
 let poseidon: Promise<Poseidon> | undefined;
 
-function hasher(): Promise<Poseidon> {
+/** circomlibjs' Poseidon (a WASM build, about a second the first time); later calls share it. */
+export function hasher(): Promise<Poseidon> {
   poseidon ??= buildPoseidon() as Promise<Poseidon>;
   return poseidon;
 }

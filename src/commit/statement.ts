@@ -3,6 +3,7 @@ import { InvalidInputError } from '../errors.js';
 import { FIELD_MODULUS, toField } from '../prove/field.js';
 import { analyzeBounds } from '../quant/bounds.js';
 import type { QProgram } from '../quant/program.js';
+import { hasher } from './poseidon.js';
 import { commit, commitWeights, inputItems, outputItems, weightValues, type Committed } from './commitments.js';
 import { usesSalt, type LayoutEntry, type Visibility } from './visibility.js';
 
@@ -43,6 +44,8 @@ export class PublicStatement {
   static async for(program: QProgram, visibility: Visibility, layout: readonly LayoutEntry[]): Promise<PublicStatement> {
     const outputs = outputItems(analyzeBounds(program).get(program.output.name)!);
     const weights = visibility.weights === 'hashed' ? await commitWeights(program) : undefined;
+    // Build the hasher now, with the rest of the prover, rather than inside the first proof.
+    if (usesSalt(visibility)) await hasher();
     return new PublicStatement(program, visibility, layout, inputItems(program), outputs, weights);
   }
 
