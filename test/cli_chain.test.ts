@@ -60,6 +60,7 @@ describe('zkml CLI: privacy modes, registry and ceremony', () => {
     assert.equal(commitments.inputKey, submitted.inputKey, 'the input key can be computed off-chain from the input and salt');
     assert.equal(commitments.weights, registered.weightsCommitment);
 
+    expectError(await zkml('calldata', hashed, '-p', proofFile, '--model-id', 'abc'), /--model-id must be a registry model id/);
     const calldata = JSON.parse(ok(await zkml('calldata', hashed, '-p', proofFile, '--model-id', '1')).stdout);
     assert.match(calldata.submit.calldata, /^0x[0-9a-f]+$/);
     assert.equal(calldata.verifyProof.args.length, 4);

@@ -56,6 +56,11 @@ function parseVisibilitySpec(spec: string): Partial<Record<'input' | 'output' | 
   return out;
 }
 
+function modelId(value: string) {
+  if (!/^\d+$/.test(value) || BigInt(value) === 0n) throw new InvalidArgumentError('--model-id must be a registry model id (a positive integer)');
+  return value;
+}
+
 function nonNegative(value: string) {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
@@ -299,7 +304,7 @@ chainOptions(
     .argument('<build>', 'build folder with keys')
     .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
     .option('--registry <address>', 'registry address (default: from `zkml register`)')
-    .option('--model-id <n>', 'registered model id (default: from `zkml register`)'),
+    .option('--model-id <n>', 'registered model id (default: from `zkml register`)', modelId),
 ).action(async (build: string, o) => {
   const doc = z.readProofFile(o.proof);
   const { chain, rpc } = await openChain(o);
@@ -320,7 +325,7 @@ program
   .description('export a proof as calldata for the verifier and the registry (for Hardhat, Foundry\'s cast, or any wallet)')
   .argument('<build>', 'build folder')
   .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
-  .option('--model-id <n>', 'registry model id for the submit calldata', '1')
+  .option('--model-id <n>', 'registry model id for the submit calldata', modelId, '1')
   .action(async (build: string, o) => {
     loadBuild(build);
     const doc = z.readProofFile(o.proof);
