@@ -32,6 +32,8 @@ export function buildPaths(dir: string) {
     verifierSol: join(root, 'Verifier.sol'),
     verifierArtifact: join(root, 'verifier.json'),
     proofs: join(root, 'proofs'),
+    /** Where `zkml deploy` / `register` record addresses and model ids, per RPC URL. */
+    deployments: join(root, 'deployments.json'),
   };
 }
 

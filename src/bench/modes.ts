@@ -13,6 +13,7 @@ import { modeName, parseVisibility, type Visibility } from '../commit/visibility
 import { modelsDir } from '../paths.js';
 import { barChart } from './report.js';
 import { timed } from './stats.js';
+import { suite } from './suite.js';
 
 export const benchModes: Visibility[] = [
   parseVisibility({}),
@@ -23,7 +24,8 @@ export const benchModes: Visibility[] = [
   parseVisibility({ input: 'hashed', output: 'hashed', weights: 'hashed' }),
 ];
 
-export const bundled = ['diabetes_linreg', 'iris_mlp', 'breast_cancer_logreg', 'digits_mlp', 'digits_cnn8', 'digits_residual_mlp', 'digits_tanh_mlp', 'digits_pca_mlp', 'digits_cnn', 'digits_avgpool_cnn', 'digits28_mlp'];
+/** The suite's bundled models, without the scaling series. */
+export const bundled = suite.filter((m) => !m.series).map((m) => m.name);
 
 /** Hashed weights cost a product and a range check per weight: builds estimated above this are skipped (2^17 keys). */
 const MAX_CONSTRAINTS = 120_000;

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ethers } from 'ethers';
 import { loadBuild } from '../compile/manifest.js';
 import { writeJsonAtomic } from '../files.js';
-import { requireFile } from '../paths.js';
+import { buildPaths, requireFile } from '../paths.js';
 import type { Chain } from './network.js';
 import { attachVerifier, deployVerifier } from './onchain.js';
 import { attachRegistry, deployRegistry, registerModel, registrationFor } from './registry.js';
@@ -23,7 +22,7 @@ export interface DeploymentRecord {
   zkeySha256?: string;
 }
 
-const file = (buildDir: string) => join(loadBuild(buildDir).paths.root, 'deployments.json');
+const file = (buildDir: string) => buildPaths(buildDir).deployments;
 
 export function readDeployment(buildDir: string, rpc: string): DeploymentRecord | undefined {
   const f = file(buildDir);
@@ -89,7 +88,7 @@ export async function ensureDeployed(
 }
 
 function zkeySha(buildDir: string): string | undefined {
-  const setup = loadBuild(buildDir).paths.setup;
+  const setup = buildPaths(buildDir).setup;
   return existsSync(setup) ? (JSON.parse(readFileSync(setup, 'utf8')) as { zkeySha256?: string }).zkeySha256 : undefined;
 }
 

@@ -2,7 +2,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { loadBuild } from '../compile/manifest.js';
-import { ChainError } from '../errors.js';
 import { sha256 } from '../hash.js';
 import { requireFile } from '../paths.js';
 import { snarkjs } from '../setup/curve.js';

@@ -32,13 +32,14 @@ export function parseSalt(text: string): bigint {
  */
 export class PublicStatement {
   private constructor(
-    private readonly program: QProgram,
     readonly visibility: Visibility,
     private readonly layout: readonly LayoutEntry[],
     private readonly inputs: Committed,
     private readonly outputs: Committed,
     /** Commitment to the build's current weights (hashed-weights builds). */
     readonly weightsCommitment: bigint | undefined,
+    /** The private weight vector `w` as the witness calculator takes it, made once per build. */
+    private readonly weights: string[] | undefined,
   ) {}
 
   static async for(program: QProgram, visibility: Visibility, layout: readonly LayoutEntry[]): Promise<PublicStatement> {
@@ -46,14 +47,15 @@ export class PublicStatement {
     const weights = visibility.weights === 'hashed' ? await commitWeights(program) : undefined;
     // Build the hasher now, with the rest of the prover, rather than inside the first proof.
     if (usesSalt(visibility)) await hasher();
-    return new PublicStatement(program, visibility, layout, inputItems(program), outputs, weights);
+    const w = visibility.weights === 'hashed' ? weightValues(program).map(String) : undefined;
+    return new PublicStatement(visibility, layout, inputItems(program), outputs, weights, w);
   }
 
   /** The witness calculator's input: `in`, and `salt` and `w` where the circuit has them. */
   circuitInputs(q: readonly bigint[], salt: bigint): Record<string, string | string[]> {
     const signals: Record<string, string | string[]> = { in: q.map(String) };
     if (usesSalt(this.visibility)) signals.salt = String(salt);
-    if (this.visibility.weights === 'hashed') signals.w = weightValues(this.program).map(String);
+    if (this.weights) signals.w = this.weights;
     return signals;
   }
 

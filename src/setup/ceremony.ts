@@ -4,10 +4,10 @@ import { basename, join, resolve } from 'node:path';
 import { loadBuild } from '../compile/manifest.js';
 import { writeJsonAtomic } from '../files.js';
 import { sha256File, verifyingKeyHash } from '../hash.js';
-import { defaultPtauCache, requireFile } from '../paths.js';
+import { requireFile } from '../paths.js';
 import { snarkjs, snarkLogger, type Logger } from './curve.js';
-import { devPtau, requiredPower, SetupError } from './ptau.js';
-import { userPtau, type SetupRecord } from './setup.js';
+import { requiredPower, SetupError } from './ptau.js';
+import { phase1Ptau, type SetupRecord } from './setup.js';
 
 /**
  * A multi-party Groth16 phase 2 (snarkjs' zkey contribute / beacon / verify) in a folder anyone
@@ -72,7 +72,7 @@ export async function ceremonyInit(buildDir: string, dir: string, options: { pta
   const { paths, manifest } = loadBuild(buildDir);
   if (existsSync(transcriptFile(dir))) throw new SetupError(`${dir} already holds a ceremony; pick another folder`);
   const power = requiredPower(manifest.circuit.constraints, manifest.circuit.publicSignals);
-  const ptau = options.ptau ? userPtau(options.ptau, power) : await devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+  const ptau = await phase1Ptau(power, options, log);
   if (ptau.source === 'dev') log('WARNING: phase 1 is the INSECURE dev ptau; use --ptau with a public ceremony file for production keys');
   mkdirSync(dir, { recursive: true });
   copyFileSync(paths.r1cs, join(dir, 'circuit.r1cs'));

@@ -50,7 +50,7 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   }
 
   const started = performance.now();
-  const ptau = options.ptau ? userPtau(options.ptau, power) : await devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+  const ptau = await phase1Ptau(power, options, log);
   log(`groth16 setup: circuit needs 2^${power}, using ${ptau.source} ptau 2^${ptau.power} (${ptau.file})`);
   const errors: string[] = [];
   const logger = snarkLogger(() => {}, errors);
@@ -88,7 +88,12 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   return { ...record, cached: false };
 }
 
-export function userPtau(file: string, power: number): PtauInfo {
+/** The phase-1 ptau for a circuit of 2^power: the --ptau ceremony file, else the cached dev ptau. */
+export async function phase1Ptau(power: number, options: { ptau?: string; ptauCache?: string }, log: Logger): Promise<PtauInfo> {
+  return options.ptau ? userPtau(options.ptau, power) : devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+}
+
+function userPtau(file: string, power: number): PtauInfo {
   const path = resolve(file);
   if (!existsSync(path)) throw new MissingArtifactError(path, 'the --ptau file does not exist');
   // 'ptau', u32 version, u32 section count; section 1: u32 id, u64 size, then u32 n8, q (n8 bytes), u32 power.

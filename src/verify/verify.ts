@@ -88,7 +88,7 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
     return e && doc.publicSignals.slice(e.offset, e.offset + e.size);
   };
   const ints = (xs: string[]) => xs.map((s) => fromField(BigInt(s)));
-  const result: Verification = { valid: true, commitments: {} };
+  const result: Verification = { valid: true };
   const out = group('output');
   if (out) result.output = decodeOutput(program, ints(out));
   const inp = group('input');
@@ -97,10 +97,8 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
     result.input = manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac));
   }
   const [inC, outC, wC] = [group('inputCommitment')?.[0], group('outputCommitment')?.[0], group('weightsCommitment')?.[0]];
-  result.commitments = { ...(inC ? { input: inC } : {}), ...(outC ? { output: outC } : {}), ...(wC ? { weights: wC } : {}) };
-  if (!inC && !outC && !wC) delete result.commitments;
-
   if (wC || inC || outC) {
+    result.commitments = { ...(inC ? { input: inC } : {}), ...(outC ? { output: outC } : {}), ...(wC ? { weights: wC } : {}) };
     const statement = await PublicStatement.for(program, manifest.visibility, layout);
     if (wC && wC !== String(statement.weightsCommitment)) {
       return { valid: false, reason: `the proof commits to weights ${wC}, not this build's weights (${statement.weightsCommitment})`, commitments: result.commitments };
