@@ -5,7 +5,11 @@ import { commit, type Committed } from '../src/commit/commitments.js';
 import { CHUNK_BITS, packExpressions, packValues, planPacking, type PackItem } from '../src/commit/packing.js';
 import { emitPoseidonChain } from '../src/commit/poseidon.js';
 import { FIELD_MODULUS } from '../src/prove/field.js';
-import { compileSource, wire, type TestCircuit } from './helpers/circuit.js';
+import { PublicStatement } from '../src/commit/statement.js';
+import { loadBuild } from '../src/compile/manifest.js';
+import { quantizeInput } from '../src/quant/io.js';
+import { compileSource, loadCircuit, wire, type TestCircuit } from './helpers/circuit.js';
+import { compiled, testSamples } from './helpers/fixtures.js';
 
 /**
  * Windows that exercise the packing: 1-bit values, negative and positive offsets, widths that fill
@@ -129,5 +133,45 @@ describe('commitments: packing and Poseidon, in the circuit and in circomlibjs',
       assert.notEqual(await commit(c, x, 7n, 'v'), base);
     }
     assert.notEqual(await commit(c, v, 8n, 'v'), base, 'the salt changes the commitment');
+  });
+});
+
+describe('hashed weights in a compiled model (iris MLP)', () => {
+  let circuit: TestCircuit;
+  let witness: bigint[];
+  let hidden: { offset: number; weightLo: bigint; weightBits: number };
+  before(async () => {
+    const { dir, manifest } = await compiled('iris_mlp', { weights: 'hashed' });
+    const { program } = loadBuild(dir);
+    circuit = await loadCircuit(dir);
+    const statement = await PublicStatement.for(program, manifest.visibility, manifest.circuit.publicLayout);
+    const q = quantizeInput(program, testSamples('iris_mlp').inputs[0]);
+    witness = await circuit.witness.calculateWitness(statement.circuitInputs(q, 0n), true);
+    const op = program.ops.find((o) => o.kind === 'linear' && o.hidden);
+    if (op?.kind !== 'linear' || !op.hidden) throw new Error('no hidden linear op');
+    hidden = op.hidden;
+  });
+
+  it('the honest witness satisfies the R1CS', () => {
+    assert.deepEqual(circuit.r1cs.violations(witness), []);
+  });
+
+  it('soundness: a changed weight, product, output or weights commitment alone breaks a constraint', () => {
+    for (const name of ['main.w[0]', 'main.w[5]', 'main.op1_p[0]', 'main.out[0]', 'main.wHash']) {
+      const bad = [...witness];
+      const i = wire(circuit, name);
+      bad[i] = (bad[i] + 1n) % FIELD_MODULUS;
+      assert.ok(circuit.r1cs.violations(bad).length > 0, `changing ${name} alone must break a constraint`);
+    }
+  });
+
+  it('a weight outside its range-checked window has no witness', async () => {
+    const { dir, manifest } = await compiled('iris_mlp', { weights: 'hashed' });
+    const { program } = loadBuild(dir);
+    const statement = await PublicStatement.for(program, manifest.visibility, manifest.circuit.publicLayout);
+    const inputs = statement.circuitInputs(quantizeInput(program, testSamples('iris_mlp').inputs[0]), 0n);
+    const w = [...(inputs.w as string[])];
+    w[hidden.offset] = String(((hidden.weightLo + (1n << BigInt(hidden.weightBits))) % FIELD_MODULUS + FIELD_MODULUS) % FIELD_MODULUS);
+    await assert.rejects(circuit.witness.calculateWitness({ ...inputs, w }, true));
   });
 });
