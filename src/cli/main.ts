@@ -490,6 +490,80 @@ program
     console.log(modesMarkdown(results));
   });
 
+/** Resolves on the first SIGINT or SIGTERM: long-running commands shut down gracefully on either. */
+const stopSignal = () =>
+  new Promise<string>((resolveStop) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveStop(sig));
+  });
+
+program
+  .command('serve')
+  .description('the proving service: an HTTP API (OpenAPI at /openapi.json, metrics at /metrics) over a persistent job queue')
+  .argument('[builds...]', 'build folders, or folders of builds (each served under its folder name)', [join('artifacts', 'build')])
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--port <n>', 'port (0: any free port)', int('--port', 0, 65535), 8080)
+  .option('-w, --workers <n>', 'proving threads (embedded store)', int('--workers', 1, 64), 2)
+  .option('--store <dir>', 'folder of the embedded job store (survives restarts)', join('artifacts', 'jobs'))
+  .option('--redis <url>', 'queue jobs on BullMQ on this Redis instead; `zkml worker --redis` processes prove them')
+  .option('--max-queue <n>', 'proofs that may wait; past it, new jobs get 429', int('--max-queue', 1, 10_000_000), 10_000)
+  .option('--max-attempts <n>', 'proving attempts per input before it fails (crashes, time limits, restarts)', int('--max-attempts', 1, 100), 3)
+  .option('--proof-timeout <ms>', 'time limit of one proving attempt (default and cap of a job\'s timeoutMs)', int('--proof-timeout', 1, 86_400_000), 300_000)
+  .option('--body-limit <MiB>', 'largest request body', nonNegative, 8)
+  .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT: how long running proofs may finish before they go back to the queue', int('--drain-timeout', 0, 3_600_000), 30_000)
+  .option('--rpc <url>', 'JSON-RPC node for POST /v1/submit (models deployed and registered there with `zkml deploy`/`register`)')
+  .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
+  .action(async (builds: string[], o) => {
+    const { startService } = await import('../service/service.js');
+    const service = await startService({
+      builds,
+      host: o.host,
+      port: o.port,
+      workers: o.workers,
+      store: o.store,
+      redis: o.redis,
+      maxQueue: o.maxQueue,
+      maxAttempts: o.maxAttempts,
+      proofTimeoutMs: o.proofTimeout,
+      bodyLimitBytes: Math.round(o.bodyLimit * 1024 * 1024),
+      rpc: o.rpc ?? process.env.ZKML_RPC,
+      privateKey: o.privateKey ?? process.env.ZKML_PRIVATE_KEY,
+      log,
+    });
+    console.log(JSON.stringify({ event: 'listening', url: service.url }));
+    const sig = await stopSignal();
+    log(`${sig}: shutting down`);
+    await service.close(o.drainTimeout);
+    log('stopped');
+  });
+
+program
+  .command('worker')
+  .description('prove jobs queued on Redis (BullMQ) by `zkml serve --redis`, on this machine\'s own worker pool')
+  .argument('[builds...]', 'build folders, or folders of builds (the same builds, by name, as the server\'s)', [join('artifacts', 'build')])
+  .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+  .option('-w, --workers <n>', 'proving threads', int('--workers', 1, 64), 2)
+  .option('--lock-duration <ms>', 'how long an item stays locked to this process without renewal (after a crash, the time before others take it over)', int('--lock-duration', 1000, 3_600_000), 30_000)
+  .option('--max-stalls <n>', 'times an item may be recovered from a dead worker before it fails', int('--max-stalls', 0, 100), 3)
+  .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT: how long running proofs may finish', int('--drain-timeout', 0, 3_600_000), 30_000)
+  .action(async (builds: string[], o) => {
+    const { startRedisWorker } = await import('../service/redis_worker.js');
+    const worker = await startRedisWorker({
+      url: o.redis,
+      builds,
+      workers: o.workers,
+      lockDurationMs: o.lockDuration,
+      maxStalls: o.maxStalls,
+      log,
+      // One JSON line per proof BullMQ accepted: what an operator (or a test) counts.
+      onCompleted: (item, name) => console.log(JSON.stringify({ event: 'completed', item, worker: name })),
+    });
+    console.log(JSON.stringify({ event: 'ready', worker: worker.name, models: worker.models }));
+    const sig = await stopSignal();
+    log(`${sig}: finishing running proofs`);
+    await worker.close(o.drainTimeout);
+    log('stopped');
+  });
+
 async function main() {
   try {
     await program.parseAsync(process.argv);

@@ -16,18 +16,34 @@ export interface BatchItem {
 }
 
 /**
+ * A proving attempt that never finished: the worker thread died (crash, exit) or ran past its time
+ * limit and was terminated. Either way piscina replaces the thread, and the same input may be
+ * tried again; an input the prover rejects comes back as a TaskOutcome instead, and is final.
+ */
+export class AttemptLostError extends Error {
+  constructor(readonly kind: 'crash' | 'timeout' | 'stopped', message: string) {
+    super(message);
+    this.name = 'AttemptLostError';
+  }
+}
+
+/**
  * A piscina pool of proving workers for one build. Each worker loads the build once (model,
  * witness calculator, proving key, a single-threaded curve) and then proves one input per task,
  * on one core: N workers use N cores with no thread contention inside a proof.
  */
 export class ProvingPool {
   private readonly pool: Piscina<ProveTask, TaskOutcome>;
-  private readonly dir: string;
+  private readonly dir: string | undefined;
   readonly workers: number;
+  /** Worker threads lost to a crash or a time limit (and replaced). */
+  restarts = 0;
+  private destroying = false;
 
-  constructor(buildDir: string, workers = 2) {
+  /** `buildDir` is the default build of `prove` and `warmUp`; `attempt` names its own. */
+  constructor(buildDir: string | undefined, workers = 2) {
     this.workers = Math.max(1, workers);
-    this.dir = resolve(buildDir);
+    this.dir = buildDir === undefined ? undefined : resolve(buildDir);
     this.pool = new Piscina<ProveTask, TaskOutcome>({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: this.workers,
@@ -36,11 +52,39 @@ export class ProvingPool {
       workerData: {},
       idleTimeout: 1000,
     });
+    // min = max threads: a thread is only destroyed when it died or was terminated (or at destroy()).
+    this.pool.on('workerDestroy', () => {
+      if (!this.destroying) this.restarts++;
+    });
+  }
+
+  private get buildDir(): string {
+    if (this.dir === undefined) throw new Error('ProvingPool: no default build; use attempt(buildDir, ...)');
+    return this.dir;
   }
 
   /** One proof per worker, all at once, so that every worker has loaded the build (for timing). */
   async warmUp(input: readonly number[]): Promise<void> {
-    await Promise.all(Array.from({ length: this.workers }, () => this.pool.run({ buildDir: this.dir, input: [...input] })));
+    await Promise.all(Array.from({ length: this.workers }, () => this.pool.run({ buildDir: this.buildDir, input: [...input] })));
+  }
+
+  /**
+   * One proof of `input` on `buildDir`, terminated after `timeoutMs` or when `signal` aborts.
+   * Resolves with the prover's outcome; rejects with AttemptLostError when the worker thread died
+   * or was terminated.
+   */
+  async attempt(buildDir: string, input: readonly number[], options: { salt?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskOutcome> {
+    const task: ProveTask = { buildDir: resolve(buildDir), input: [...input], ...(options.salt === undefined ? {} : { salt: options.salt }) };
+    const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const signals = [timeout, options.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    try {
+      return await this.pool.run(task, signal ? { signal } : {});
+    } catch (err) {
+      if (options.signal?.aborted) throw new AttemptLostError('stopped', 'the proof was stopped (the pool is shutting down)');
+      if (timeout?.aborted) throw new AttemptLostError('timeout', `the proof ran past its time limit of ${options.timeoutMs} ms; the worker was terminated`);
+      throw new AttemptLostError('crash', `the proving worker died: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -53,7 +97,7 @@ export class ProvingPool {
       inputs.map(async (input, index) => {
         let outcome: TaskOutcome;
         try {
-          outcome = await this.pool.run({ buildDir: this.dir, input: [...input], ...(salt === undefined ? {} : { salt }) });
+          outcome = await this.pool.run({ buildDir: this.buildDir, input: [...input], ...(salt === undefined ? {} : { salt }) });
         } catch (err) {
           outcome = { ok: false, error: { code: 'WORKER', message: (err as Error).message } };
         }
@@ -65,6 +109,7 @@ export class ProvingPool {
   }
 
   async destroy(): Promise<void> {
+    this.destroying = true;
     await this.pool.destroy();
   }
 }

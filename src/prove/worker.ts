@@ -3,6 +3,7 @@
  * proof for one input. The Prover (model, witness calculator, zkey) is loaded once per worker.
  */
 import { buildBn128 } from 'ffjavascript';
+import { unlinkSync } from 'node:fs';
 import { ZkmlError } from '../errors.js';
 import { Prover, type ProofResult } from './prover.js';
 
@@ -26,7 +27,26 @@ const curveReady = buildBn128(true).then((curve) => {
   (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
 });
 
+/**
+ * Fault injection, for the service's fault tests: ZKML_FAULT=crash:<file> or hang:<file>. The one
+ * task that removes <file> first has its thread exit in the middle of the proof, or never finishes.
+ */
+function claimFault(): 'crash' | 'hang' | undefined {
+  const spec = process.env.ZKML_FAULT;
+  const match = spec?.match(/^(crash|hang):(.+)$/);
+  if (!match) return undefined;
+  try {
+    unlinkSync(match[2]);
+    return match[1] as 'crash' | 'hang';
+  } catch {
+    return undefined;
+  }
+}
+
 export default async function proveTask(task: ProveTask): Promise<TaskOutcome> {
+  const fault = claimFault();
+  if (fault === 'hang') await new Promise(() => {});
+  if (fault === 'crash') setTimeout(() => process.exit(70), 10);
   try {
     await curveReady;
     let prover = provers.get(task.buildDir);

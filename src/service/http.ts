@@ -1,0 +1,148 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Groth16Proof, PublicSignals } from 'snarkjs';
+import { parseSalt } from '../commit/statement.js';
+import { ZkmlError } from '../errors.js';
+import { verify } from '../verify/verify.js';
+import { chainSubmitBody, itemParams, jobParams, modelParams, openApiDocument, resultsQuery, submitJobBody, verifyBody } from './api.js';
+import type { ChainSubmitter } from './chain_submit.js';
+import { InvalidRequestError, NotFoundError, ServiceError, UnavailableError } from './errors.js';
+import type { JobBackend } from './jobs.js';
+import type { serviceMetrics } from './metrics.js';
+import { checkInputs, describeModel, findModel, type ServedModel } from './models.js';
+
+export interface AppContext {
+  models: ReadonlyMap<string, ServedModel>;
+  backend: JobBackend;
+  metrics: ReturnType<typeof serviceMetrics>;
+  chain?: ChainSubmitter;
+  /** Default and cap of a job's per-attempt time limit. */
+  proofTimeoutMs: number;
+  bodyLimitBytes: number;
+  version: string;
+  /** True once shutdown began: new jobs get 503. */
+  draining: () => boolean;
+}
+
+/** Fastify's own client errors, renamed for the API. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+};
+
+/** The HTTP API (see api.ts for the schemas and the OpenAPI description). */
+export function createApp(ctx: AppContext): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: ctx.bodyLimitBytes,
+    // Strict JSON: no "1" for 1, no silently dropped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    logger: false,
+  });
+
+  app.addHook('onResponse', async (req, reply) => ctx.metrics.request(req.routeOptions.url ?? 'unmatched', reply.statusCode));
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    let status = 500;
+    let code = 'INTERNAL';
+    let message = err.message;
+    if (err instanceof ServiceError) {
+      status = err.status;
+      code = err.code;
+      if (err.code === 'QUEUE_FULL') reply.header('retry-after', String((err as unknown as { retryAfterSeconds: number }).retryAfterSeconds));
+    } else if (err.validation) {
+      status = 400;
+      code = 'INVALID_REQUEST';
+      message = `${err.validationContext ?? 'request'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? err.message}`;
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      code = FASTIFY_CODES[err.code] ?? 'BAD_REQUEST';
+      if (code === 'INVALID_JSON') message = `the body is not valid JSON (NaN and Infinity are not JSON numbers): ${err.message}`;
+    } else if (err instanceof ZkmlError) {
+      status = 422;
+      code = err.code;
+    } else {
+      console.error(err);
+    }
+    void reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } }));
+
+  app.get('/health', async () => {
+    const s = await ctx.backend.stats();
+    return { status: ctx.draining() ? 'draining' : 'ok', backend: ctx.backend.kind, models: ctx.models.size, queueDepth: s.queueDepth, running: s.running };
+  });
+  app.get('/openapi.json', async () => openApiDocument(ctx.version));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await ctx.metrics.text()));
+
+  app.get('/v1/models', async () => ({ models: [...ctx.models.values()].map(describeModel) }));
+  app.get<{ Params: { name: string } }>('/v1/models/:name', { schema: { params: modelParams } }, async (req) => describeModel(findModel(ctx.models, req.params.name)));
+
+  app.post<{ Body: { model: string; input?: number[]; inputs?: number[][]; salt?: string; timeoutMs?: number } }>(
+    '/v1/jobs',
+    { schema: { body: submitJobBody } },
+    async (req, reply) => {
+      if (ctx.draining()) throw new UnavailableError('the service is shutting down');
+      const body = req.body;
+      if ((body.input === undefined) === (body.inputs === undefined)) throw new InvalidRequestError('give exactly one of "input" (one proof) or "inputs" (a batch)');
+      const model = findModel(ctx.models, body.model);
+      const inputs = body.inputs ?? [body.input!];
+      checkInputs(model, inputs);
+      let salt: string | undefined;
+      try {
+        salt = body.salt === undefined ? undefined : String(parseSalt(body.salt));
+      } catch (err) {
+        throw new InvalidRequestError(`salt: ${(err as Error).message}`);
+      }
+      const timeoutMs = Math.min(body.timeoutMs ?? ctx.proofTimeoutMs, ctx.proofTimeoutMs);
+      const job = await ctx.backend.submit({ model, inputs, salt, timeoutMs });
+      return reply.code(202).header('location', `/v1/jobs/${job.id}`).send(job);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { params: jobParams } }, async (req) => ctx.backend.job(req.params.id));
+  app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>(
+    '/v1/jobs/:id/results',
+    { schema: { params: jobParams, querystring: resultsQuery } },
+    async (req) => {
+      const job = await ctx.backend.job(req.params.id);
+      const offset = Number(req.query.offset ?? 0);
+      const limit = Number(req.query.limit ?? 100);
+      const items = await ctx.backend.items(req.params.id, offset, limit);
+      return { job, items, ...(offset + limit < job.total ? { next: offset + limit } : {}) };
+    },
+  );
+  app.get<{ Params: { id: string; index: string } }>('/v1/jobs/:id/results/:index', { schema: { params: itemParams } }, async (req) => {
+    const [item] = await ctx.backend.items(req.params.id, Number(req.params.index), 1);
+    if (!item) throw new NotFoundError(`job ${req.params.id} has no item ${req.params.index}`);
+    return item;
+  });
+
+  app.post<{ Body: { model: string; proof: Groth16Proof; publicSignals: PublicSignals; salt?: string; input?: number[]; outputRaw?: string[] } }>(
+    '/v1/verify',
+    { schema: { body: verifyBody } },
+    async (req) => {
+      const { model: name, ...doc } = req.body;
+      return verify(findModel(ctx.models, name).dir, doc);
+    },
+  );
+
+  app.post<{ Body: { model?: string; proof?: Groth16Proof; publicSignals?: PublicSignals; job?: string; index?: number } }>(
+    '/v1/submit',
+    { schema: { body: chainSubmitBody } },
+    async (req) => {
+      if (!ctx.chain) throw new UnavailableError('this service has no chain; start it with --rpc <url>');
+      const b = req.body;
+      if (b.job !== undefined) {
+        if (b.index === undefined || b.model !== undefined || b.proof !== undefined) throw new InvalidRequestError('give either {job, index} or {model, proof, publicSignals}');
+        const job = await ctx.backend.job(b.job);
+        const [item] = await ctx.backend.items(b.job, b.index, 1);
+        if (!item?.result) throw new NotFoundError(`job ${b.job} item ${b.index} has no proof${item ? ` (it is ${item.state})` : ''}`);
+        return ctx.chain.submit(findModel(ctx.models, job.model), item.result.proof, item.result.publicSignals);
+      }
+      if (!b.model || !b.proof || !b.publicSignals) throw new InvalidRequestError('give either {job, index} or {model, proof, publicSignals}');
+      return ctx.chain.submit(findModel(ctx.models, b.model), b.proof, b.publicSignals);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { ProofResult } from '../prove/prover.js';
+import type { ServedModel } from './models.js';
+
+/**
+ * A job proves one or more inputs of one model. Each input is an item, proved on its own by one
+ * worker; the job is finished when every item is.
+ */
+export type ItemState = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+
+export const ITEM_STATES: readonly ItemState[] = ['queued', 'running', 'succeeded', 'failed'];
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'completed', 'failed'];
+
+export type Progress = Record<ItemState, number>;
+
+export interface JobSpec {
+  model: ServedModel;
+  inputs: number[][];
+  /** One commitment salt (decimal) for every item; absent: a random salt per item, fixed when the job is accepted. */
+  salt?: string;
+  /** Time limit of each proving attempt of this job. */
+  timeoutMs: number;
+}
+
+export interface JobView {
+  id: string;
+  model: string;
+  circuitSha256: string;
+  state: JobState;
+  total: number;
+  progress: Progress;
+  timeoutMs: number;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface ItemView {
+  index: number;
+  state: ItemState;
+  /** Proving attempts started, the successful one included. */
+  attempts: number;
+  error?: { code: string; message: string };
+  result?: ProofResult;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** What the metrics endpoint reads from a backend. */
+export interface BackendStats {
+  queueDepth: number;
+  running: number;
+  items: Progress;
+  jobs?: Record<JobState, number>;
+  workerRestarts: number;
+}
+
+/** Where jobs live and run: the embedded store with an in-process pool, or BullMQ on Redis. */
+export interface JobBackend {
+  readonly kind: 'local' | 'redis';
+  /** Accepts a job once it is durably stored or queued; throws QueueFullError past the bound. */
+  submit(spec: JobSpec): Promise<JobView>;
+  /** Throws NotFoundError for an unknown id. */
+  job(id: string): Promise<JobView>;
+  items(id: string, offset: number, limit: number): Promise<ItemView[]>;
+  stats(): Promise<BackendStats>;
+  /** Called with the wall time of each finished proof attempt, and of each finished job (submission to end). */
+  onTiming?: (kind: 'proof' | 'job', seconds: number, ok: boolean) => void;
+  /** Stops taking work; running proofs finish within `drainMs` or go back to the queue. */
+  close(drainMs: number): Promise<void>;
+}
+
+/** Job ids sort by creation time (base36 milliseconds) and are unguessable (48 random bits). */
+export function newJobId(): string {
+  return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
+}
+
+export function jobState(total: number, p: Progress): JobState {
+  if (p.succeeded + p.failed === total) return p.failed > 0 ? 'failed' : 'completed';
+  return p.running > 0 || p.succeeded + p.failed > 0 ? 'running' : 'queued';
+}
+
+export const emptyProgress = (): Progress => ({ queued: 0, running: 0, succeeded: 0, failed: 0 });

@@ -1,0 +1,233 @@
+import { randomSalt } from '../commit/statement.js';
+import { usesSalt } from '../commit/visibility.js';
+import { AttemptLostError, ProvingPool } from '../prove/pool.js';
+import type { TaskOutcome } from '../prove/worker.js';
+import { InvalidRequestError, NotFoundError, QueueFullError, UnavailableError } from './errors.js';
+import { emptyProgress, JOB_STATES, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
+import type { ServedModel } from './models.js';
+import { JobStore, newJobRecord, type ItemRecord, type JobRecord } from './store.js';
+
+export interface LocalBackendOptions {
+  /** Folder of the embedded job store. */
+  store: string;
+  workers: number;
+  /** Most proofs (items) waiting to start; a job that would pass it is refused with 429. */
+  maxQueue: number;
+  /** Proving attempts per item, counting attempts lost to a crash, a time limit or a killed service. */
+  maxAttempts: number;
+  log?: (line: string) => void;
+}
+
+/** Error codes of a prover outcome that may succeed on another try (anything but a typed zkml error). */
+const RETRYABLE = new Set(['INTERNAL', 'WORKER']);
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function jobView(j: JobRecord): JobView {
+  return {
+    id: j.id,
+    model: j.model,
+    circuitSha256: j.circuitSha256,
+    state: j.state,
+    total: j.total,
+    progress: j.progress,
+    timeoutMs: j.timeoutMs,
+    createdAt: iso(j.createdAt)!,
+    ...(j.finishedAt ? { finishedAt: iso(j.finishedAt) } : {}),
+  };
+}
+
+/**
+ * Jobs in an embedded store (LMDB), proved by an in-process piscina pool. One scheduler feeds the
+ * pool one item per worker, so an item's time limit starts when its proof does. Every change of
+ * state is committed before it takes effect: an item is marked running (its attempt counted)
+ * before the proof starts, and its result is stored in the transaction that marks it succeeded.
+ * A restart therefore resumes queued items, retries running ones (their attempt lost), and keeps
+ * every finished result as it was.
+ */
+export class LocalBackend implements JobBackend {
+  readonly kind = 'local';
+  onTiming?: JobBackend['onTiming'];
+  private readonly queue: { id: string; index: number }[] = [];
+  private readonly running = new Map<string, AbortController>();
+  private closing = false;
+  private idle?: () => void;
+  private meanProofSeconds = 1;
+
+  private constructor(
+    private readonly models: ReadonlyMap<string, ServedModel>,
+    private readonly store: JobStore,
+    private readonly pool: ProvingPool,
+    private readonly options: LocalBackendOptions,
+  ) {}
+
+  static async start(models: ReadonlyMap<string, ServedModel>, options: LocalBackendOptions): Promise<LocalBackend> {
+    const store = JobStore.open(options.store);
+    const backend = new LocalBackend(models, store, new ProvingPool(undefined, options.workers), options);
+    await backend.resume();
+    backend.pump();
+    return backend;
+  }
+
+  private async resume(): Promise<void> {
+    let requeued = 0;
+    let resumed = 0;
+    for (const { id, index, item } of [...this.store.unfinished()]) {
+      if (item.state === 'running') {
+        // The process that ran this attempt died with it.
+        if (item.attempts >= this.options.maxAttempts) {
+          await this.fail(id, index, { code: 'INTERRUPTED', message: `the service stopped during each of ${item.attempts} attempts` });
+          continue;
+        }
+        await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued' } : undefined));
+        requeued++;
+      } else resumed++;
+      this.queue.push({ id, index });
+    }
+    if (requeued + resumed) this.options.log?.(`job store: resuming ${resumed} queued and ${requeued} interrupted proofs`);
+  }
+
+  async submit(spec: JobSpec): Promise<JobView> {
+    if (this.closing) throw new UnavailableError('the service is shutting down');
+    const { maxQueue } = this.options;
+    if (spec.inputs.length > maxQueue) throw new InvalidRequestError(`a job of ${spec.inputs.length} inputs is larger than the whole queue (${maxQueue}); split it`, 413);
+    if (this.queue.length + spec.inputs.length > maxQueue) {
+      const seconds = Math.ceil((this.queue.length * this.meanProofSeconds) / this.pool.workers);
+      throw new QueueFullError(this.queue.length, maxQueue, Math.max(1, seconds));
+    }
+    const { model } = spec;
+    const salted = usesSalt(model.build.manifest.visibility);
+    const record = newJobRecord(newJobId(), model.name, model.build.manifest.circuit.sha256, spec.inputs.length, spec.timeoutMs);
+    await this.store.create(
+      record,
+      spec.inputs.map((input) => ({ input, ...(salted ? { salt: spec.salt ?? String(randomSalt()) } : {}) })),
+    );
+    spec.inputs.forEach((_, index) => this.queue.push({ id: record.id, index }));
+    this.pump();
+    return jobView(record);
+  }
+
+  async job(id: string): Promise<JobView> {
+    return jobView(this.record(id));
+  }
+
+  async items(id: string, offset: number, limit: number): Promise<ItemView[]> {
+    this.record(id);
+    return this.store.itemRange(id, offset, limit).map(({ index, item, result }) => ({
+      index,
+      state: item.state,
+      attempts: item.attempts,
+      ...(item.error ? { error: item.error } : {}),
+      ...(result ? { result } : {}),
+      ...(item.startedAt ? { startedAt: iso(item.startedAt) } : {}),
+      ...(item.finishedAt ? { finishedAt: iso(item.finishedAt) } : {}),
+    }));
+  }
+
+  async stats(): Promise<BackendStats> {
+    const items = emptyProgress();
+    const jobs = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as BackendStats['jobs'] & object;
+    for (const j of this.store.allJobs()) {
+      jobs[j.state]++;
+      for (const [k, v] of Object.entries(j.progress)) items[k as keyof typeof items] += v;
+    }
+    return { queueDepth: this.queue.length, running: this.running.size, items, jobs, workerRestarts: this.pool.restarts };
+  }
+
+  async close(drainMs: number): Promise<void> {
+    this.closing = true;
+    if (this.running.size) {
+      this.options.log?.(`shutting down: waiting up to ${drainMs} ms for ${this.running.size} running proofs`);
+      const drained = new Promise<void>((r) => (this.idle = r));
+      const timer = setTimeout(() => {
+        // Out of time: stop the rest; they go back to the queue, their attempt not counted.
+        for (const c of this.running.values()) c.abort();
+      }, drainMs);
+      await drained;
+      clearTimeout(timer);
+    }
+    await this.pool.destroy();
+    await this.store.close();
+  }
+
+  private record(id: string): JobRecord {
+    const j = this.store.job(id);
+    if (!j) throw new NotFoundError(`no job ${id}`);
+    return j;
+  }
+
+  private pump(): void {
+    while (!this.closing && this.running.size < this.pool.workers && this.queue.length) {
+      const { id, index } = this.queue.shift()!;
+      const stop = new AbortController();
+      this.running.set(`${id}/${index}`, stop);
+      void this.run(id, index, stop.signal)
+        .catch((err) => this.options.log?.(`job ${id} item ${index}: ${(err as Error).stack ?? err}`))
+        .finally(() => {
+          this.running.delete(`${id}/${index}`);
+          if (this.closing && this.running.size === 0) this.idle?.();
+          this.pump();
+        });
+    }
+  }
+
+  private async run(id: string, index: number, stop: AbortSignal): Promise<void> {
+    const job = this.record(id);
+    const model = this.models.get(job.model);
+    if (!model || model.build.manifest.circuit.sha256 !== job.circuitSha256) {
+      const why = model ? 'its build was recompiled (another circuit)' : 'it is not served any more';
+      await this.fail(id, index, { code: 'MODEL_UNAVAILABLE', message: `model ${job.model}: ${why} since the job was accepted` });
+      return;
+    }
+    const started = await this.store.transition(id, index, (it) =>
+      it.state === 'queued' ? { ...it, state: 'running', attempts: it.attempts + 1, startedAt: Date.now() } : undefined,
+    );
+    if (!started) return;
+    const { attempts } = started.item;
+    const { input, salt } = this.store.input(id, index);
+    const t0 = performance.now();
+    let outcome: TaskOutcome | undefined;
+    let lost: AttemptLostError | undefined;
+    try {
+      outcome = await this.pool.attempt(model.dir, input, { salt, timeoutMs: job.timeoutMs, signal: stop });
+    } catch (err) {
+      if (!(err instanceof AttemptLostError)) throw err;
+      lost = err;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (stop.aborted) {
+      // Stopped by shutdown, not by the item: back to the queue with the attempt given back.
+      await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', attempts: it.attempts - 1 } : undefined));
+      return;
+    }
+    this.onTiming?.('proof', seconds, outcome?.ok === true);
+    if (outcome?.ok) {
+      this.meanProofSeconds = 0.9 * this.meanProofSeconds + 0.1 * seconds;
+      const now = Date.now();
+      const done = await this.store.transition(id, index, ({ error: _lastLost, ...it }) => (it.state === 'running' ? { ...it, state: 'succeeded', finishedAt: now } : undefined), { result: outcome.result, now });
+      this.jobFinished(done?.job);
+      return;
+    }
+    const error = outcome && !outcome.ok ? outcome.error : { code: lost!.kind === 'timeout' ? 'TIMEOUT' : 'WORKER_CRASHED', message: lost!.message };
+    const retry = (lost !== undefined || RETRYABLE.has(error.code)) && attempts < this.options.maxAttempts;
+    if (retry) {
+      this.options.log?.(`job ${id} item ${index}: attempt ${attempts} lost (${error.message}); retrying`);
+      await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', error } : undefined));
+      this.queue.unshift({ id, index });
+      return;
+    }
+    const final = lost || RETRYABLE.has(error.code) ? { ...error, message: `${error.message} (attempt ${attempts} of ${this.options.maxAttempts})` } : error;
+    await this.fail(id, index, final);
+  }
+
+  private async fail(id: string, index: number, error: NonNullable<ItemRecord['error']>): Promise<void> {
+    const now = Date.now();
+    const done = await this.store.transition(id, index, (it) => (it.state === 'queued' || it.state === 'running' ? { ...it, state: 'failed', error, finishedAt: now } : undefined), { now });
+    this.jobFinished(done?.job);
+  }
+
+  /** Reports a job's latency once: only the transition that finishes it returns a job with finishedAt. */
+  private jobFinished(job: JobRecord | undefined): void {
+    if (job?.finishedAt !== undefined) this.onTiming?.('job', (job.finishedAt - job.createdAt) / 1000, job.state === 'completed');
+  }
+}

@@ -1,0 +1,73 @@
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { ProofResult } from '../prove/prover.js';
+import { UnavailableError } from './errors.js';
+import type { ItemView } from './jobs.js';
+import type { ServedModel } from './models.js';
+
+/** What one BullMQ job (one item of a service job) carries. */
+export interface ItemData {
+  job: string;
+  index: number;
+  total: number;
+  model: string;
+  circuitSha256: string;
+  input: number[];
+  salt?: string;
+  timeoutMs: number;
+}
+
+/** Redis key of the counter every worker process adds its replaced threads to. */
+export const RESTARTS_KEY = 'zkml:worker-restarts';
+/** Hash: service job id -> queue name. */
+export const JOB_INDEX_KEY = 'zkml:jobs';
+
+/**
+ * One queue per model and circuit: a worker only takes items of builds it has, and an item queued
+ * for one circuit is never proved with another (a recompiled build gets a new queue).
+ */
+export function queueName(m: ServedModel): string {
+  return `zkml.${m.name}.${m.build.manifest.circuit.sha256.slice(0, 16)}`;
+}
+
+export const itemId = (job: string, index: number) => `${job}.${index}`;
+
+/** A connection that fails fast with a clear message when Redis is not there. */
+export async function connectRedis(url: string): Promise<Redis> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error();
+  } catch {
+    throw new UnavailableError(`--redis: "${url}" is not a redis:// URL`);
+  }
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 5000, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  redis.on('error', () => {}); // reconnects are ioredis' job; commands wait for it
+  try {
+    await Promise.race([redis.connect(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 5000))]);
+  } catch (err) {
+    redis.disconnect();
+    throw new UnavailableError(`cannot reach Redis at ${url}: ${(err as Error).message}`);
+  }
+  return redis;
+}
+
+/** Permanent failures carry the prover's error code in front of the message. */
+export function failureReason(code: string, message: string): string {
+  return `${code}: ${message}`;
+}
+
+export async function itemView(job: Job<ItemData, ProofResult>): Promise<ItemView> {
+  const attempts = job.attemptsStarted ?? job.attemptsMade;
+  const times = {
+    ...(job.processedOn ? { startedAt: new Date(job.processedOn).toISOString() } : {}),
+    ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
+  };
+  if (job.finishedOn && job.returnvalue) return { index: job.data.index, state: 'succeeded', attempts, result: job.returnvalue, ...times };
+  if (job.finishedOn) {
+    const m = /^([A-Z_]+): ([\s\S]*)$/.exec(job.failedReason ?? '');
+    return { index: job.data.index, state: 'failed', attempts, error: m ? { code: m[1], message: m[2] } : { code: 'FAILED', message: job.failedReason }, ...times };
+  }
+  const state = await job.getState();
+  return { index: job.data.index, state: state === 'active' ? 'running' : 'queued', attempts, ...times };
+}

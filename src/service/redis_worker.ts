@@ -1,0 +1,106 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
+import { AttemptLostError, ProvingPool } from '../prove/pool.js';
+import type { ProofResult } from '../prove/prover.js';
+import { loadModels, type ServedModel } from './models.js';
+import { connectRedis, failureReason, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
+
+export interface RedisWorkerOptions {
+  url: string;
+  builds: string[];
+  /** Proving threads of this process's piscina pool. */
+  workers: number;
+  /** How long an item stays locked to this process without a renewal: after a crash, others take it over after this. */
+  lockDurationMs: number;
+  /** Times an item may be taken back from a dead worker before it fails. */
+  maxStalls: number;
+  log?: (line: string) => void;
+  /** Called after BullMQ accepted a completion: the item is proved, once. */
+  onCompleted?: (item: string, worker: string) => void;
+}
+
+export interface RunningWorker {
+  name: string;
+  models: string[];
+  /** Finishes the proofs in flight (or gives them up after `drainMs`; others take them over), then disconnects. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/** Error codes of a prover outcome worth another try (not a typed zkml error). */
+const RETRYABLE = new Set(['INTERNAL', 'WORKER']);
+
+/**
+ * `zkml worker --redis`: takes items from every served model's queue and proves them on this
+ * process's piscina pool. BullMQ holds a lock on each active item and renews it from this thread
+ * (the proof runs in a worker thread, so renewals never starve); if this process dies, the lock
+ * lapses and another worker's stalled-job check puts the item back in the queue.
+ */
+export async function startRedisWorker(options: RedisWorkerOptions): Promise<RunningWorker> {
+  const log = options.log ?? (() => {});
+  const models = loadModels(options.builds, (dir, reason) => log(`skipping ${dir}: ${reason}`));
+  if (models.size === 0) throw new Error(`no servable builds under ${options.builds.join(', ')}`);
+  const redis = await connectRedis(options.url);
+  const pool = new ProvingPool(undefined, options.workers);
+  const name = `${hostname()}:${process.pid}`;
+  // Items of every model share the pool: take at most one per thread, so a time limit starts with its proof.
+  let free = pool.workers;
+  const waiting: (() => void)[] = [];
+  const acquire = () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  let reported = 0;
+  const release = () => (waiting.length ? waiting.shift()!() : free++);
+
+  const processor = (model: ServedModel) => async (job: Job<ItemData, ProofResult>): Promise<ProofResult> => {
+    const { input, salt, timeoutMs } = job.data;
+    await acquire();
+    try {
+      const outcome = await pool.attempt(model.dir, input, { salt, timeoutMs });
+      if (outcome.ok) return outcome.result;
+      const reason = failureReason(outcome.error.code, outcome.error.message);
+      throw RETRYABLE.has(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
+    } catch (err) {
+      if (err instanceof AttemptLostError) {
+        const replaced = pool.restarts - reported;
+        reported += replaced;
+        if (replaced) await redis.incrby(RESTARTS_KEY, replaced);
+        throw new Error(failureReason(err.kind === 'timeout' ? 'TIMEOUT' : 'WORKER_CRASHED', err.message));
+      }
+      throw err;
+    } finally {
+      release();
+    }
+  };
+
+  const workers = [...models.values()].map((m) => {
+    const w = new Worker<ItemData, ProofResult>(queueName(m), processor(m), {
+      connection: redis.duplicate(),
+      name,
+      concurrency: pool.workers,
+      lockDuration: options.lockDurationMs,
+      maxStalledCount: options.maxStalls,
+      stalledInterval: Math.max(1000, Math.floor(options.lockDurationMs / 2)),
+    });
+    w.on('completed', (job) => options.onCompleted?.(job.id!, name));
+    w.on('failed', (job, err) => log(`item ${job?.id}: ${err.message}`));
+    w.on('error', (err) => log(`worker: ${err.message}`));
+    return w;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log(`zkml worker ${name}: ${pool.workers} proving threads on ${options.url} for ${[...models.keys()].join(', ')}`);
+
+  let closed: Promise<void> | undefined;
+  return {
+    name,
+    models: [...models.keys()],
+    close(drainMs = 30_000) {
+      closed ??= (async () => {
+        const graceful = Promise.all(workers.map((w) => w.close()));
+        const timer = setTimeout(() => void Promise.all(workers.map((w) => w.close(true))), drainMs);
+        await graceful;
+        clearTimeout(timer);
+        await pool.destroy();
+        redis.disconnect();
+      })();
+      return closed;
+    },
+  };
+}
