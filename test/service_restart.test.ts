@@ -16,7 +16,7 @@ describe('proving service: restarts', () => {
   let build: string;
   let model: string;
   const inputs = testSamples('iris_mlp').inputs;
-  const batch = Array.from({ length: 60 }, (_, i) => inputs[i % inputs.length]);
+  const batch = Array.from({ length: 40 }, (_, i) => inputs[i % inputs.length]);
   const running: CliProcess[] = [];
 
   const serve = async (store: string, port: number) => {

@@ -490,6 +490,18 @@ program
     console.log(modesMarkdown(results));
   });
 
+program
+  .command('bench-service')
+  .description('load test of the proving service on 127.0.0.1: N jobs through the HTTP API (embedded store, then Redis with two worker processes), every proof verified; writes bench/service.json and service.md')
+  .option('--model <name>', 'bundled model', 'digits_mlp')
+  .option('--jobs <n>', 'single-input jobs per run', int('--jobs', 1, 100_000), 500)
+  .option('--out <dir>', 'output folder', 'bench')
+  .action(async (o) => {
+    const { runServiceBench, serviceMarkdown } = await import('../bench/service.js');
+    const runs = await runServiceBench({ model: o.model, jobs: o.jobs, out: o.out, log });
+    console.log(serviceMarkdown(o.model, runs));
+  });
+
 /** Resolves on the first SIGINT or SIGTERM: long-running commands shut down gracefully on either. */
 const stopSignal = () =>
   new Promise<string>((resolveStop) => {

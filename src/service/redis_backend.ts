@@ -27,6 +27,7 @@ export class RedisBackend implements JobBackend {
     private readonly redis: Redis,
     private readonly queues: Map<string, Queue<ItemData, ProofResult>>,
     private readonly events: QueueEvents[],
+    private readonly connections: Redis[],
     private readonly options: RedisBackendOptions,
   ) {}
 
@@ -34,11 +35,14 @@ export class RedisBackend implements JobBackend {
     const redis = await connectRedis(options.url);
     const queues = new Map<string, Queue<ItemData, ProofResult>>();
     const events: QueueEvents[] = [];
+    const connections = [redis];
     for (const m of models.values()) {
       queues.set(m.name, new Queue<ItemData, ProofResult>(queueName(m), { connection: redis }));
-      events.push(new QueueEvents(queueName(m), { connection: redis.duplicate() }));
+      // QueueEvents blocks on its connection: one of its own.
+      connections.push(redis.duplicate());
+      events.push(new QueueEvents(queueName(m), { connection: connections.at(-1)! }));
     }
-    const backend = new RedisBackend(redis, queues, events, options);
+    const backend = new RedisBackend(redis, queues, events, connections, options);
     for (const e of events) {
       e.on('completed', ({ returnvalue }) => {
         const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as ProofResult | undefined;
@@ -115,7 +119,8 @@ export class RedisBackend implements JobBackend {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     await Promise.all(this.events.map((e) => e.close()));
-    this.redis.disconnect();
+    // BullMQ leaves connections it was given open.
+    for (const c of this.connections) c.disconnect();
   }
 
   private async locate(id: string) {

@@ -70,9 +70,11 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
     }
   };
 
-  const workers = [...models.values()].map((m) => {
+  // BullMQ leaves connections it was given open: each worker gets its own, closed below.
+  const connections = [...models.values()].map(() => redis.duplicate());
+  const workers = [...models.values()].map((m, k) => {
     const w = new Worker<ItemData, ProofResult>(queueName(m), processor(m), {
-      connection: redis.duplicate(),
+      connection: connections[k],
       name,
       concurrency: pool.workers,
       lockDuration: options.lockDurationMs,
@@ -98,7 +100,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
         await graceful;
         clearTimeout(timer);
         await pool.destroy();
-        redis.disconnect();
+        for (const c of [...connections, redis]) c.disconnect();
       })();
       return closed;
     },

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { releaseCurves } from '../src/setup/curve.js';
+import { verify } from '../src/verify/verify.js';
+import { zkml } from './helpers/cli.js';
+import { testSamples, withKeys } from './helpers/fixtures.js';
+import { CliProcess, client, freePort, startRedis } from './helpers/service.js';
+
+/**
+ * Scale-out on a real Redis (Debian's redis-server on 127.0.0.1): `zkml serve --redis` queues,
+ * two `zkml worker --redis` processes prove. Each worker prints one line per item BullMQ accepted
+ * as completed, so an item proved twice would show up twice.
+ */
+describe('proving service on Redis (BullMQ), two worker processes', () => {
+  let build: string;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const processes: CliProcess[] = [];
+  const inputs = testSamples('iris_mlp').inputs;
+  const start = (args: string[]) => {
+    const p = new CliProcess(args);
+    processes.push(p);
+    return p;
+  };
+  const completions = (workers: CliProcess[]) => workers.flatMap((w) => w.events.filter((e) => e.event === 'completed'));
+
+  before(async () => {
+    build = (await withKeys('iris_mlp')).dir;
+    redis = await startRedis();
+  });
+  after(async () => {
+    for (const p of processes) p.kill('SIGKILL');
+    await redis?.stop();
+    await releaseCurves();
+  });
+
+  it('shares a batch over two workers; a worker killed mid-batch and a server restart lose nothing; each item is proved once', async () => {
+    const port = await freePort();
+    const serveArgs = ['serve', build, '--redis', redis.url, '--port', String(port)];
+    let server = start(serveArgs);
+    const workerArgs = ['worker', build, '--redis', redis.url, '--workers', '1', '--lock-duration', '2000'];
+    const [a, b] = [start(workerArgs), start(workerArgs)];
+    await Promise.all([server.event('listening'), a.event('ready'), b.event('ready')]);
+    let api = client((await server.event('listening')).url);
+
+    const batch = Array.from({ length: 80 }, (_, i) => inputs[i % inputs.length]);
+    const accepted = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: batch });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const { id } = accepted.body;
+
+    // Both workers take items; then one dies in the middle of a proof.
+    while (completions([a]).length < 5 || completions([b]).length < 5) await new Promise((r) => setTimeout(r, 20));
+    a.kill('SIGKILL');
+    // The server holds no state: a new one answers for the same job.
+    server.kill('SIGKILL');
+    await server.exited;
+    server = start(serveArgs);
+    api = client((await server.event('listening')).url);
+
+    const job = await api.finished(id, 120_000);
+    assert.equal(job.state, 'completed', JSON.stringify(job));
+    assert.deepEqual(job.progress, { queued: 0, running: 0, succeeded: batch.length, failed: 0 });
+
+    const done = completions([a, b]).map((e) => e.item as string);
+    assert.equal(done.length, batch.length, 'one completion per item across both workers');
+    assert.equal(new Set(done).size, batch.length, 'no item completed twice');
+    assert.ok(completions([a]).length >= 5 && completions([b]).length >= 5, 'both workers proved part of the batch');
+
+    const items = await api.allItems(id);
+    const retried = items.filter((i) => i.attempts > 1);
+    assert.ok(retried.length <= 1, `only the killed worker's item was retried: ${JSON.stringify(retried.map((i) => [i.index, i.attempts]))}`);
+    for (const item of items) {
+      assert.equal(item.state, 'succeeded');
+      assert.equal((await verify(build, item.result)).valid, true, `item ${item.index}`);
+    }
+    const metrics: string = (await api.get('/metrics')).body;
+    assert.match(metrics, /zkml_proofs\{state="succeeded",backend="redis"\} 80/);
+    assert.match(metrics, /zkml_queue_depth\{backend="redis"\} 0/);
+    // Graceful stops: nothing left holding the processes open.
+    b.kill('SIGTERM');
+    server.kill('SIGTERM');
+    assert.equal(await b.exited, 0, b.stderr);
+    assert.equal(await server.exited, 0, server.stderr);
+  });
+
+  it('bad requests get the same answers as on the embedded store; an unreachable Redis is a clear error', async () => {
+    const server = start(['serve', build, '--redis', redis.url, '--port', '0', '--max-queue', '3']);
+    const api = client((await server.event('listening')).url);
+    assert.equal((await api.post('/v1/jobs', { model: 'nope', input: inputs[0] })).status, 404);
+    assert.equal((await api.post('/v1/jobs', { model: 'iris_mlp', input: [1] })).status, 422);
+    assert.equal((await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(4).fill(inputs[0]) })).status, 413);
+    assert.equal((await api.get('/v1/jobs/0000000000000000000aa')).status, 404);
+    assert.equal((await api.get('/health')).body.status, 'ok');
+
+    const dead = await zkml('serve', build, '--redis', `redis://127.0.0.1:${await freePort()}`, '--port', '0');
+    assert.equal(dead.code, 1);
+    assert.match(dead.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+    const notUrl = await zkml('worker', build, '--redis', 'localhost:6379');
+    assert.equal(notUrl.code, 1);
+    assert.match(notUrl.stderr, /is not a redis:\/\/ URL/);
+  });
+});
