@@ -176,17 +176,18 @@ describe('proving service: backpressure and worker faults', () => {
   });
 
   it('bounds the queue: a job past it gets 429 with Retry-After, one larger than the queue 413', async () => {
-    const { api } = await serve({ maxQueue: 4 });
-    const first = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(4).fill(input) });
+    const { api } = await serve({ maxQueue: 10 });
+    const first = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(10).fill(input) });
     assert.equal(first.status, 202);
-    const full = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(2).fill(input) });
+    // At most two items per thread leave the queue before their proofs; nine more cannot fit until most are proved.
+    const full = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(9).fill(input) });
     assert.equal(full.status, 429, JSON.stringify(full.body));
     assert.match(full.body.error.message, /queue is full/);
     assert.ok(Number(full.headers.get('retry-after')) >= 1);
-    const huge = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(5).fill(input) });
+    const huge = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(11).fill(input) });
     assert.equal(huge.status, 413);
     assert.equal((await api.finished(first.body.id)).state, 'completed');
-    assert.equal((await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(2).fill(input) })).status, 202, 'accepted once drained');
+    assert.equal((await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(9).fill(input) })).status, 202, 'accepted once drained');
   });
 
   it('a worker thread that dies mid-proof is replaced and its item retried; nothing else is affected', async () => {

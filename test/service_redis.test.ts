@@ -67,7 +67,7 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
 
     const items = await api.allItems(id);
     const retried = items.filter((i) => i.attempts > 1);
-    assert.ok(retried.length <= 1, `only the killed worker's item was retried: ${JSON.stringify(retried.map((i) => [i.index, i.attempts]))}`);
+    assert.ok(retried.length <= 2, `only the killed worker's items (two per thread) were retried: ${JSON.stringify(retried.map((i) => [i.index, i.attempts]))}`);
     for (const item of items) {
       assert.equal(item.state, 'succeeded');
       assert.equal((await verify(build, item.result)).valid, true, `item ${item.index}`);

@@ -5,7 +5,7 @@ import { ZkmlError } from '../errors.js';
 import { verify } from '../verify/verify.js';
 import { chainSubmitBody, itemParams, jobParams, modelParams, openApiDocument, resultsQuery, submitJobBody, verifyBody } from './api.js';
 import type { ChainSubmitter } from './chain_submit.js';
-import { InvalidRequestError, NotFoundError, ServiceError, UnavailableError } from './errors.js';
+import { InvalidRequestError, NotFoundError, QueueFullError, ServiceError, UnavailableError } from './errors.js';
 import type { JobBackend } from './jobs.js';
 import type { serviceMetrics } from './metrics.js';
 import { checkInputs, describeModel, findModel, type ServedModel } from './models.js';
@@ -49,7 +49,7 @@ export function createApp(ctx: AppContext): FastifyInstance {
     if (err instanceof ServiceError) {
       status = err.status;
       code = err.code;
-      if (err.code === 'QUEUE_FULL') reply.header('retry-after', String((err as unknown as { retryAfterSeconds: number }).retryAfterSeconds));
+      if (err instanceof QueueFullError) reply.header('retry-after', String(err.retryAfterSeconds));
     } else if (err.validation) {
       status = 400;
       code = 'INVALID_REQUEST';

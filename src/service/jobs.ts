@@ -70,6 +70,15 @@ export interface JobBackend {
   close(drainMs: number): Promise<void>;
 }
 
+/**
+ * Whether a failed proving attempt may succeed on another try: the worker died or ran out of time,
+ * or the prover threw something other than a typed zkml error. A typed error (the input, the
+ * build) would fail the same way again.
+ */
+export function isRetryable(code: string): boolean {
+  return code === 'INTERNAL' || code === 'WORKER' || code === 'TIMEOUT' || code === 'WORKER_CRASHED';
+}
+
 /** Job ids sort by creation time (base36 milliseconds) and are unguessable (48 random bits). */
 export function newJobId(): string {
   return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('hex');

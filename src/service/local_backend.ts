@@ -3,8 +3,9 @@ import { usesSalt } from '../commit/visibility.js';
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
 import type { TaskOutcome } from '../prove/worker.js';
 import { InvalidRequestError, NotFoundError, QueueFullError, UnavailableError } from './errors.js';
-import { emptyProgress, JOB_STATES, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
+import { emptyProgress, isRetryable, JOB_STATES, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
 import type { ServedModel } from './models.js';
+import { Slots } from './slots.js';
 import { JobStore, newJobRecord, type ItemRecord, type JobRecord } from './store.js';
 
 export interface LocalBackendOptions {
@@ -17,9 +18,6 @@ export interface LocalBackendOptions {
   maxAttempts: number;
   log?: (line: string) => void;
 }
-
-/** Error codes of a prover outcome that may succeed on another try (anything but a typed zkml error). */
-const RETRYABLE = new Set(['INTERNAL', 'WORKER']);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -38,8 +36,9 @@ export function jobView(j: JobRecord): JobView {
 }
 
 /**
- * Jobs in an embedded store (LMDB), proved by an in-process piscina pool. One scheduler feeds the
- * pool one item per worker, so an item's time limit starts when its proof does. Every change of
+ * Jobs in an embedded store (LMDB), proved by an in-process piscina pool. One scheduler claims up
+ * to two items per thread and runs one proof per thread (Slots), so an item's time limit starts
+ * when its proof does and commits overlap with proofs. Every change of
  * state is committed before it takes effect: an item is marked running (its attempt counted)
  * before the proof starts, and its result is stored in the transaction that marks it succeeded.
  * A restart therefore resumes queued items, retries running ones (their attempt lost), and keeps
@@ -53,13 +52,16 @@ export class LocalBackend implements JobBackend {
   private closing = false;
   private idle?: () => void;
   private meanProofSeconds = 1;
+  private readonly slots: Slots;
 
   private constructor(
     private readonly models: ReadonlyMap<string, ServedModel>,
     private readonly store: JobStore,
     private readonly pool: ProvingPool,
     private readonly options: LocalBackendOptions,
-  ) {}
+  ) {
+    this.slots = new Slots(pool.workers);
+  }
 
   static async start(models: ReadonlyMap<string, ServedModel>, options: LocalBackendOptions): Promise<LocalBackend> {
     const store = JobStore.open(options.store);
@@ -157,7 +159,8 @@ export class LocalBackend implements JobBackend {
   }
 
   private pump(): void {
-    while (!this.closing && this.running.size < this.pool.workers && this.queue.length) {
+    // Two items per thread: one proving, one being claimed or having its result committed.
+    while (!this.closing && this.running.size < 2 * this.pool.workers && this.queue.length) {
       const { id, index } = this.queue.shift()!;
       const stop = new AbortController();
       this.running.set(`${id}/${index}`, stop);
@@ -185,14 +188,23 @@ export class LocalBackend implements JobBackend {
     if (!started) return;
     const { attempts } = started.item;
     const { input, salt } = this.store.input(id, index);
-    const t0 = performance.now();
     let outcome: TaskOutcome | undefined;
     let lost: AttemptLostError | undefined;
+    await this.slots.acquire();
+    if (this.closing) {
+      // Claimed but not started when shutdown began: back to the queue, the attempt given back.
+      this.slots.release();
+      await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', attempts: it.attempts - 1 } : undefined));
+      return;
+    }
+    const t0 = performance.now();
     try {
       outcome = await this.pool.attempt(model.dir, input, { salt, timeoutMs: job.timeoutMs, signal: stop });
     } catch (err) {
       if (!(err instanceof AttemptLostError)) throw err;
       lost = err;
+    } finally {
+      this.slots.release();
     }
     const seconds = (performance.now() - t0) / 1000;
     if (stop.aborted) {
@@ -209,14 +221,14 @@ export class LocalBackend implements JobBackend {
       return;
     }
     const error = outcome && !outcome.ok ? outcome.error : { code: lost!.kind === 'timeout' ? 'TIMEOUT' : 'WORKER_CRASHED', message: lost!.message };
-    const retry = (lost !== undefined || RETRYABLE.has(error.code)) && attempts < this.options.maxAttempts;
+    const retry = isRetryable(error.code) && attempts < this.options.maxAttempts;
     if (retry) {
       this.options.log?.(`job ${id} item ${index}: attempt ${attempts} lost (${error.message}); retrying`);
       await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', error } : undefined));
       this.queue.unshift({ id, index });
       return;
     }
-    const final = lost || RETRYABLE.has(error.code) ? { ...error, message: `${error.message} (attempt ${attempts} of ${this.options.maxAttempts})` } : error;
+    const final = isRetryable(error.code) ? { ...error, message: `${error.message} (attempt ${attempts} of ${this.options.maxAttempts})` } : error;
     await this.fail(id, index, final);
   }
 

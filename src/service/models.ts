@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { modeName, usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
-import { ZkmlError } from '../errors.js';
+import { InvalidInputError, ZkmlError } from '../errors.js';
 import { buildPaths } from '../paths.js';
 import { inputSize, quantizeInput } from '../quant/io.js';
 import { InvalidRequestError, NotFoundError } from './errors.js';
@@ -43,7 +43,7 @@ export function loadModels(paths: readonly string[], skip: (dir: string, reason:
   const dirs = paths.flatMap((p) => {
     const dir = resolve(p);
     if (isBuild(dir)) return [dir];
-    if (!existsSync(dir)) throw new InvalidRequestError(`--builds: ${p} does not exist`);
+    if (!existsSync(dir)) throw new InvalidInputError(`${p} does not exist (expected a build folder or a folder of builds)`);
     return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && isBuild(join(dir, e.name))).map((e) => join(dir, e.name));
   });
   const models = new Map<string, ServedModel>();
@@ -61,7 +61,7 @@ export function loadModels(paths: readonly string[], skip: (dir: string, reason:
     }
     const name = basename(dir);
     const other = models.get(name);
-    if (other) throw new InvalidRequestError(`two builds are named ${name}: ${other.dir} and ${dir}; serve one of them`);
+    if (other) throw new InvalidInputError(`two builds are named ${name}: ${other.dir} and ${dir}; serve one of them`);
     models.set(name, { name, dir, build, inputSize: inputSize(build.program) });
   }
   return models;

@@ -1,8 +1,11 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { hostname } from 'node:os';
+import { InvalidInputError } from '../errors.js';
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
 import type { ProofResult } from '../prove/prover.js';
+import { isRetryable } from './jobs.js';
 import { loadModels, type ServedModel } from './models.js';
+import { Slots } from './slots.js';
 import { connectRedis, failureReason, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
 
 export interface RedisWorkerOptions {
@@ -26,9 +29,6 @@ export interface RunningWorker {
   close(drainMs?: number): Promise<void>;
 }
 
-/** Error codes of a prover outcome worth another try (not a typed zkml error). */
-const RETRYABLE = new Set(['INTERNAL', 'WORKER']);
-
 /**
  * `zkml worker --redis`: takes items from every served model's queue and proves them on this
  * process's piscina pool. BullMQ holds a lock on each active item and renews it from this thread
@@ -38,25 +38,23 @@ const RETRYABLE = new Set(['INTERNAL', 'WORKER']);
 export async function startRedisWorker(options: RedisWorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? (() => {});
   const models = loadModels(options.builds, (dir, reason) => log(`skipping ${dir}: ${reason}`));
-  if (models.size === 0) throw new Error(`no servable builds under ${options.builds.join(', ')}`);
+  if (models.size === 0) throw new InvalidInputError(`no build with keys under ${options.builds.join(', ')}; nothing to prove`);
   const redis = await connectRedis(options.url);
   const pool = new ProvingPool(undefined, options.workers);
   const name = `${hostname()}:${process.pid}`;
-  // Items of every model share the pool: take at most one per thread, so a time limit starts with its proof.
-  let free = pool.workers;
-  const waiting: (() => void)[] = [];
-  const acquire = () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  // Items of every model share the pool: BullMQ hands out two per thread, so the next proof starts
+  // while the last result is being stored; the slots hold each proof (and its time limit) to a thread.
+  const slots = new Slots(pool.workers);
   let reported = 0;
-  const release = () => (waiting.length ? waiting.shift()!() : free++);
 
   const processor = (model: ServedModel) => async (job: Job<ItemData, ProofResult>): Promise<ProofResult> => {
     const { input, salt, timeoutMs } = job.data;
-    await acquire();
+    await slots.acquire();
     try {
       const outcome = await pool.attempt(model.dir, input, { salt, timeoutMs });
       if (outcome.ok) return outcome.result;
       const reason = failureReason(outcome.error.code, outcome.error.message);
-      throw RETRYABLE.has(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
+      throw isRetryable(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
     } catch (err) {
       if (err instanceof AttemptLostError) {
         const replaced = pool.restarts - reported;
@@ -66,7 +64,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
       }
       throw err;
     } finally {
-      release();
+      slots.release();
     }
   };
 
@@ -76,7 +74,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
     const w = new Worker<ItemData, ProofResult>(queueName(m), processor(m), {
       connection: connections[k],
       name,
-      concurrency: pool.workers,
+      concurrency: pool.workers * 2,
       lockDuration: options.lockDurationMs,
       maxStalledCount: options.maxStalls,
       stalledInterval: Math.max(1000, Math.floor(options.lockDurationMs / 2)),
