@@ -91,6 +91,16 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
     assert.equal((await api.get('/v1/jobs/0000000000000000000aa')).status, 404);
     assert.equal((await api.get('/health')).body.status, 'ok');
 
+    // An item that never finishes in time fails after BullMQ's attempts, with the reason.
+    const worker = start(['worker', build, '--redis', redis.url, '--workers', '1']);
+    await worker.event('ready');
+    const slow = await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input: inputs[0], timeoutMs: 1 })).body.id);
+    assert.equal(slow.state, 'failed');
+    const [item] = await api.allItems(slow.id);
+    assert.equal(item.error.code, 'TIMEOUT');
+    assert.equal(item.attempts, 3);
+    assert.equal((await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input: inputs[0] })).body.id)).state, 'completed');
+
     const dead = await zkml('serve', build, '--redis', `redis://127.0.0.1:${await freePort()}`, '--port', '0');
     assert.equal(dead.code, 1);
     assert.match(dead.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);

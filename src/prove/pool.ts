@@ -38,6 +38,8 @@ export class ProvingPool {
   readonly workers: number;
   /** Worker threads lost to a crash or a time limit (and replaced). */
   restarts = 0;
+  /** Called on each such loss. */
+  onRestart?: () => void;
   private destroying = false;
 
   /** `buildDir` is the default build of `prove` and `warmUp`; `attempt` names its own. */
@@ -54,7 +56,9 @@ export class ProvingPool {
     });
     // min = max threads: a thread is only destroyed when it died or was terminated (or at destroy()).
     this.pool.on('workerDestroy', () => {
-      if (!this.destroying) this.restarts++;
+      if (this.destroying) return;
+      this.restarts++;
+      this.onRestart?.();
     });
   }
 

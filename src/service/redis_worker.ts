@@ -45,7 +45,8 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
   // Items of every model share the pool: BullMQ hands out two per thread, so the next proof starts
   // while the last result is being stored; the slots hold each proof (and its time limit) to a thread.
   const slots = new Slots(pool.workers);
-  let reported = 0;
+  // Every worker process adds its replaced threads to one Redis counter, which the servers report.
+  pool.onRestart = () => void redis.incr(RESTARTS_KEY).catch(() => {});
 
   const processor = (model: ServedModel) => async (job: Job<ItemData, ProofResult>): Promise<ProofResult> => {
     const { input, salt, timeoutMs } = job.data;
@@ -57,9 +58,6 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
       throw isRetryable(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
     } catch (err) {
       if (err instanceof AttemptLostError) {
-        const replaced = pool.restarts - reported;
-        reported += replaced;
-        if (replaced) await redis.incrby(RESTARTS_KEY, replaced);
         throw new Error(failureReason(err.kind === 'timeout' ? 'TIMEOUT' : 'WORKER_CRASHED', err.message));
       }
       throw err;
