@@ -165,13 +165,23 @@ describe('proving service: backpressure and worker faults', () => {
     services.push(s);
     return { service: s, api: client(s.url) };
   };
+  /** A service whose pool's first proving task crashes or hangs (ZKML_FAULT, read as the threads start). */
+  const serveWithFault = async (fault: 'crash' | 'hang', options: Partial<Parameters<typeof startService>[0]>) => {
+    const token = join(scratchDir('fault'), fault);
+    writeFileSync(token, '');
+    process.env.ZKML_FAULT = `${fault}:${token}`;
+    try {
+      return await serve(options);
+    } finally {
+      delete process.env.ZKML_FAULT;
+    }
+  };
 
   before(async () => {
     iris = await withKeys('iris_mlp');
   });
   after(async () => {
     for (const s of services) await s.close(1000);
-    delete process.env.ZKML_FAULT;
     await releaseCurves();
   });
 
@@ -191,11 +201,7 @@ describe('proving service: backpressure and worker faults', () => {
   });
 
   it('a worker thread that dies mid-proof is replaced and its item retried; nothing else is affected', async () => {
-    const token = join(scratchDir('fault'), 'crash');
-    writeFileSync(token, '');
-    process.env.ZKML_FAULT = `crash:${token}`;
-    const { api } = await serve({ workers: 2 });
-    delete process.env.ZKML_FAULT;
+    const { api } = await serveWithFault('crash', { workers: 2 });
     const job = await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(4).fill(input) })).body.id);
     assert.equal(job.state, 'completed');
     const items = await api.allItems(job.id);
@@ -205,11 +211,7 @@ describe('proving service: backpressure and worker faults', () => {
   });
 
   it('a hung proof is terminated at its time limit and retried', async () => {
-    const token = join(scratchDir('fault'), 'hang');
-    writeFileSync(token, '');
-    process.env.ZKML_FAULT = `hang:${token}`;
-    const { api } = await serve({ workers: 1 });
-    delete process.env.ZKML_FAULT;
+    const { api } = await serveWithFault('hang', { workers: 1 });
     const job = await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input, timeoutMs: 4000 })).body.id);
     assert.equal(job.state, 'completed');
     const [item] = await api.allItems(job.id);

@@ -25,6 +25,11 @@ export class AttemptLostError extends Error {
     super(message);
     this.name = 'AttemptLostError';
   }
+
+  /** The error code an item lost this way fails with, once it is out of attempts. */
+  get code(): 'WORKER_CRASHED' | 'TIMEOUT' | 'INTERRUPTED' {
+    return this.kind === 'timeout' ? 'TIMEOUT' : this.kind === 'crash' ? 'WORKER_CRASHED' : 'INTERRUPTED';
+  }
 }
 
 /**

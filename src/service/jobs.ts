@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { randomSalt } from '../commit/statement.js';
+import { usesSalt } from '../commit/visibility.js';
 import type { ProofResult } from '../prove/prover.js';
+import { InvalidRequestError, QueueFullError } from './errors.js';
 import type { ServedModel } from './models.js';
 
 /**
@@ -77,6 +80,25 @@ export interface JobBackend {
  */
 export function isRetryable(code: string): boolean {
   return code === 'INTERNAL' || code === 'WORKER' || code === 'TIMEOUT' || code === 'WORKER_CRASHED';
+}
+
+/**
+ * The queue bound, the same for every backend: a job larger than the whole queue can never be
+ * accepted (413); one that does not fit now is refused with 429 and a hint of when to retry.
+ */
+export async function admit(size: number, maxQueue: number, queueDepth: () => number | Promise<number>, retryAfterSeconds: (depth: number) => number): Promise<void> {
+  if (size > maxQueue) throw new InvalidRequestError(`a job of ${size} inputs is larger than the whole queue (${maxQueue}); split it`, 413);
+  const depth = await queueDepth();
+  if (depth + size > maxQueue) throw new QueueFullError(depth, maxQueue, retryAfterSeconds(depth));
+}
+
+/**
+ * Each item's commitment salt, fixed when the job is accepted so that a retry proves the same
+ * statement: the job's salt, else a random one per item; none for a build that commits to nothing salted.
+ */
+export function itemSalts(spec: JobSpec): (string | undefined)[] {
+  const salted = usesSalt(spec.model.build.manifest.visibility);
+  return spec.inputs.map(() => (salted ? (spec.salt ?? String(randomSalt())) : undefined));
 }
 
 /** Job ids sort by creation time (base36 milliseconds) and are unguessable (48 random bits). */

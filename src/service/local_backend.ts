@@ -1,9 +1,7 @@
-import { randomSalt } from '../commit/statement.js';
-import { usesSalt } from '../commit/visibility.js';
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
 import type { TaskOutcome } from '../prove/worker.js';
-import { InvalidRequestError, NotFoundError, QueueFullError, UnavailableError } from './errors.js';
-import { emptyProgress, isRetryable, JOB_STATES, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
+import { NotFoundError, UnavailableError } from './errors.js';
+import { admit, emptyProgress, isRetryable, itemSalts, JOB_STATES, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
 import type { ServedModel } from './models.js';
 import { Slots } from './slots.js';
 import { JobStore, newJobRecord, type ItemRecord, type JobRecord } from './store.js';
@@ -91,18 +89,13 @@ export class LocalBackend implements JobBackend {
 
   async submit(spec: JobSpec): Promise<JobView> {
     if (this.closing) throw new UnavailableError('the service is shutting down');
-    const { maxQueue } = this.options;
-    if (spec.inputs.length > maxQueue) throw new InvalidRequestError(`a job of ${spec.inputs.length} inputs is larger than the whole queue (${maxQueue}); split it`, 413);
-    if (this.queue.length + spec.inputs.length > maxQueue) {
-      const seconds = Math.ceil((this.queue.length * this.meanProofSeconds) / this.pool.workers);
-      throw new QueueFullError(this.queue.length, maxQueue, Math.max(1, seconds));
-    }
+    await admit(spec.inputs.length, this.options.maxQueue, () => this.queue.length, (depth) => Math.max(1, Math.ceil((depth * this.meanProofSeconds) / this.pool.workers)));
     const { model } = spec;
-    const salted = usesSalt(model.build.manifest.visibility);
+    const salts = itemSalts(spec);
     const record = newJobRecord(newJobId(), model.name, model.build.manifest.circuit.sha256, spec.inputs.length, spec.timeoutMs);
     await this.store.create(
       record,
-      spec.inputs.map((input) => ({ input, ...(salted ? { salt: spec.salt ?? String(randomSalt()) } : {}) })),
+      spec.inputs.map((input, i) => ({ input, ...(salts[i] === undefined ? {} : { salt: salts[i] }) })),
     );
     spec.inputs.forEach((_, index) => this.queue.push({ id: record.id, index }));
     this.pump();
@@ -194,7 +187,7 @@ export class LocalBackend implements JobBackend {
     if (this.closing) {
       // Claimed but not started when shutdown began: back to the queue, the attempt given back.
       this.slots.release();
-      await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', attempts: it.attempts - 1 } : undefined));
+      await this.giveBack(id, index);
       return;
     }
     const t0 = performance.now();
@@ -209,7 +202,7 @@ export class LocalBackend implements JobBackend {
     const seconds = (performance.now() - t0) / 1000;
     if (stop.aborted) {
       // Stopped by shutdown, not by the item: back to the queue with the attempt given back.
-      await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', attempts: it.attempts - 1 } : undefined));
+      await this.giveBack(id, index);
       return;
     }
     this.onTiming?.('proof', seconds, outcome?.ok === true);
@@ -220,7 +213,7 @@ export class LocalBackend implements JobBackend {
       this.jobFinished(done?.job);
       return;
     }
-    const error = outcome && !outcome.ok ? outcome.error : { code: lost!.kind === 'timeout' ? 'TIMEOUT' : 'WORKER_CRASHED', message: lost!.message };
+    const error = outcome && !outcome.ok ? outcome.error : { code: lost!.code, message: lost!.message };
     const retry = isRetryable(error.code) && attempts < this.options.maxAttempts;
     if (retry) {
       this.options.log?.(`job ${id} item ${index}: attempt ${attempts} lost (${error.message}); retrying`);
@@ -230,6 +223,11 @@ export class LocalBackend implements JobBackend {
     }
     const final = isRetryable(error.code) ? { ...error, message: `${error.message} (attempt ${attempts} of ${this.options.maxAttempts})` } : error;
     await this.fail(id, index, final);
+  }
+
+  /** Back to the queue after shutdown stopped it, the attempt not counted: the item did nothing wrong. */
+  private async giveBack(id: string, index: number): Promise<void> {
+    await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', attempts: it.attempts - 1 } : undefined));
   }
 
   private async fail(id: string, index: number, error: NonNullable<ItemRecord['error']>): Promise<void> {

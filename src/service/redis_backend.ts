@@ -1,12 +1,14 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { randomSalt } from '../commit/statement.js';
-import { usesSalt } from '../commit/visibility.js';
 import type { ProofResult } from '../prove/prover.js';
-import { InvalidRequestError, NotFoundError, QueueFullError } from './errors.js';
-import { emptyProgress, jobState, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
+import { NotFoundError } from './errors.js';
+import { admit, emptyProgress, itemSalts, jobState, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
 import type { ServedModel } from './models.js';
 import { connectRedis, itemId, itemView, JOB_INDEX_KEY, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
+
+/** BullMQ's states of an item that waits to start. */
+const QUEUED = ['waiting', 'delayed', 'prioritized'] as const;
+const sum = (counts: Record<string, number>, states: readonly string[]) => states.reduce((n, k) => n + (counts[k] ?? 0), 0);
 
 export interface RedisBackendOptions {
   url: string;
@@ -53,22 +55,19 @@ export class RedisBackend implements JobBackend {
   }
 
   async submit(spec: JobSpec): Promise<JobView> {
-    const { maxQueue, maxAttempts } = this.options;
-    if (spec.inputs.length > maxQueue) throw new InvalidRequestError(`a job of ${spec.inputs.length} inputs is larger than the whole queue (${maxQueue}); split it`, 413);
-    const depth = (await this.stats()).queueDepth;
-    if (depth + spec.inputs.length > maxQueue) throw new QueueFullError(depth, maxQueue, 5);
+    await admit(spec.inputs.length, this.options.maxQueue, () => this.queueDepth(), () => 5);
     const { model } = spec;
     const queue = this.queues.get(model.name)!;
     const id = newJobId();
-    const salted = usesSalt(model.build.manifest.visibility);
+    const salts = itemSalts(spec);
     // The index first: a job whose items were never added reads as unknown, not as stuck.
     await this.redis.hset(JOB_INDEX_KEY, id, queue.name);
     await queue.addBulk(
       spec.inputs.map((input, index) => ({
         name: 'prove',
-        data: { job: id, index, total: spec.inputs.length, model: model.name, circuitSha256: model.build.manifest.circuit.sha256, input, timeoutMs: spec.timeoutMs, ...(salted ? { salt: spec.salt ?? String(randomSalt()) } : {}) },
+        data: { job: id, index, total: spec.inputs.length, model: model.name, circuitSha256: model.build.manifest.circuit.sha256, input, timeoutMs: spec.timeoutMs, ...(salts[index] === undefined ? {} : { salt: salts[index] }) },
         // Attempts count failed tries; a worker that dies is caught by BullMQ's stalled-job check (maxStalledCount on the worker).
-        opts: { jobId: itemId(id, index), attempts: maxAttempts, removeOnComplete: false, removeOnFail: false },
+        opts: { jobId: itemId(id, index), attempts: this.options.maxAttempts, removeOnComplete: false, removeOnFail: false },
       })),
     );
     return this.job(id);
@@ -104,8 +103,8 @@ export class RedisBackend implements JobBackend {
     const items = emptyProgress();
     let queueDepth = 0;
     for (const q of this.queues.values()) {
-      const c = await q.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed');
-      const queued = c.waiting + c.delayed + c.prioritized;
+      const c = await q.getJobCounts(...QUEUED, 'active', 'completed', 'failed');
+      const queued = sum(c, QUEUED);
       queueDepth += queued;
       items.queued += queued;
       items.running += c.active;
@@ -114,6 +113,13 @@ export class RedisBackend implements JobBackend {
     }
     const workerRestarts = Number((await this.redis.get(RESTARTS_KEY)) ?? 0);
     return { queueDepth, running: items.running, items, workerRestarts };
+  }
+
+  /** Proofs waiting to start, over every model's queue (a lighter read than stats, for admission). */
+  private async queueDepth(): Promise<number> {
+    let depth = 0;
+    for (const q of this.queues.values()) depth += sum(await q.getJobCounts(...QUEUED), QUEUED);
+    return depth;
   }
 
   async close(): Promise<void> {

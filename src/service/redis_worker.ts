@@ -58,7 +58,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
       throw isRetryable(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
     } catch (err) {
       if (err instanceof AttemptLostError) {
-        throw new Error(failureReason(err.kind === 'timeout' ? 'TIMEOUT' : 'WORKER_CRASHED', err.message));
+        throw new Error(failureReason(err.code, err.message));
       }
       throw err;
     } finally {
