@@ -19,8 +19,8 @@ export class MalformedModelError extends ZkmlError {
 
 export class UnsupportedOpError extends ZkmlError {
   readonly code = 'UNSUPPORTED_OP';
-  constructor(readonly op: string, readonly node: string, readonly supported: readonly string[]) {
-    super(`unsupported ONNX op ${op} (node "${node}"); supported ops: ${supported.join(', ')}`);
+  constructor(readonly op: string, readonly node: string, readonly supported: readonly string[], others = '') {
+    super(`unsupported ONNX op ${op} (node "${node}")${others}; supported ops: ${supported.join(', ')}`);
   }
 }
 
@@ -72,6 +72,11 @@ export class FieldOverflowError extends ZkmlError {
   }
 }
 
+/** A compiled model would not compute what the float model computes closely enough. */
+export class AccuracyError extends ZkmlError {
+  readonly code = 'ACCURACY';
+}
+
 export class MissingArtifactError extends ZkmlError {
   readonly code = 'MISSING_ARTIFACT';
   constructor(readonly path: string, readonly hint: string) {
@@ -97,5 +102,31 @@ export class InvalidProofFileError extends ZkmlError {
   readonly code = 'INVALID_PROOF_FILE';
   constructor(readonly file: string, readonly reason: string) {
     super(`${file}: ${reason}`);
+  }
+}
+
+/**
+ * Keys anyone can forge proofs for (dev keys: no phase-2 secret; a beacon-only phase 2; a dev
+ * phase 1), used where a proof must be trusted: verification, deployment, registration, the service.
+ */
+export class InsecureKeysError extends ZkmlError {
+  readonly code = 'INSECURE_KEYS';
+  constructor(readonly build: string, readonly reason: string, readonly development: boolean, readonly where = '') {
+    super(
+      `the keys of ${build} are ${development ? 'development keys' : 'not secure'}: ${reason}; ` +
+        `run a ceremony (\`zkml ceremony\`) or pass --insecure-dev-keys (library: insecureDevKeys: true)${where ? ` ${where}` : ''}`,
+    );
+  }
+}
+
+/**
+ * A worker thread that an operation was waiting on died (a crash, an exit, a failure to start): the
+ * proving pool's, the setup's fixed-base pool's, or one of snarkjs' curve threads. The operation
+ * fails with this error rather than waiting forever; `pool` names which threads, `reason` what happened.
+ */
+export class WorkerCrashedError extends ZkmlError {
+  readonly code = 'WORKER_CRASHED';
+  constructor(readonly pool: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`a ${pool} worker thread died: ${reason}`, options);
   }
 }

@@ -4,29 +4,33 @@
  *   const manifest = await compile('model.onnx', { calibration: 'calibration.json', out: 'build' });
  *   await setup('build');
  *   const result = await prove('build', [5.1, 3.5, 1.4, 0.2]);
- *   const { valid } = await verify('build', result);
+ *   const { valid } = await verify('build', result, { insecureDevKeys: true }); // dev keys: see keyProvenance
  */
+import './setup/web_worker.js'; // first, for zkml used inside a worker thread: before anything loads ffjavascript
 export { compile, type CompileOptions } from './compile/compile.js';
 export { loadBuild, type Manifest, type Build } from './compile/manifest.js';
 export { readSamples, type SampleSet } from './compile/samples.js';
 export type { AccuracyReport } from './compile/accuracy.js';
 export { setup, type SetupOptions, type SetupResult } from './setup/setup.js';
 export { releaseCurves } from './setup/curve.js';
-export { Prover, type ProofResult, type Timings } from './prove/prover.js';
+export { keyProvenance, enforceKeyPolicy, describeProvenance, insecureKeysWarning, type KeyProvenance, type KeyPolicy } from './setup/provenance.js';
+export { Prover, type ProofResult, type ProveOptions, type Timings } from './prove/prover.js';
 export { buildNativeWitness, type WitnessChoice } from './prove/native_witness.js';
 export { proveBatch, ProvingPool, type BatchItem, type BatchOptions } from './prove/pool.js';
-export { verify, readProofFile, type ProofDocument, type Verification } from './verify/verify.js';
+export { verify, readProofFile, type ProofDocument, type Verification, type VerifyOptions } from './verify/verify.js';
 export { verifierArtifact, type VerifierArtifact } from './chain/verifier.js';
-export { embeddedChain, rpcChain, type Chain } from './chain/network.js';
+export { embeddedChain, rpcChain, providerChain, chainKind, isLoopbackHost, DEVELOPMENT_CHAIN_IDS, type Chain, type ChainKind } from './chain/network.js';
 export { deployVerifier, attachVerifier, verifyOnChain, solidityArgs } from './chain/onchain.js';
 export { startHardhatNode } from './chain/local_node.js';
-export { deployRegistry, attachRegistry, registerModel, registrationFor, registryLayout, submitProof, readResult, submitCalldata, ContractRevertError, type Registration, type RecordedResult } from './chain/registry.js';
+export { deployRegistry, attachRegistry, registerModel, registrationFor, registryLayout, inputKeyOf, recipientOf, submitProof, readResult, submitCalldata, ContractRevertError, type Registration, type RecordedResult } from './chain/registry.js';
 export { ensureDeployed, readDeployment, writeDeployment, recordOf, type DeploymentRecord } from './chain/deployment.js';
-export { projectContract, compileSolidity } from './chain/solidity.js';
+export { projectContract, compileSolidity, contractsDir } from './chain/solidity.js';
+export { exportContracts } from './chain/export.js';
+export { deployOutputOpener, openerArgs, poseidonArtifact } from './chain/opener.js';
 export { deployContract } from './chain/onchain.js';
 export { ceremonyInit, ceremonyContribute, ceremonyBeacon, ceremonyVerify, ceremonyFinalize, readTranscript, type Transcript } from './setup/ceremony.js';
 export { parseVisibility, publicLayout, type Visibility, type LayoutEntry } from './commit/visibility.js';
-export { PublicStatement, parseSalt, randomSalt } from './commit/statement.js';
+export { PublicStatement, parseSalt, randomSalt, parseRecipient, deriveSalts } from './commit/statement.js';
 export { commitWeights, hideWeights } from './commit/commitments.js';
 export { poseidonChain } from './commit/poseidon.js';
 export { verifyingKeyHash } from './hash.js';
@@ -38,10 +42,10 @@ export { generateCircuit } from './circuit/codegen.js';
 export { FIELD_MODULUS } from './prove/field.js';
 export * from './errors.js';
 
-import { Prover, type ProofResult } from './prove/prover.js';
+import { Prover, type ProofResult, type ProveOptions } from './prove/prover.js';
 
 /** Proves one input in this process (multi-threaded snarkjs). For many inputs use proveBatch. */
-export async function prove(buildDir: string, input: readonly number[], options: { salt?: bigint } = {}): Promise<ProofResult> {
+export async function prove(buildDir: string, input: readonly number[], options: ProveOptions = {}): Promise<ProofResult> {
   const prover = await Prover.load(buildDir);
   try {
     return await prover.prove(input, options);

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MissingArtifactError } from './errors.js';
@@ -6,9 +7,17 @@ import { MissingArtifactError } from './errors.js';
 /** The package root: this file compiles to dist/src/paths.js. */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const circuitsDir = join(packageRoot, 'circuits');
+export const packageVersion = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 export const modelsDir = join(packageRoot, 'artifacts', 'models');
-/** Dev powers of tau are cached here, shared by every build. */
-export const defaultPtauCache = process.env.ZKML_PTAU_CACHE ?? join(packageRoot, 'artifacts', 'ptau');
+/**
+ * zkml's cache (dev powers of tau, shared by every build): ZKML_CACHE, else the user's cache
+ * directory (XDG_CACHE_HOME, else ~/.cache), never the package folder, which is read-only or
+ * replaced on reinstall when zkml is a dependency.
+ */
+export const cacheDir = process.env.ZKML_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'zkml');
+/** Where zkml keeps state that outlives a command but is no cache: the registry deployed on each chain. */
+export const stateDir = () => process.env.ZKML_STATE || join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'zkml');
+export const defaultPtauCache = process.env.ZKML_PTAU_CACHE || join(cacheDir, 'ptau');
 export const hardhatConfig = join(packageRoot, 'src', 'chain', 'hardhat.config.cjs');
 
 /** Every file of a build folder, named in one place. */

@@ -26,7 +26,7 @@ for (const model of bundledModels) {
       const { program } = build;
       for (const x of inputs) {
         const q = quantizeInput(program, x);
-        const w = await c.witness.calculateWitness({ in: q.map(String) }, true);
+        const w = await c.witness.calculateWitness({ in: q.map(String), recipient: '0' }, true);
         const values = runReference(program, q);
         values.get(program.output.name)!.forEach((v, i) => assert.equal(w[wire(c, `main.out[${i}]`)], toField(v), `out[${i}]`));
         // --O2 substitutes some activations away (they stay pinned by linear constraints: it may
@@ -64,7 +64,7 @@ for (const model of bundledModels) {
       let honest: bigint[];
       before(async () => {
         const q = quantizeInput(build.program, testSamples(model).inputs[0]);
-        honest = await c.witness.calculateWitness({ in: q.map(String) }, true);
+        honest = await c.witness.calculateWitness({ in: q.map(String), recipient: '0' }, true);
       });
 
       it('the claimed output', () => {

@@ -7,6 +7,7 @@ import { decodeModel } from '../src/onnx/import.js';
 import { onnx } from '../src/onnx/proto.js';
 import { expectError, zkml } from './helpers/cli.js';
 import { modelFile, scratchDir, testSamples } from './helpers/fixtures.js';
+import { packageRoot } from '../src/paths.js';
 
 describe('zkml CLI', () => {
   const dir = scratchDir('cli');
@@ -82,7 +83,9 @@ describe('zkml CLI', () => {
       const proofFile = join(dir, 'proof.json');
       const p = await zkml('prove', build, '--input', modelFile('iris_mlp', 'input.json'), '--out', proofFile);
       assert.equal(p.code, 0, p.stderr);
-      const v = await zkml('verify', build, '--proof', proofFile, '--json');
+      // The build has dev keys: off-chain verification refuses them without --insecure-dev-keys
+      // (test/provenance.test.ts); the embedded EVM and a local node accept them.
+      const v = await zkml('verify', build, '--proof', proofFile, '--json', '--insecure-dev-keys');
       assert.equal(v.code, 0, v.stderr);
       assert.equal(JSON.parse(v.stdout).valid, true);
       const e = await zkml('verify-onchain', build, '--proof', proofFile, '--json');
@@ -96,7 +99,7 @@ describe('zkml CLI', () => {
       const doc = JSON.parse(readFileSync(proofFile, 'utf8'));
       doc.publicSignals[0] = String(BigInt(doc.publicSignals[0]) + 1n);
       const forged = write('forged.json', doc);
-      const bad = await zkml('verify', build, '--proof', forged);
+      const bad = await zkml('verify', build, '--proof', forged, '--insecure-dev-keys');
       assert.equal(bad.code, 1);
       assert.match(bad.stdout, /INVALID: the pairing check failed/);
       const badChain = await zkml('verify-onchain', build, '--proof', forged, '--rpc', node.url);
@@ -115,7 +118,40 @@ describe('zkml CLI', () => {
       const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
       assert.equal(summary.failed, 1);
       assert.ok(existsSync(join(out, 'proof_0.json')) && existsSync(join(out, 'proof_2.json')));
-      assert.equal((await zkml('verify', build, '--proof', join(out, 'proof_2.json'))).code, 0);
+      assert.equal((await zkml('verify', build, '--proof', join(out, 'proof_2.json'), '--insecure-dev-keys')).code, 0);
+    });
+
+    it('inputs: a plain array is one sample; a file of several needs --sample; --version answers', async () => {
+      const [a, b] = testSamples('iris_mlp').inputs;
+      const plain = join(dir, 'plain-proof.json');
+      const r = await zkml('prove', build, '--input', write('plain.json', a), '--out', plain);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(readFileSync(plain, 'utf8')).input, a);
+      const many = write('many.json', { inputs: [a, b] });
+      expectError(await zkml('prove', build, '--input', many), /many\.json holds 2 samples and --input proves one: pick one with --sample <k>, or prove them all with --batch/);
+      const picked = join(dir, 'picked-proof.json');
+      assert.equal((await zkml('prove', build, '--input', many, '--sample', '1', '--out', picked)).code, 0);
+      assert.deepEqual(JSON.parse(readFileSync(picked, 'utf8')).input, b);
+      expectError(await zkml('prove', build, '--input', many, '--sample', '5'), /holds 2 sample\(s\); there is no sample 5/);
+      const version = await zkml('--version');
+      assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
+    });
+
+    it('bench measures your own model with the suite\'s tables and JSON; an unknown suite model is a clear error', async () => {
+      expectError(await zkml('bench', '--models', 'wine'), /unknown bundled model\(s\): wine; the suite has iris_mlp, .*To bench your own model: zkml bench model\.onnx --calibration/);
+      expectError(await zkml('bench', modelFile('wine_mlp', 'model.onnx')), /an ONNX target needs --calibration/, 2);
+      const out = join(dir, 'bench');
+      const r = await zkml('bench', modelFile('wine_mlp', 'model.onnx'), '-c', modelFile('wine_mlp', 'calibration.json'), '-t', modelFile('wine_mlp', 'test.json'), '--proofs', '2', '--no-cold-start', '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      assert.deepEqual(results.models.map((m: { model: string }) => m.model), ['wine_mlp']);
+      assert.ok(results.models[0].accuracy.decisionAgreement >= 0.99);
+      assert.ok(results.models[0].verifyGas > 200_000);
+      assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /\| wine_mlp \| \d+ \|/);
+      // A build folder is measured as it is, on the samples given.
+      const again = await zkml('bench', build, '--samples', modelFile('iris_mlp', 'test.json'), '--proofs', '2', '--no-cold-start', '--out', join(dir, 'bench-build'));
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /\| iris \| \d+ \|/);
     });
 
     it('--input and --batch together are a usage error', async () => {

@@ -40,7 +40,8 @@ describe('zkml CLI: privacy modes, registry and ceremony', () => {
     const proofFile = join(dir, 'proof.json');
     expectError(await zkml('prove', hashed, '-i', input, '--salt', 'pepper', '-o', proofFile), /salt "pepper" is not a decimal or 0x-hex integer/);
     ok(await zkml('prove', hashed, '-i', input, '--salt', '0x2a', '-o', proofFile));
-    const v = ok(await zkml('verify', hashed, '-p', proofFile));
+    // Dev keys: verify needs --insecure-dev-keys; the local node (127.0.0.1, chain id 31337) accepts them.
+    const v = ok(await zkml('verify', hashed, '-p', proofFile, '--insecure-dev-keys'));
     assert.match(v.stdout, /valid: output .*; input commitment \d+ \(opened by the file\); weights commitment \d+/);
 
     expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', node.url), /no model id for .* run `zkml register/);
@@ -58,7 +59,8 @@ describe('zkml CLI: privacy modes, registry and ceremony', () => {
 
     const commitments = JSON.parse(ok(await zkml('commit', hashed, '-i', input, '--salt', '42')).stdout);
     assert.equal(commitments.inputKey, submitted.inputKey, 'the input key can be computed off-chain from the input and salt');
-    assert.equal(commitments.weights, registered.weightsCommitment);
+    assert.equal(commitments.weightsCommitment, registered.weightsCommitment);
+    assert.deepEqual(commitments.publicSignals, JSON.parse(readFileSync(proofFile, 'utf8')).publicSignals, 'commit computes the proof\'s public signals off-chain');
 
     expectError(await zkml('calldata', hashed, '-p', proofFile, '--model-id', 'abc'), /--model-id must be a registry model id/);
     const calldata = JSON.parse(ok(await zkml('calldata', hashed, '-p', proofFile, '--model-id', '1')).stdout);
@@ -71,6 +73,44 @@ describe('zkml CLI: privacy modes, registry and ceremony', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: deployed.registry, data: calldata.submit.calldata }, 'latest'] }),
     });
     assert.match(JSON.stringify(await res.json()), /revert|error/i);
+  });
+
+  it('deployments follow the chain, not the URL; one registry serves every build; a reset chain is named, not a crash', async () => {
+    const compact = join(dir, 'iris-compact');
+    ok(await zkml('compile', modelFile('iris_mlp', 'model.onnx'), '-c', cal, '-o', compact, '--visibility', 'compact'));
+    ok(await zkml('setup', compact));
+    let other = await startHardhatNode();
+    const port = new URL(other.url).port;
+    try {
+      const a = JSON.parse(ok(await zkml('deploy', hashed, '--rpc', `http://127.0.0.1:${port}`)).stdout);
+      const b = JSON.parse(ok(await zkml('register', hashed, '--rpc', `http://localhost:${port}`)).stdout);
+      assert.equal(b.registry, a.registry, 'found by chain id and genesis, whatever the URL');
+      assert.equal(b.verifier, a.verifier);
+      const c = JSON.parse(ok(await zkml('deploy', compact, '--rpc', other.url)).stdout);
+      assert.equal(c.registry, a.registry, 'a second build reuses the chain\'s registry');
+      assert.equal(c.gas.deployRegistry, undefined);
+
+      // The node restarts on the same URL: a new chain with the same id. Nothing recorded applies.
+      await other.stop();
+      other = await startHardhatNode(Number(port));
+      const proofFile = join(dir, 'proof-restart.json');
+      ok(await zkml('prove', hashed, '-i', input, '-o', proofFile));
+      expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', other.url), /no model id for .* \(chain 31337\): run `zkml register/);
+      // A record whose contracts are gone on this very chain (a reverted snapshot, a wrong address) is named.
+      const records = JSON.parse(readFileSync(join(hashed, 'deployments.json'), 'utf8'));
+      ok(await zkml('register', hashed, '--rpc', other.url));
+      const key = Object.keys(JSON.parse(readFileSync(join(hashed, 'deployments.json'), 'utf8'))).find((k) => !(k in records))!;
+      const all = JSON.parse(readFileSync(join(hashed, 'deployments.json'), 'utf8'));
+      all[key] = { ...all[key], registry: '0x000000000000000000000000000000000000dEaD' };
+      writeFileSync(join(hashed, 'deployments.json'), JSON.stringify(all));
+      expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', other.url), /the registry recorded for .* at 0x000000000000000000000000000000000000dEaD has no code: the chain was reset/);
+      const again = ok(await zkml('deploy', hashed, '--rpc', other.url));
+      assert.match(again.stderr, /has no code: .*; deploying it again/);
+      assert.notEqual(JSON.parse(again.stdout).registry, '0x000000000000000000000000000000000000dEaD');
+      expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', other.url, '--registry', '0x000000000000000000000000000000000000dEaD', '--model-id', '1'), /there is no contract at the registry address 0x000000000000000000000000000000000000dEaD/);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('submit on the embedded EVM deploys and registers first, to measure gas', async () => {
@@ -115,9 +155,11 @@ describe('zkml CLI: privacy modes, registry and ceremony', () => {
     expectError(await zkml('ceremony', 'contribute', c, '--name', 'late'), /is finalized/);
     const proofFile = join(dir, 'ceremony-proof.json');
     ok(await zkml('prove', plain, '-i', input, '-o', proofFile));
-    ok(await zkml('verify', plain, '-p', proofFile));
+    // Phase 1 is the dev ptau, so the keys are still forgeable: verify says so unless told.
+    expectError(await zkml('verify', plain, '-p', proofFile), /the keys of .* are not secure: phase 1 .* is a development powers of tau/);
+    ok(await zkml('verify', plain, '-p', proofFile, '--insecure-dev-keys'));
     assert.match(ok(await zkml('verify-onchain', plain, '-p', proofFile)).stdout, /returned true/);
-    // `zkml setup` keeps the ceremony's keys rather than replacing them with dev keys.
-    assert.match(ok(await zkml('setup', plain)).stdout, /keys cached/);
+    // `zkml setup` does not replace the ceremony's keys with dev keys unless --force.
+    expectError(await zkml('setup', plain), /has keys from the ceremony in .*; this setup would replace them with INSECURE development keys; pass --force/);
   });
 });

@@ -5,7 +5,7 @@ import { commit, type Committed } from '../src/commit/commitments.js';
 import { CHUNK_BITS, packExpressions, packValues, planPacking, type PackItem } from '../src/commit/packing.js';
 import { emitPoseidonChain } from '../src/commit/poseidon.js';
 import { FIELD_MODULUS } from '../src/prove/field.js';
-import { PublicStatement } from '../src/commit/statement.js';
+import { deriveSalts, PublicStatement } from '../src/commit/statement.js';
 import { loadBuild } from '../src/compile/manifest.js';
 import { quantizeInput } from '../src/quant/io.js';
 import { compileSource, loadCircuit, wire, type TestCircuit } from './helpers/circuit.js';
@@ -146,7 +146,7 @@ describe('hashed weights in a compiled model (iris MLP)', () => {
     circuit = await loadCircuit(dir);
     const statement = await PublicStatement.for(program, manifest.visibility, manifest.circuit.publicLayout);
     const q = quantizeInput(program, testSamples('iris_mlp').inputs[0]);
-    witness = await circuit.witness.calculateWitness(statement.circuitInputs(q, 0n), true);
+    witness = await circuit.witness.calculateWitness(statement.circuitInputs(q, { salts: {}, recipient: 0n }), true);
     const op = program.ops.find((o) => o.kind === 'linear' && o.hidden);
     if (op?.kind !== 'linear' || !op.hidden) throw new Error('no hidden linear op');
     hidden = op.hidden;
@@ -169,9 +169,51 @@ describe('hashed weights in a compiled model (iris MLP)', () => {
     const { dir, manifest } = await compiled('iris_mlp', { weights: 'hashed' });
     const { program } = loadBuild(dir);
     const statement = await PublicStatement.for(program, manifest.visibility, manifest.circuit.publicLayout);
-    const inputs = statement.circuitInputs(quantizeInput(program, testSamples('iris_mlp').inputs[0]), 0n);
+    const inputs = statement.circuitInputs(quantizeInput(program, testSamples("iris_mlp").inputs[0]), { salts: {}, recipient: 0n });
     const w = [...(inputs.w as string[])];
     w[hidden.offset] = String(((hidden.weightLo + (1n << BigInt(hidden.weightBits))) % FIELD_MODULUS + FIELD_MODULUS) % FIELD_MODULUS);
     await assert.rejects(circuit.witness.calculateWitness({ ...inputs, w }, true));
+  });
+});
+
+describe('recipient, nullifier and separate salts in a compiled model (iris MLP, private input, hashed output)', () => {
+  let circuit: TestCircuit;
+  let witness: bigint[];
+  let statement: PublicStatement;
+  const recipient = BigInt('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+  before(async () => {
+    const { dir, manifest } = await compiled('iris_mlp', { input: 'private', output: 'hashed' });
+    const { program } = loadBuild(dir);
+    circuit = await loadCircuit(dir);
+    statement = await PublicStatement.for(program, manifest.visibility, manifest.circuit.publicLayout);
+    const q = quantizeInput(program, testSamples('iris_mlp').inputs[0]);
+    witness = await circuit.witness.calculateWitness(statement.circuitInputs(q, { salts: await deriveSalts(manifest.visibility, 5n), recipient }), true);
+  });
+
+  it('the honest witness satisfies the R1CS and carries the nullifier and recipient the statement computes', async () => {
+    assert.deepEqual(circuit.r1cs.violations(witness), []);
+    const salts = await deriveSalts(statement.visibility, 5n);
+    assert.equal(witness[wire(circuit, 'main.inNullifier')], await statement.inputNullifier(salts.input!));
+    assert.equal(witness[wire(circuit, 'main.recipient')], recipient);
+    assert.notEqual(salts.input, salts.output, 'the input and output salts differ');
+  });
+
+  it('soundness: a changed recipient, nullifier, salt or output commitment alone breaks a constraint', () => {
+    for (const name of ['main.recipient', 'main.inNullifier', 'main.saltIn', 'main.saltOut', 'main.outHash']) {
+      const bad = [...witness];
+      const i = wire(circuit, name);
+      bad[i] = (bad[i] + 1n) % FIELD_MODULUS;
+      assert.ok(circuit.r1cs.violations(bad).length > 0, `changing ${name} alone must break a constraint`);
+    }
+  });
+
+  it('costs: the recipient is one constraint and the nullifier Poseidon(1), 213', async () => {
+    const plain = (await compiled('iris_mlp', {})).manifest.circuit.constraints;
+    const priv = (await compiled('iris_mlp', { input: 'private' })).manifest.circuit.constraints;
+    // Poseidon(1) (t = 2) has 8 full rounds of 2 S-boxes and 56 partial rounds of 1, 3 constraints
+    // each (216); its state starts with the constant 0, whose first S-box circom folds away (213).
+    assert.equal(priv - plain, 213);
+    const plainCircuit = await loadCircuit((await compiled('iris_mlp', {})).dir);
+    assert.ok(plainCircuit.symbols.has('main.recipientSquare'), 'the recipient constraint survives circom --O2');
   });
 });

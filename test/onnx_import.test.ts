@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { onnx } from '../src/onnx/proto.js';
 import { MalformedModelError, ShapeMismatchError, UnsupportedModelError, UnsupportedOpError } from '../src/errors.js';
 import { evaluateFloat } from '../src/ir/float_eval.js';
 import { decodeModel, importGraph, loadOnnx } from '../src/onnx/import.js';
@@ -84,6 +85,27 @@ describe('ONNX import', () => {
         for (const op of supportedOps) assert.ok(err.message.includes(op));
         return true;
       },
+    );
+  });
+
+  it('a recurrent layer is named, not the helper op an exporter put before it', () => {
+    const model = decodeModel(readFileSync(modelFile('iris_mlp', 'model.onnx')), 'iris');
+    // As PyTorch exports an LSTM: an Expand of the initial state first, then the LSTM node.
+    model.graph!.node![0].opType = 'Expand';
+    model.graph!.node![1].opType = 'LSTM';
+    model.graph!.node![1].name = '/lstm/LSTM';
+    assert.throws(
+      () => importGraph(model, 'iris'),
+      (err: unknown) => err instanceof UnsupportedOpError && /^unsupported ONNX op LSTM \(node "\/lstm\/LSTM"\); also unsupported here: Expand/.test(err.message),
+    );
+  });
+
+  it('a float64 model is refused at import, naming the input and the fix', () => {
+    const model = decodeModel(readFileSync(modelFile('iris_mlp', 'model.onnx')), 'iris');
+    model.graph!.input![0].type!.tensorType!.elemType = onnx.TensorProto.DataType.DOUBLE;
+    assert.throws(
+      () => importGraph(model, 'iris'),
+      (err: unknown) => err instanceof UnsupportedModelError && /input node "input": its element type is DOUBLE; zkml takes float32 model inputs: export the model in float32/.test(err.message),
     );
   });
 

@@ -17,6 +17,9 @@ import { verify, type ProofDocument } from '../src/verify/verify.js';
 import { bundledModels, compiled, scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
 import { defaultPtauCache } from '../src/paths.js';
 
+/** The test builds have dev keys, which verify() refuses unless told (test/provenance.test.ts). */
+const DEV_KEYS = { insecureDevKeys: true };
+
 /** Hardhat's first well-known dev account key (funded on every hardhat node). */
 const HARDHAT_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
@@ -33,12 +36,17 @@ function tamperings(r: ProofDocument): [string, ProofDocument][] {
   input.publicSignals[input.publicSignals.length - 1] = shift(input.publicSignals[input.publicSignals.length - 1], 1n);
   const aliased = clone();
   aliased.publicSignals[0] = shift(aliased.publicSignals[0], FIELD_MODULUS);
+  // Default layout: outputs, the recipient, then the inputs.
+  const recipient = clone();
+  const at = recipient.publicSignals.length - 1 - (r as { input?: number[] }).input!.length;
+  recipient.publicSignals[at] = shift(recipient.publicSignals[at], 1n);
   return [
     ['proof point A changed', proofA],
     ['proof point C replaced', proofC],
     ['output signal changed', output],
     ['input signal changed', input],
     ['output signal + field modulus (aliased)', aliased],
+    ['recipient signal changed', recipient],
   ];
 }
 
@@ -62,7 +70,7 @@ describe('prove and verify (iris MLP)', () => {
   });
 
   it('a valid proof verifies off-chain and attests the proved output', async () => {
-    const v = await verify(dir, proof);
+    const v = await verify(dir, proof, DEV_KEYS);
     assert.equal(v.valid, true, v.reason);
     assert.deepEqual(v.output, proof.output);
   });
@@ -71,15 +79,15 @@ describe('prove and verify (iris MLP)', () => {
 
   it('tampered proofs and public signals are rejected off-chain', async () => {
     for (const [what, doc] of tamperings(proof)) {
-      const v = await verify(dir, doc);
+      const v = await verify(dir, doc, DEV_KEYS);
       assert.equal(v.valid, false, what);
       assert.ok(v.reason, what);
     }
     const aliased = tamperings(proof)[4][1];
-    assert.match((await verify(dir, aliased)).reason!, /not a canonical field element/);
+    assert.match((await verify(dir, aliased, DEV_KEYS)).reason!, /not a canonical field element/);
     const garbage = { proof: { pi_a: ['x'], pi_b: [], pi_c: [] }, publicSignals: proof.publicSignals } as unknown as ProofDocument;
-    assert.equal((await verify(dir, garbage)).valid, false);
-    assert.equal((await verify(dir, { ...proof, publicSignals: proof.publicSignals.slice(1) })).valid, false);
+    assert.equal((await verify(dir, garbage, DEV_KEYS)).valid, false);
+    assert.equal((await verify(dir, { ...proof, publicSignals: proof.publicSignals.slice(1) }, DEV_KEYS)).valid, false);
   });
 
   it('a batch on 2 workers proves every good input and reports the bad one', async () => {
@@ -93,7 +101,7 @@ describe('prove and verify (iris MLP)', () => {
     assert.match(JSON.stringify(failed[1].outcome), /FIXED_POINT_RANGE/);
     for (const { outcome } of items) {
       if (!outcome.ok) continue;
-      assert.equal((await verify(dir, outcome.result)).valid, true);
+      assert.equal((await verify(dir, outcome.result, DEV_KEYS)).valid, true);
     }
   });
 
@@ -158,7 +166,7 @@ describe('prove and verify (digits MLP, 64 public inputs)', () => {
     const prover = await Prover.load(dir);
     const proof = await prover.prove(testSamples('digits_mlp').inputs[3]);
     await prover.close();
-    assert.equal((await verify(dir, proof)).valid, true);
+    assert.equal((await verify(dir, proof, DEV_KEYS)).valid, true);
     const chain = await embeddedChain();
     try {
       const { contract } = await deployVerifier(chain, await verifierArtifact(dir));
@@ -174,7 +182,7 @@ describe('prove and verify (digits MLP, 64 public inputs)', () => {
 describe('setup with --ptau (a ceremony file)', () => {
   after(releaseCurves);
 
-  it('uses the file, records its source, and refuses bad or too small files', async () => {
+  it('uses the file, records a dev ptau given as a file as dev (insecure), and refuses bad or too small files', async () => {
     const { dir } = await compiled('iris_mlp');
     const cache = readdirSync(defaultPtauCache).find((f) => /^dev_bn128_\d+\.ptau$/.test(f));
     assert.ok(cache, 'the dev ptau cache has a file (made by earlier setups)');
@@ -182,7 +190,8 @@ describe('setup with --ptau (a ceremony file)', () => {
     copyFileSync(join(defaultPtauCache, cache), ceremony);
     const r = await setup(dir, { ptau: ceremony });
     assert.equal(r.cached, false);
-    assert.equal(r.ptau.source, 'file');
+    // Its only contribution is a beacon: its secret is public, whatever its name (test/provenance.test.ts has a real one).
+    assert.deepEqual([r.ptau.source, r.ptau.secretPublic, r.ptau.file], ['dev', true, ceremony]);
     assert.equal((await setup(dir, { ptau: ceremony })).cached, true);
 
     const text = join(scratchDir('ptau'), 'text.ptau');
@@ -213,12 +222,12 @@ describe('every bundled model proves and verifies off-chain and on-chain', () =>
       const prover = await Prover.load(dir);
       const proof = await prover.prove(testSamples(model).inputs[1]);
       await prover.close();
-      const v = await verify(dir, proof);
+      const v = await verify(dir, proof, DEV_KEYS);
       assert.equal(v.valid, true, v.reason);
       const artifact = await verifierArtifact(dir);
       if (artifact.codeSize > MAX_CODE_SIZE) {
         // 784 public pixels: the verifier cannot exist on an EVM chain; deploying says so.
-        await assert.rejects(deployVerifier(chain, artifact), /over the EVM's 24,576-byte limit \(EIP-170\): it holds a constant point for each of 794 public signals/);
+        await assert.rejects(deployVerifier(chain, artifact), /over the EVM's 24,576-byte limit \(EIP-170\): it holds a constant point for each of 795 public signals/);
         return;
       }
       const { contract } = await deployVerifier(chain, artifact);

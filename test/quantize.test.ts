@@ -58,12 +58,12 @@ describe('quantization', () => {
       const bounds = analyzeBounds(program);
       const op = inputOps(program)[0];
       const r = rng(11);
-      const span = Number(inputMax(op) - op.lo);
+      const span = (i: number) => Number(inputMax(op, i) - op.lo[i]);
       // Random points of the admitted input box, including its corners.
       const points = [
-        ...Array.from({ length: 10 }, () => Array.from({ length: op.shape.reduce((a, b) => a * b) }, () => op.lo + BigInt(Math.floor(((r() + 1) / 2) * (span + 1))))),
-        new Array(op.shape.reduce((a, b) => a * b)).fill(op.lo),
-        new Array(op.shape.reduce((a, b) => a * b)).fill(inputMax(op)),
+        ...Array.from({ length: 10 }, () => op.lo.map((lo, i) => lo + BigInt(Math.floor(((r() + 1) / 2) * (span(i) + 1))))),
+        [...op.lo],
+        op.lo.map((_, i) => inputMax(op, i)),
       ];
       for (const x of points) {
         for (const [name, values] of runReference(program, x)) {
@@ -95,7 +95,7 @@ describe('quantization', () => {
       output: { name: 'y', shape: [1, 1], frac: 0 },
       approximations: [],
       ops: [
-        { kind: 'input', source: 'x', inputs: [], output: 'x', shape: [1, 2], offset: 0, lo: 0n, bits: 200 },
+        { kind: 'input', source: 'x', inputs: [], output: 'x', shape: [1, 2], offset: 0, lo: [0n, 0n], bits: [200, 200] },
         { kind: 'linear', source: 'fc', inputs: ['x'], output: 'y', rowStart: [0, 2], src: [0, 0], index: [0, 1], weight: [1n << 60n, 1n], bias: [0n] },
       ],
     };

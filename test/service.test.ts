@@ -12,7 +12,13 @@ import { releaseCurves } from '../src/setup/curve.js';
 import { startService, type RunningService } from '../src/service/service.js';
 import { verify } from '../src/verify/verify.js';
 import { scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
-import { client, type Reply } from './helpers/service.js';
+import { apiKeys, client, type Reply } from './helpers/service.js';
+
+/** The test builds have dev keys, which verify() refuses unless told (test/provenance.test.ts). */
+const DEV_KEYS = { insecureDevKeys: true };
+
+/** One key with every scope: these tests are about proving; test/service_auth.test.ts is about access. */
+const keys = apiKeys();
 
 /** A metric's value in Prometheus text, by name and label text (e.g. 'state="succeeded"'), summed over other labels. */
 function metric(text: string, name: string, labels = ''): number {
@@ -32,8 +38,9 @@ describe('proving service over HTTP (embedded store, piscina pool)', () => {
   before(async () => {
     iris = await withKeys('iris_mlp');
     digits = await withKeys('digits_mlp');
-    service = await startService({ builds: [iris.dir, digits.dir], port: 0, store: join(scratchDir('store'), 'jobs'), workers: 2, bodyLimitBytes: 256 * 1024 });
-    api = client(service.url);
+    // The test builds have dev keys, which the service refuses unless told (test/provenance.test.ts).
+    service = await startService({ builds: [iris.dir, digits.dir], port: 0, store: join(scratchDir('store'), 'jobs'), workers: 2, bodyLimitBytes: 256 * 1024, insecureDevKeys: true, apiKeys: keys.file });
+    api = client(service.url, keys.tokens.test);
   });
   after(async () => {
     await service?.close(1000);
@@ -49,7 +56,7 @@ describe('proving service over HTTP (embedded store, piscina pool)', () => {
     assert.equal(one.body.constraints, loadBuild(digits.dir).manifest.circuit.constraints);
     const doc = await api.get('/openapi.json');
     assert.equal(doc.body.openapi, '3.1.0');
-    for (const path of ['/v1/models', '/v1/models/{name}', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/results', '/v1/jobs/{id}/results/{index}', '/v1/verify', '/v1/submit', '/metrics', '/health']) {
+    for (const path of ['/v1/models', '/v1/models/{name}', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/results', '/v1/jobs/{id}/results/{index}', '/v1/jobs/{id}/cancel', '/v1/verify', '/v1/submit', '/metrics', '/health']) {
       assert.ok(doc.body.paths[path], `OpenAPI describes ${path}`);
     }
     assert.equal((await api.get('/health')).body.status, 'ok');
@@ -71,7 +78,7 @@ describe('proving service over HTTP (embedded store, piscina pool)', () => {
       assert.equal(item.attempts, 1);
       assert.deepEqual(item.result.output, decodeOutput(program, referenceOutput(program, quantizeInput(program, inputs[i]))));
       assert.ok(item.result.timings.proveMs > 0);
-      assert.equal((await verify(iris.dir, item.result)).valid, true);
+      assert.equal((await verify(iris.dir, item.result, DEV_KEYS)).valid, true);
       const remote = await api.post('/v1/verify', { model: 'iris_mlp', proof: item.result.proof, publicSignals: item.result.publicSignals });
       assert.equal(remote.status, 200);
       assert.equal(remote.body.valid, true);
@@ -102,7 +109,7 @@ describe('proving service over HTTP (embedded store, piscina pool)', () => {
     assert.ok(jobs.every((j) => j.state === 'completed'));
     for (const [k, id] of ids.entries()) {
       const [item] = await api.allItems(id);
-      assert.equal((await verify(digits.dir, item.result)).valid, true, `job ${k}`);
+      assert.equal((await verify(digits.dir, item.result, DEV_KEYS)).valid, true, `job ${k}`);
     }
     const latency = jobs.map((j) => Date.parse(j.finishedAt) - Date.parse(j.createdAt)).sort((a, b) => a - b);
     console.log(`# ${n} jobs in ${seconds.toFixed(1)} s: ${(n / seconds).toFixed(2)} proofs/s, p50 ${latency[Math.floor(n * 0.5)]} ms, p95 ${latency[Math.floor(n * 0.95)]} ms`);
@@ -123,6 +130,7 @@ describe('proving service over HTTP (embedded store, piscina pool)', () => {
       ['unknown field', () => api.post('/v1/jobs', { model: 'iris_mlp', input: irisInput, priority: 1 }), 400, /additional properties/],
       ['empty batch', () => api.post('/v1/jobs', { model: 'iris_mlp', inputs: [] }), 400, /fewer than 1/],
       ['bad salt', () => api.post('/v1/jobs', { model: 'iris_mlp', input: irisInput, salt: 'pepper' }), 400, /salt/],
+      ['bad recipient', () => api.post('/v1/jobs', { model: 'iris_mlp', input: irisInput, recipient: '0x1234' }), 400, /recipient "0x1234" is not an address/],
       ['not JSON at all', () => api.post('/v1/jobs', undefined, { raw: '{"model":' }), 400, /not valid JSON/],
       ['wrong content type', () => api.post('/v1/jobs', undefined, { raw: 'model=iris_mlp', contentType: 'application/x-www-form-urlencoded' }), 415, /content-type|Unsupported Media Type/i],
       ['oversize body', () => api.post('/v1/jobs', { model: 'digits_mlp', inputs: Array.from({ length: 3000 }, () => digitsInputs[0]) }), 413, /body is too large/i],
@@ -131,7 +139,8 @@ describe('proving service over HTTP (embedded store, piscina pool)', () => {
       ['unknown route', () => api.get('/v2/everything'), 404, /no route/],
       ['page past the limit', () => api.get('/v1/jobs/0000000000000000000aa/results?limit=5000'), 400, /querystring\/limit/],
       ['verify: not a proof', () => api.post('/v1/verify', { model: 'iris_mlp', proof: { pi_a: 'x' }, publicSignals: [] }), 400, /body\/proof/],
-      ['submit with no chain', () => api.post('/v1/submit', { job: '0000000000000000000aa', index: 0 }), 503, /--rpc/],
+      ['submit an unknown job', () => api.post('/v1/submit', { job: '0000000000000000000aa', index: 0 }), 404, /no job/],
+      ['submit with no chain', () => api.post('/v1/submit', { model: 'iris_mlp', proof: { pi_a: ['1', '2'], pi_b: [['1', '2'], ['3', '4']], pi_c: ['1', '2'] }, publicSignals: ['1'] }), 503, /--rpc/],
     ];
     for (const [name, call, status, message] of cases) {
       const r = await call();
@@ -161,9 +170,9 @@ describe('proving service: backpressure and worker faults', () => {
   const input = testSamples('iris_mlp').inputs[0];
   const services: RunningService[] = [];
   const serve = async (options: Partial<Parameters<typeof startService>[0]>) => {
-    const s = await startService({ builds: [iris.dir], port: 0, store: join(scratchDir('store'), 'jobs'), workers: 1, ...options });
+    const s = await startService({ builds: [iris.dir], port: 0, store: join(scratchDir('store'), 'jobs'), workers: 1, insecureDevKeys: true, apiKeys: keys.file, ...options });
     services.push(s);
-    return { service: s, api: client(s.url) };
+    return { service: s, api: client(s.url, keys.tokens.test) };
   };
   /** A service whose pool's first proving task crashes or hangs (ZKML_FAULT, read as the threads start). */
   const serveWithFault = async (fault: 'crash' | 'hang', options: Partial<Parameters<typeof startService>[0]>) => {
@@ -206,7 +215,7 @@ describe('proving service: backpressure and worker faults', () => {
     assert.equal(job.state, 'completed');
     const items = await api.allItems(job.id);
     assert.deepEqual(items.map((i) => i.attempts).sort(), [1, 1, 1, 2], 'one item took a second attempt');
-    for (const item of items) assert.equal((await verify(iris.dir, item.result)).valid, true);
+    for (const item of items) assert.equal((await verify(iris.dir, item.result, DEV_KEYS)).valid, true);
     assert.equal(metric((await api.get('/metrics')).body, 'zkml_worker_restarts'), 1);
   });
 
@@ -246,9 +255,9 @@ describe('proving service: submitting proofs to the registry on a JSON-RPC node'
     chain = await rpcChain(node.url);
     // As `zkml register --rpc` does: deploy, register, record the addresses for this RPC URL.
     const d = await ensureDeployed(chain, { build: iris.dir, register: true });
-    writeDeployment(iris.dir, node.url, await recordOf(chain, iris.dir, d));
-    service = await startService({ builds: [iris.dir, digits.dir], port: 0, store: join(scratchDir('store'), 'jobs'), workers: 1, rpc: node.url });
-    api = client(service.url);
+    await writeDeployment(iris.dir, chain, await recordOf(chain, iris.dir, d));
+    service = await startService({ builds: [iris.dir, digits.dir], port: 0, store: join(scratchDir('store'), 'jobs'), workers: 1, rpc: node.url, insecureDevKeys: true, apiKeys: keys.file });
+    api = client(service.url, keys.tokens.test);
   });
   after(async () => {
     await service?.close(1000);
@@ -259,13 +268,17 @@ describe('proving service: submitting proofs to the registry on a JSON-RPC node'
 
   it('submits a job\'s proof; the registry records it once; forged and unregistered proofs are refused', async () => {
     const input = testSamples('iris_mlp').inputs[0];
-    const job = await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input })).body.id);
+    // Bound to an applicant: the service's key sends the transaction, the applicant is credited.
+    const applicant = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    const job = await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input, recipient: applicant })).body.id);
     const sent = await api.post('/v1/submit', { job: job.id, index: 0 });
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    assert.equal(sent.body.recipient, applicant);
     assert.match(sent.body.txHash, /^0x[0-9a-f]{64}$/);
     assert.ok(Number(sent.body.gasUsed) > 200_000);
     const [item] = await api.allItems(job.id);
     assert.deepEqual(sent.body.result.output, item.result.publicSignals.slice(0, 3), 'the registry recorded the proven output');
+    assert.equal(item.result.recipient, applicant.toLowerCase());
 
     const again = await api.post('/v1/submit', { model: 'iris_mlp', proof: item.result.proof, publicSignals: item.result.publicSignals });
     assert.equal(again.status, 409);

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { releaseCurves } from '../src/setup/curve.js';
 import { verify } from '../src/verify/verify.js';
 import { zkml } from './helpers/cli.js';
-import { testSamples, withKeys } from './helpers/fixtures.js';
-import { CliProcess, client, freePort, startRedis } from './helpers/service.js';
+import { scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
+import { apiKeys, CliProcess, client, freePort, startRedis } from './helpers/service.js';
 
 /**
  * Scale-out on a real Redis (Debian's redis-server on 127.0.0.1): `zkml serve --redis` queues,
@@ -15,9 +18,10 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
   let build: string;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   const processes: CliProcess[] = [];
+  const keys = apiKeys({ test: ['prove', 'read', 'metrics'], other: ['prove', 'read'] });
   const inputs = testSamples('iris_mlp').inputs;
-  const start = (args: string[]) => {
-    const p = new CliProcess(args);
+  const start = (args: string[], env: Record<string, string> = {}) => {
+    const p = new CliProcess(args, env);
     processes.push(p);
     return p;
   };
@@ -35,12 +39,13 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
 
   it('shares a batch over two workers; a worker killed mid-batch and a server restart lose nothing; each item is proved once', async () => {
     const port = await freePort();
-    const serveArgs = ['serve', build, '--redis', redis.url, '--port', String(port)];
+    // The test build has dev keys, which `zkml serve` refuses without --insecure-dev-keys.
+    const serveArgs = ['serve', build, '--redis', redis.url, '--port', String(port), '--insecure-dev-keys', '--api-keys', keys.file];
     let server = start(serveArgs);
     const workerArgs = ['worker', build, '--redis', redis.url, '--workers', '1', '--lock-duration', '2000'];
     const [a, b] = [start(workerArgs), start(workerArgs)];
     await Promise.all([server.event('listening'), a.event('ready'), b.event('ready')]);
-    let api = client((await server.event('listening')).url);
+    let api = client((await server.event('listening')).url, keys.tokens.test);
 
     const batch = Array.from({ length: 80 }, (_, i) => inputs[i % inputs.length]);
     const accepted = await api.post('/v1/jobs', { model: 'iris_mlp', inputs: batch });
@@ -54,7 +59,7 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
     server.kill('SIGKILL');
     await server.exited;
     server = start(serveArgs);
-    api = client((await server.event('listening')).url);
+    api = client((await server.event('listening')).url, keys.tokens.test);
 
     const job = await api.finished(id, 120_000);
     assert.equal(job.state, 'completed', JSON.stringify(job));
@@ -70,7 +75,7 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
     assert.ok(retried.length <= 2, `only the killed worker's items (two per thread) were retried: ${JSON.stringify(retried.map((i) => [i.index, i.attempts]))}`);
     for (const item of items) {
       assert.equal(item.state, 'succeeded');
-      assert.equal((await verify(build, item.result)).valid, true, `item ${item.index}`);
+      assert.equal((await verify(build, item.result, { insecureDevKeys: true })).valid, true, `item ${item.index}`);
     }
     const metrics: string = (await api.get('/metrics')).body;
     assert.match(metrics, /zkml_proofs\{state="succeeded",backend="redis"\} 80/);
@@ -83,8 +88,8 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
   });
 
   it('bad requests get the same answers as on the embedded store; an unreachable Redis is a clear error', async () => {
-    const server = start(['serve', build, '--redis', redis.url, '--port', '0', '--max-queue', '3']);
-    const api = client((await server.event('listening')).url);
+    const server = start(['serve', build, '--redis', redis.url, '--port', '0', '--max-queue', '3', '--insecure-dev-keys', '--api-keys', keys.file]);
+    const api = client((await server.event('listening')).url, keys.tokens.test);
     assert.equal((await api.post('/v1/jobs', { model: 'nope', input: inputs[0] })).status, 404);
     assert.equal((await api.post('/v1/jobs', { model: 'iris_mlp', input: [1] })).status, 422);
     assert.equal((await api.post('/v1/jobs', { model: 'iris_mlp', inputs: Array(4).fill(inputs[0]) })).status, 413);
@@ -100,12 +105,86 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
     assert.equal(item.error.code, 'TIMEOUT');
     assert.equal(item.attempts, 3);
     assert.equal((await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input: inputs[0] })).body.id)).state, 'completed');
+    worker.kill('SIGTERM');
+    await worker.exited;
 
-    const dead = await zkml('serve', build, '--redis', `redis://127.0.0.1:${await freePort()}`, '--port', '0');
+    const dead = await zkml('serve', build, '--redis', `redis://127.0.0.1:${await freePort()}`, '--port', '0', '--insecure-dev-keys', '--api-keys', keys.file);
     assert.equal(dead.code, 1);
     assert.match(dead.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
     const notUrl = await zkml('worker', build, '--redis', 'localhost:6379');
     assert.equal(notUrl.code, 1);
     assert.match(notUrl.stderr, /is not a redis:\/\/ URL/);
+  });
+
+  it('jobs belong to their key; Idempotency-Key replays; cancel stops queued and running items; delete and retention clean the index', async () => {
+    const server = start(['serve', build, '--redis', redis.url, '--port', '0', '--insecure-dev-keys', '--api-keys', keys.file]);
+    const url = (await server.event('listening')).url;
+    const api = client(url, keys.tokens.test);
+    const other = client(url, keys.tokens.other);
+    // No worker runs yet: jobs stay queued.
+    const body = { model: 'iris_mlp', inputs: [inputs[0], inputs[1]] };
+    const headers = { 'idempotency-key': 'redis-once' };
+    const first = await api.post('/v1/jobs', body, { headers });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const { id } = first.body;
+    const again = await api.post('/v1/jobs', body, { headers });
+    assert.deepEqual([again.status, again.body.id, again.headers.get('idempotent-replayed')], [202, id, 'true']);
+    const changed = await api.post('/v1/jobs', { ...body, inputs: [inputs[2]] }, { headers });
+    assert.deepEqual([changed.status, changed.body.error.code], [422, 'IDEMPOTENCY_KEY_REUSED']);
+    const others = await other.post('/v1/jobs', body, { headers });
+    assert.equal(others.status, 202);
+    assert.notEqual(others.body.id, id, 'idempotency keys are per API key');
+    for (const [what, r] of [
+      ['job', await other.get(`/v1/jobs/${id}`)],
+      ['results', await other.get(`/v1/jobs/${id}/results`)],
+      ['cancel', await other.post(`/v1/jobs/${id}/cancel`)],
+      ['delete', await other.delete(`/v1/jobs/${id}`)],
+    ] as const) {
+      assert.equal(r.status, 403, `${what}: ${JSON.stringify(r.body)}`);
+      assert.ok(!JSON.stringify(r.body).includes('"input"'), what);
+    }
+
+    // Cancel queued items: removed from BullMQ, they read as CANCELLED; then delete.
+    assert.equal((await api.delete(`/v1/jobs/${id}`)).status, 409, 'unfinished');
+    assert.equal((await api.post(`/v1/jobs/${id}/cancel`)).status, 200);
+    assert.equal((await other.post(`/v1/jobs/${others.body.id}/cancel`)).status, 200);
+    const cancelled = await api.get(`/v1/jobs/${id}`);
+    assert.equal(cancelled.body.state, 'cancelled');
+    assert.deepEqual((await api.allItems(id)).map((i) => i.error.code), ['CANCELLED', 'CANCELLED']);
+    assert.equal((await api.delete(`/v1/jobs/${id}`)).status, 204);
+    assert.equal((await api.get(`/v1/jobs/${id}`)).status, 404);
+    const index = new Redis(redis.url);
+    try {
+      assert.equal(await index.hexists('zkml:jobs', id), 0, 'the job index is cleaned');
+
+      // A running proof: the worker's first task hangs; a cancel stops it within about a second.
+      const token = join(scratchDir('fault'), 'hang');
+      writeFileSync(token, '');
+      const worker = start(['worker', build, '--redis', redis.url, '--workers', '1'], { ZKML_FAULT: `hang:${token}` });
+      await worker.event('ready');
+      const hung = (await api.post('/v1/jobs', { model: 'iris_mlp', input: inputs[0] })).body.id;
+      while ((await api.get(`/v1/jobs/${hung}`)).body.progress.running === 0) await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await api.post(`/v1/jobs/${hung}/cancel`)).status, 200);
+      const stopped = await api.finished(hung, 20_000);
+      assert.equal(stopped.state, 'cancelled');
+      const [item] = await api.allItems(hung);
+      assert.deepEqual([item.state, item.error.code, item.attempts], ['failed', 'CANCELLED', 1], JSON.stringify(item));
+
+      // Retention: a server with --retention 1s deletes finished jobs, their items and their index entries.
+      const done = await api.finished((await api.post('/v1/jobs', { model: 'iris_mlp', input: inputs[1] })).body.id);
+      assert.equal(done.state, 'completed');
+      const sweeper = start(['serve', build, '--redis', redis.url, '--port', '0', '--insecure-dev-keys', '--api-keys', keys.file, '--retention', '1s']);
+      await sweeper.event('listening');
+      const deadline = Date.now() + 20_000;
+      while ((await api.get(`/v1/jobs/${done.id}`)).status === 200) {
+        assert.ok(Date.now() < deadline, 'swept within 20 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(await index.hexists('zkml:jobs', done.id), 0);
+      assert.equal(await index.hexists('zkml:jobs', hung), 0, 'a cancelled job is finished, and swept too');
+      assert.deepEqual(await index.keys('zkml:idem:*'), [], 'idempotency records go with their jobs');
+    } finally {
+      index.disconnect();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { releaseCurves } from '../src/setup/curve.js';
 import { verify } from '../src/verify/verify.js';
 import { zkml } from './helpers/cli.js';
 import { scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
-import { CliProcess, client, freePort } from './helpers/service.js';
+import { apiKeys, CliProcess, client, freePort } from './helpers/service.js';
 
 /**
  * The service as a real process, killed and restarted: `zkml serve` on an embedded store. A job
@@ -18,12 +18,14 @@ describe('proving service: restarts', () => {
   const inputs = testSamples('iris_mlp').inputs;
   const batch = Array.from({ length: 40 }, (_, i) => inputs[i % inputs.length]);
   const running: CliProcess[] = [];
+  const keys = apiKeys();
 
   const serve = async (store: string, port: number) => {
-    const p = new CliProcess(['serve', build, '--port', String(port), '--store', store, '--workers', '2', '--drain-timeout', '20000']);
+    // The test build has dev keys, which `zkml serve` refuses without --insecure-dev-keys.
+    const p = new CliProcess(['serve', build, '--port', String(port), '--store', store, '--workers', '2', '--drain-timeout', '20000', '--insecure-dev-keys', '--api-keys', keys.file]);
     running.push(p);
     const { url } = await p.event('listening');
-    return { p, api: client(url) };
+    return { p, api: client(url, keys.tokens.test) };
   };
   const progressOf = async (api: ReturnType<typeof client>, id: string) => (await api.get(`/v1/jobs/${id}`)).body.progress;
   const waitFor = async (check: () => Promise<boolean>) => {
@@ -63,7 +65,7 @@ describe('proving service: restarts', () => {
     for (const item of items) {
       assert.ok(item.attempts === 1 || item.attempts === 2, `item ${item.index}: ${item.attempts} attempts`);
       retried += item.attempts - 1;
-      const v = await verify(build, item.result);
+      const v = await verify(build, item.result, { insecureDevKeys: true });
       assert.equal(v.valid, true, `item ${item.index}: ${v.reason}`);
       assert.deepEqual(v.opened, { input: true, output: true }, 'the salt, input and output open the commitments');
     }
@@ -80,6 +82,10 @@ describe('proving service: restarts', () => {
     const { id } = (await first.api.post('/v1/jobs', { model, inputs: batch })).body;
     await waitFor(async () => (await progressOf(first.api, id)).succeeded >= 5);
     first.p.kill('SIGTERM');
+    // While running proofs drain, the port stays open: a new job gets 503, not a refused connection.
+    let answer: number | string = 202;
+    while (answer === 202) answer = await first.api.post('/v1/jobs', { model, input: batch[0] }).then((r) => r.status, (e: Error) => e.message);
+    assert.equal(answer, 503);
     assert.equal(await first.p.exited, 0, first.p.stderr);
     assert.match(first.p.stderr, /SIGTERM: shutting down[\s\S]*stopped/);
 
@@ -96,7 +102,7 @@ describe('proving service: restarts', () => {
   it('one service per store: a second one on the same store is refused', async () => {
     const store = join(scratchDir('lock'), 'jobs');
     const first = await serve(store, await freePort());
-    const second = await zkml('serve', build, '--port', '0', '--store', store);
+    const second = await zkml('serve', build, '--port', '0', '--store', store, '--insecure-dev-keys', '--api-keys', keys.file);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /in use by process \d+; one service per store/);
     first.p.kill('SIGTERM');

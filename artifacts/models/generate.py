@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
 from sklearn.model_selection import train_test_split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -137,6 +137,19 @@ class ConvScaling(torch.nn.Module):
 
     def forward(self, x):
         return self.fc(torch.flatten(torch.relu(self.conv(x)), 1))
+
+
+class Standardized(torch.nn.Module):
+    """(x - mean) / std inside the graph, then a model: what a user exports when the scaler is part of the model."""
+
+    def __init__(self, mean, std, model):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
+        self.model = model
+
+    def forward(self, x):
+        return self.model((x - self.mean) / self.std)
 
 
 class ResidualMlp(torch.nn.Module):
@@ -294,6 +307,21 @@ def main():
     model = train_loss(linreg, x_tr, y_tr, 3000, 0.5, torch.nn.MSELoss(), lambda y: torch.tensor(y, dtype=torch.float32)[:, None])
     export("diabetes_linreg", model, [10, 1], x_tr, x_te, y_te, "sklearn diabetes", 128, 100,
            architecture="linear regression 10-1", task="regression")
+
+    # Issue 14: a wine classifier whose standardization is inside the graph, so it takes the raw
+    # features (0.13 .. 1680 in one tensor). Trained last: the models above see the same random state.
+    wine = load_wine()
+    x_tr, x_te, y_tr, y_te = train_test_split(wine.data, wine.target, test_size=0.3, random_state=SEED, stratify=wine.target)
+    torch.manual_seed(SEED)
+    sizes = [13, 16, 3]
+    model = Standardized(x_tr.mean(axis=0), x_tr.std(axis=0), mlp(sizes))
+    model = train(model, x_tr, y_tr, epochs=500, lr=0.02)
+    export("wine_mlp", model, sizes, x_tr, x_te, y_te, "sklearn wine (raw features; standardization inside the graph)", 124, 54,
+           architecture="Standardize-MLP 13-16-3 (ReLU), raw-scale inputs")
+    if not ONLY or "wine_mlp" in ONLY:
+        # The per-feature range of the raw features over the training split, as `--input-range` takes it.
+        with open(os.path.join(HERE, "wine_mlp", "input_range.json"), "w") as f:
+            json.dump({"min": [round(float(v), 6) for v in x_tr.min(axis=0)], "max": [round(float(v), 6) for v in x_tr.max(axis=0)]}, f)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ import * as snarkjs from 'snarkjs';
 import { MAX_CODE_SIZE } from '../chain/verifier.js';
 import { readSamples } from '../compile/samples.js';
 import * as z from '../index.js';
-import { modelsDir } from '../paths.js';
 import { percentile, timed } from './stats.js';
+import type { BenchTarget } from './suite.js';
 
 export interface MeasureRequest {
   kind: 'model' | 'cold-start';
-  model: string;
+  target: BenchTarget;
   buildRoot: string;
   ptauCache: string;
   /** In-process proofs timed for witness/prove percentiles. */
@@ -66,19 +66,29 @@ export interface ColdStartResult {
   ptauVerify?: { valid: boolean; seconds: number };
 }
 
-/** A bundled model compiled into a fresh build folder, timed. */
-function compileFresh(model: string, dir: string) {
-  const src = join(modelsDir, model);
+/** A target compiled into a fresh build folder, timed; a build folder target as it is (its recorded compile time). */
+async function compileFresh(t: BenchTarget, dir: string): Promise<[z.Manifest, number, string]> {
+  if (t.build) {
+    const m = z.loadBuild(t.build).manifest;
+    return [m, m.circuit.compileSeconds * 1000, t.build];
+  }
+  if (!t.onnx || !t.calibration) throw new z.InvalidInputError(`${t.name}: give an ONNX model with its calibration samples, or a build folder`);
   rmSync(dir, { recursive: true, force: true });
-  return timed(() => z.compile(join(src, 'model.onnx'), { calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), out: dir }));
+  const [m, ms] = await timed(() => z.compile(t.onnx!, { calibration: t.calibration!, test: t.test, out: dir, inputRange: t.inputRange }));
+  return [m, ms, dir];
+}
+
+/** The inputs a target is proved on. */
+function targetSamples(t: BenchTarget): number[][] {
+  const file = t.samples ?? t.test ?? t.calibration;
+  if (!file) throw new z.InvalidInputError(`${t.name}: a build folder needs --samples (inputs to prove)`);
+  return readSamples(file).inputs;
 }
 
 async function measureModel(r: MeasureRequest): Promise<ModelResult> {
-  const dir = join(r.buildRoot, r.model);
-  const src = join(modelsDir, r.model);
-  const [m, compileMs] = await compileFresh(r.model, dir);
+  const samples = targetSamples(r.target);
+  const [m, compileMs, dir] = await compileFresh(r.target, join(r.buildRoot, r.target.name));
   const [s, setupMs] = await timed(() => z.setup(dir, { ptauCache: r.ptauCache }));
-  const samples = readSamples(join(src, 'test.json')).inputs;
   const input = (k: number) => samples[k % samples.length];
 
   // Throughput first, while this process runs nothing else (no curve threads, no chain).
@@ -91,7 +101,7 @@ async function measureModel(r: MeasureRequest): Promise<ModelResult> {
       const batch = Array.from({ length: w * r.batchPerWorker }, (_, k) => input(k));
       const [items, ms] = await timed(() => pool.prove(batch));
       const failed = items.find((i) => !i.outcome.ok);
-      if (failed && !failed.outcome.ok) throw new Error(`${r.model}: batch proof failed: ${failed.outcome.error.message}`);
+      if (failed && !failed.outcome.ok) throw new Error(`${r.target.name}: batch proof failed: ${failed.outcome.error.message}`);
       throughput.push({ workers: w, proofsPerS: batch.length / (ms / 1000) });
     } finally {
       await pool.destroy();
@@ -115,8 +125,9 @@ async function measureModel(r: MeasureRequest): Promise<ModelResult> {
   const proof = last!;
   const verifyTimes: number[] = [];
   for (let k = 0; k < 5; k++) {
-    const [v, ms] = await timed(() => z.verify(dir, proof));
-    if (!v.valid) throw new Error(`${r.model}: a fresh proof did not verify`);
+    // Benchmark builds have dev keys: verify them anyway (insecureDevKeys), as the timing is what counts.
+    const [v, ms] = await timed(() => z.verify(dir, proof, { insecureDevKeys: true }));
+    if (!v.valid) throw new Error(`${r.target.name}: a fresh proof did not verify`);
     verifyTimes.push(ms);
   }
 
@@ -128,7 +139,7 @@ async function measureModel(r: MeasureRequest): Promise<ModelResult> {
     if (artifact.codeSize <= MAX_CODE_SIZE) {
       const d = await z.deployVerifier(chain, artifact);
       const onchain = await z.verifyOnChain(d.contract, proof.proof, proof.publicSignals);
-      if (!onchain.valid) throw new Error(`${r.model}: the verifier contract rejected a valid proof`);
+      if (!onchain.valid) throw new Error(`${r.target.name}: the verifier contract rejected a valid proof`);
       verifyGas = Number(onchain.gas);
       deployGas = Number(d.gasUsed);
     }
@@ -140,7 +151,7 @@ async function measureModel(r: MeasureRequest): Promise<ModelResult> {
   const byKind: Record<string, number> = {};
   for (const c of m.circuit.costs) byKind[c.kind] = (byKind[c.kind] ?? 0) + c.nonLinear;
   return {
-    model: r.model,
+    model: r.target.name,
     constraints: m.circuit.constraints,
     floor: m.circuit.costs.reduce((a, c) => a + c.floor, 0),
     wires: m.circuit.wires,
@@ -165,13 +176,13 @@ async function measureModel(r: MeasureRequest): Promise<ModelResult> {
 
 /** From an empty build folder and an empty ptau cache: model.onnx to a proof verified on-chain. */
 async function coldStart(r: MeasureRequest): Promise<ColdStartResult> {
-  const dir = join(r.buildRoot, `${r.model}_cold`);
+  const dir = join(r.buildRoot, `${r.target.name}_cold`);
   rmSync(r.ptauCache, { recursive: true, force: true });
-  const src = join(modelsDir, r.model);
+  const [input] = targetSamples(r.target);
   const started = performance.now();
-  const [, compileMs] = await compileFresh(r.model, dir);
+  const [, compileMs] = await compileFresh(r.target, dir);
   const [s, setupMs] = await timed(() => z.setup(dir, { ptauCache: r.ptauCache }));
-  const [proof, proveMs] = await timed(() => z.prove(dir, readSamples(join(src, 'input.json')).inputs[0]));
+  const [proof, proveMs] = await timed(() => z.prove(dir, input));
   const [valid, chainMs] = await timed(async () => {
     const chain = await z.embeddedChain();
     try {
@@ -188,7 +199,7 @@ async function coldStart(r: MeasureRequest): Promise<ColdStartResult> {
     ptauVerify = { valid: ok, seconds: ms / 1000 };
   }
   return {
-    model: r.model,
+    model: r.target.name,
     ptauPower: s.ptau.power,
     compileS: compileMs / 1000,
     setupS: setupMs / 1000,

@@ -4,17 +4,22 @@
  * <out>/results.json, <out>/results.md and SVG charts, and prints the Markdown tables.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, totalmem, availableParallelism, platform, release } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot, defaultPtauCache } from '../paths.js';
+import { InvalidInputError, ZkmlError } from '../errors.js';
+import { packageRoot, packageVersion, defaultPtauCache } from '../paths.js';
 import type { ColdStartResult, MeasureRequest, ModelResult } from './measure.js';
 import { barChart, markdown, type BenchResults } from './report.js';
-import { defaultModels, suite } from './suite.js';
+import { defaultModels, suite, suiteTarget, type BenchTarget } from './suite.js';
 
 export interface BenchOptions {
+  /** Bundled models of the suite, by name. */
   models?: string[];
+  /** The user's own models or build folders (instead of the suite); see BenchTarget. */
+  targets?: BenchTarget[];
   out?: string;
   proofs?: number;
   batchPerWorker?: number;
@@ -24,6 +29,11 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
+/** A measurement that failed: its process exited non-zero (or was killed), with the end of its stderr. */
+export class BenchError extends ZkmlError {
+  readonly code = 'BENCH';
+}
+
 function child(request: MeasureRequest): Promise<unknown> {
   return new Promise((done, fail) => {
     const p = spawn(process.execPath, [new URL('./measure.js', import.meta.url).pathname, JSON.stringify(request)], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -31,15 +41,30 @@ function child(request: MeasureRequest): Promise<unknown> {
     p.stderr.on('data', (d) => (err += d));
     p.on('close', (code) => {
       if (code === 0) done(JSON.parse(readFileSync(request.out, 'utf8')));
-      else fail(new Error(`measuring ${request.model} failed (exit ${code}): ${err.split('\n').filter((l) => !l.startsWith('*')).slice(-8).join('\n')}`));
+      else fail(new BenchError(`measuring ${request.target.name} failed (${code === null ? 'killed' : `exit ${code}`}): ${err.split('\n').filter((l) => !l.startsWith('*')).slice(-8).join('\n')}`));
     });
   });
 }
 
+const require = createRequire(import.meta.url);
+
+/** A dependency's version, wherever npm put it (hoisted next to zkml when zkml is itself a dependency). */
+function versionOf(pkg: string): string {
+  let dir = dirname(require.resolve(pkg));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const p = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+      if (p.name === pkg) return p.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+    dir = dirname(dir);
+  }
+}
+
 function versions(): Record<string, string> {
-  const v = (pkg: string) => (JSON.parse(readFileSync(join(packageRoot, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  const own = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  return { zkml: own, snarkjs: v('snarkjs'), circom2: v('circom2'), ffjavascript: v('ffjavascript'), 'onnxruntime-node': v('onnxruntime-node'), hardhat: v('hardhat'), solc: v('solc') };
+  const v = versionOf;
+  return { zkml: packageVersion, snarkjs: v('snarkjs'), circom2: v('circom2'), ffjavascript: v('ffjavascript'), 'onnxruntime-node': v('onnxruntime-node'), hardhat: v('hardhat'), solc: v('solc') };
 }
 
 function commit(): string {
@@ -52,13 +77,21 @@ function commit(): string {
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchResults> {
   const log = options.log ?? ((l: string) => console.error(l));
-  const out = resolve(options.out ?? join(packageRoot, 'bench'));
+  const out = resolve(options.out ?? 'bench');
   const work = join(out, 'work');
   mkdirSync(work, { recursive: true });
   const cores = availableParallelism();
-  const names = options.models ?? defaultModels;
+  const names = options.models ?? (options.targets ? [] : defaultModels);
   const unknown = names.filter((m) => !suite.some((s) => s.name === m));
-  if (unknown.length) throw new Error(`unknown model(s): ${unknown.join(', ')}; the suite has ${suite.map((s) => s.name).join(', ')}`);
+  if (unknown.length) {
+    throw new InvalidInputError(`unknown bundled model(s): ${unknown.join(', ')}; the suite has ${suite.map((s) => s.name).join(', ')}. To bench your own model: zkml bench model.onnx --calibration samples.json (or a build folder with --samples)`);
+  }
+  const targets = [...names.map(suiteTarget), ...(options.targets ?? [])];
+  const taken = new Set<string>();
+  for (const t of targets) {
+    if (taken.has(t.name)) throw new InvalidInputError(`two benchmark targets are named ${t.name}; rename one`);
+    taken.add(t.name);
+  }
   const base = { buildRoot: join(work, 'build'), ptauCache: defaultPtauCache, proofs: options.proofs ?? 20, workers: Array.from({ length: cores }, (_, i) => i + 1), batchPerWorker: options.batchPerWorker ?? 24 };
   const results: BenchResults = {
     machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, memoryGb: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.versions.node },
@@ -67,21 +100,21 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     startedAt: new Date().toISOString(),
     models: [],
   };
-  for (const [k, model] of names.entries()) {
+  for (const [k, target] of targets.entries()) {
     const started = performance.now();
-    log(`[${k + 1}/${names.length}] ${model} ...`);
-    const r = (await child({ ...base, kind: 'model', model, out: join(work, `${model}.json`) })) as ModelResult;
+    log(`[${k + 1}/${targets.length}] ${target.name} ...`);
+    const r = (await child({ ...base, kind: 'model', target, out: join(work, `${target.name}.json`) })) as ModelResult;
     results.models.push(r);
     log(`    ${r.constraints} constraints, prove p50 ${r.proveMs.p50.toFixed(0)} ms, ${r.throughput.map((t) => `${t.workers}w ${t.proofsPerS.toFixed(2)}/s`).join(', ')} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   if (options.coldStart !== false) {
     log('cold start: digits_mlp from an empty build folder and ptau cache ...');
-    results.coldStart = (await child({ ...base, kind: 'cold-start', model: 'digits_mlp', ptauCache: join(work, 'ptau_cold'), out: join(work, 'cold.json') })) as ColdStartResult;
+    results.coldStart = (await child({ ...base, kind: 'cold-start', target: suiteTarget('digits_mlp'), ptauCache: join(work, 'ptau_cold'), out: join(work, 'cold.json') })) as ColdStartResult;
     log(`    ${results.coldStart.totalS.toFixed(1)} s, valid on-chain: ${results.coldStart.valid}`);
   }
   if (options.setup16) {
     log('2^16 dev setup: scaling_conv64 from an empty ptau cache ...');
-    results.setup16 = (await child({ ...base, kind: 'cold-start', model: 'scaling_conv64', ptauCache: join(work, 'ptau_16'), out: join(work, 'setup16.json'), verifyPtau: true })) as ColdStartResult;
+    results.setup16 = (await child({ ...base, kind: 'cold-start', target: suiteTarget('scaling_conv64'), ptauCache: join(work, 'ptau_16'), out: join(work, 'setup16.json'), verifyPtau: true })) as ColdStartResult;
     log(`    ${results.setup16.totalS.toFixed(1)} s, valid on-chain: ${results.setup16.valid}; snarkjs powersoftau verify: ${results.setup16.ptauVerify?.valid}`);
   }
   rmSync(join(work, 'ptau_cold'), { recursive: true, force: true });

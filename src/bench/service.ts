@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as z from '../index.js';
 import { modelsDir, packageRoot } from '../paths.js';
+import { createApiKey } from '../service/auth.js';
 import { percentile } from './stats.js';
 
 export interface ServiceRun {
@@ -74,8 +75,9 @@ async function startRedisServer(): Promise<{ url: string; child: ChildProcess } 
   });
 }
 
-async function json(url: string, init?: RequestInit): Promise<any> {
-  const res = await fetch(url, init);
+/** A JSON request with the benchmark's API key. */
+async function json(url: string, token: string, init: RequestInit = {}): Promise<any> {
+  const res = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
   const body = await res.json();
   if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
   return body;
@@ -95,20 +97,20 @@ async function inParallel<T, R>(items: readonly T[], limit: number, f: (item: T)
 }
 
 /** N single-input jobs through the API at `base`: submit, wait, fetch and verify every proof. */
-async function load(base: string, model: string, buildDir: string, inputs: readonly number[][], log: (l: string) => void): Promise<Omit<ServiceRun, 'mode'>> {
-  const ids = await inParallel(inputs, 32, async (input) => (await json(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, input }) })).id as string);
+async function load(base: string, token: string, model: string, buildDir: string, inputs: readonly number[][], log: (l: string) => void): Promise<Omit<ServiceRun, 'mode'>> {
+  const ids = await inParallel(inputs, 32, async (input) => (await json(`${base}/v1/jobs`, token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, input }) })).id as string);
   // Jobs run in submission order: wait on the oldest unfinished one, so that polling adds next to no
   // load; then read every job once. Latencies come from the server's timestamps.
   let next = 0;
   while (next < ids.length) {
-    const j = await json(`${base}/v1/jobs/${ids[next]}`);
+    const j = await json(`${base}/v1/jobs/${ids[next]}`, token);
     if (j.state === 'completed' || j.state === 'failed') {
       next++;
       if (next % 50 === 0) log(`  ${next}/${ids.length} jobs finished`);
     } else await new Promise((r) => setTimeout(r, 250));
   }
   const jobs = new Map<string, any>();
-  await inParallel(ids, 8, async (id) => void jobs.set(id, await json(`${base}/v1/jobs/${id}`)));
+  await inParallel(ids, 8, async (id) => void jobs.set(id, await json(`${base}/v1/jobs/${id}`, token)));
   if ([...jobs.values()].some((j) => j.state !== 'completed' && j.state !== 'failed')) throw new Error('a job finished out of order and is still running');
   const all = [...jobs.values()];
   const first = Math.min(...all.map((j) => Date.parse(j.createdAt)));
@@ -117,9 +119,9 @@ async function load(base: string, model: string, buildDir: string, inputs: reado
   let verified = 0;
   const proofMs: number[] = [];
   await inParallel(ids, 4, async (id) => {
-    const [item] = (await json(`${base}/v1/jobs/${id}/results`)).items;
+    const [item] = (await json(`${base}/v1/jobs/${id}/results`, token)).items;
     if (item?.result) proofMs.push(item.result.timings.totalMs);
-    if (item?.result && (await z.verify(buildDir, item.result)).valid) verified++;
+    if (item?.result && (await z.verify(buildDir, item.result, { insecureDevKeys: true })).valid) verified++; // dev keys
   });
   const seconds = (last - first) / 1000;
   return {
@@ -180,10 +182,14 @@ export async function runServiceBench(options: { model?: string; jobs?: number; 
   });
 
   const store = mkdtempSync(join(tmpdir(), 'zkml-bench-store-'));
+  // One API key for the load (the service refuses to start without keys).
+  const keys = join(mkdtempSync(join(tmpdir(), 'zkml-bench-keys-')), 'keys.json');
+  const { token } = createApiKey(keys, { name: 'bench', scopes: ['prove', 'read'] });
   log(`zkml serve: embedded store, 2 proving threads; ${n} jobs over HTTP`);
-  const local = await startCli(['serve', buildDir, '--port', '0', '--store', store, '--workers', '2'], 'listening');
+  // The benchmark's build has dev keys, which `zkml serve` refuses without --insecure-dev-keys.
+  const local = await startCli(['serve', buildDir, '--port', '0', '--store', store, '--workers', '2', '--insecure-dev-keys', '--api-keys', keys], 'listening');
   try {
-    runs.push({ mode: 'zkml serve (embedded store, 2 threads)', ...(await load(local.line.url, model, buildDir, inputs, log)) });
+    runs.push({ mode: 'zkml serve (embedded store, 2 threads)', ...(await load(local.line.url, token, model, buildDir, inputs, log)) });
   } finally {
     local.child.kill('SIGTERM');
     await once(local.child, 'exit');
@@ -195,10 +201,10 @@ export async function runServiceBench(options: { model?: string; jobs?: number; 
     log(`zkml serve --redis with two zkml worker processes (1 thread each); ${n} jobs over HTTP`);
     const procs: ChildProcess[] = [redis.child];
     try {
-      const server = await startCli(['serve', buildDir, '--port', '0', '--redis', redis.url], 'listening');
+      const server = await startCli(['serve', buildDir, '--port', '0', '--redis', redis.url, '--insecure-dev-keys', '--api-keys', keys], 'listening');
       procs.push(server.child);
       for (let i = 0; i < 2; i++) procs.push((await startCli(['worker', buildDir, '--redis', redis.url, '--workers', '1'], 'ready')).child);
-      runs.push({ mode: 'zkml serve --redis + 2 zkml worker (1 thread each)', ...(await load(server.line.url, model, buildDir, inputs, log)) });
+      runs.push({ mode: 'zkml serve --redis + 2 zkml worker (1 thread each)', ...(await load(server.line.url, token, model, buildDir, inputs, log)) });
     } finally {
       for (const p of procs.reverse()) {
         p.kill('SIGTERM');

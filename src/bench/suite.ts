@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { modelsDir } from '../paths.js';
+
 /** The benchmark suite: bundled models, with the published figures each is compared against. */
 export interface SuiteModel {
   name: string;
@@ -29,3 +32,28 @@ export const suite: SuiteModel[] = [
 
 /** The default run leaves out the largest scaling member (a 2^16 setup); `--models all` includes it. */
 export const defaultModels = suite.filter((m) => m.name !== 'scaling_conv64').map((m) => m.name);
+
+/**
+ * What a benchmark measures: a model to compile (an ONNX file with its calibration samples, or a
+ * bundled model of the suite) or a build folder as it is. Researchers bench their own models
+ * with the same tables, JSON and charts as the suite (`zkml bench model.onnx -c ...`).
+ */
+export interface BenchTarget {
+  /** The model's name in the tables. */
+  name: string;
+  onnx?: string;
+  calibration?: string;
+  test?: string;
+  /** compile --input-range. */
+  inputRange?: string;
+  /** A compiled build folder, measured as it is (keys made if it has none). */
+  build?: string;
+  /** The inputs to prove: default the test samples, else the calibration samples. */
+  samples?: string;
+}
+
+/** A bundled model of the suite as a target. */
+export function suiteTarget(name: string): BenchTarget {
+  const src = join(modelsDir, name);
+  return { name, onnx: join(src, 'model.onnx'), calibration: join(src, 'calibration.json'), test: join(src, 'test.json'), samples: join(src, 'test.json') };
+}

@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ethers } from 'ethers';
 import { loadBuild } from '../compile/manifest.js';
+import { ChainError } from '../errors.js';
 import { writeJsonAtomic } from '../files.js';
-import { buildPaths, requireFile } from '../paths.js';
+import { buildPaths, requireFile, stateDir } from '../paths.js';
+import { enforceKeyPolicy } from '../setup/provenance.js';
 import type { Chain } from './network.js';
 import { attachVerifier, deployVerifier } from './onchain.js';
 import { attachRegistry, deployRegistry, registerModel, registrationFor } from './registry.js';
@@ -10,11 +13,17 @@ import { verifierArtifact } from './verifier.js';
 
 /**
  * Where a build lives on one chain: its verifier, the registry and its model id there. Kept in
- * <build>/deployments.json, keyed by RPC URL, so that `zkml register` and `zkml submit` find what
- * `zkml deploy` made. The embedded EVM lasts one command and is never recorded.
+ * <build>/deployments.json, keyed by chain (its id and the hash of its block 0, so that a
+ * restarted development node, which keeps its chain id, is another chain), so that `zkml register`
+ * and `zkml submit` find what `zkml deploy` made whatever URL reaches the node. Every recorded
+ * address is checked for code before use. The embedded EVM lasts one command and is never recorded.
  */
 export interface DeploymentRecord {
   chainId: string;
+  /** Hash of the chain's block 0. */
+  genesis: string;
+  /** The RPC URL last used (informational: records are found by chain, not by URL). */
+  rpc?: string;
   registry?: string;
   verifier?: string;
   modelId?: string;
@@ -22,19 +31,51 @@ export interface DeploymentRecord {
   zkeySha256?: string;
 }
 
-const file = (buildDir: string) => buildPaths(buildDir).deployments;
+/** A record whose contracts are gone: the chain was reset (a restarted `zkml node`) or the address is wrong. */
+export class StaleDeploymentError extends ChainError {}
 
-export function readDeployment(buildDir: string, rpc: string): DeploymentRecord | undefined {
-  const f = file(buildDir);
-  if (!existsSync(f)) return undefined;
-  return (JSON.parse(readFileSync(f, 'utf8')) as Record<string, DeploymentRecord>)[rpc];
+/** The identity records are kept under: chain id and genesis hash. */
+export async function chainKey(chain: Chain): Promise<{ chainId: string; genesis: string; key: string }> {
+  const genesis = (await chain.provider.getBlock(0))?.hash ?? 'unknown';
+  const chainId = String(chain.chainId);
+  return { chainId, genesis, key: `${chainId}:${genesis}` };
 }
 
-export function writeDeployment(buildDir: string, rpc: string, record: DeploymentRecord): void {
-  const f = file(buildDir);
-  const all = existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, DeploymentRecord>) : {};
-  all[rpc] = record;
-  writeJsonAtomic(f, all);
+const file = (buildDir: string) => buildPaths(buildDir).deployments;
+const readAll = <T>(f: string): Record<string, T> => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, T>) : {});
+
+export async function readDeployment(buildDir: string, chain: Chain): Promise<DeploymentRecord | undefined> {
+  return readAll<DeploymentRecord>(file(buildDir))[(await chainKey(chain)).key];
+}
+
+export async function writeDeployment(buildDir: string, chain: Chain, record: DeploymentRecord): Promise<void> {
+  const all = readAll<DeploymentRecord>(file(buildDir));
+  all[(await chainKey(chain)).key] = record;
+  writeJsonAtomic(file(buildDir), all);
+}
+
+/**
+ * One registry per chain, shared by every build: remembered in the user's state directory
+ * (ZKML_STATE, else XDG_STATE_HOME or ~/.local/state, then zkml/registries.json) when zkml
+ * deploys one on an RPC chain, and reused by later deployments of other builds.
+ */
+const registriesFile = () => join(stateDir(), 'registries.json');
+
+async function sharedRegistry(chain: Chain): Promise<string | undefined> {
+  if (chain.kind === 'embedded') return undefined;
+  const known = readAll<{ registry: string }>(registriesFile())[(await chainKey(chain)).key]?.registry;
+  return known && (await hasCode(chain, known)) ? known : undefined;
+}
+
+async function rememberRegistry(chain: Chain, registry: string): Promise<void> {
+  if (chain.kind === 'embedded') return;
+  const all = readAll<{ registry: string; rpc: string; at: string }>(registriesFile());
+  all[(await chainKey(chain)).key] = { registry, rpc: chain.description, at: new Date().toISOString() };
+  writeJsonAtomic(registriesFile(), all);
+}
+
+async function hasCode(chain: Chain, address: string): Promise<boolean> {
+  return (await chain.provider.getCode(address)) !== '0x';
 }
 
 export interface Deployed {
@@ -47,27 +88,60 @@ export interface Deployed {
 
 /**
  * Makes sure the registry, the build's verifier and its registration exist on `chain`, reusing
- * addresses given or recorded and sending only what is missing.
+ * addresses given, recorded for the build, or (the registry) shared by the chain's builds, and
+ * sending only what is missing. Every address is checked for code: one given that has none is an
+ * error; a recorded one that has none is stale, and is deployed again (`onStale: 'redeploy'`, for
+ * deploy and register) or reported (`'fail'`, for submit). A build whose keys anyone can forge
+ * proofs for (src/setup/provenance.ts) is refused, before anything is sent, unless the chain is the
+ * embedded EVM or a development node, or `insecureDevKeys` (then `log` gets a warning).
  */
 export async function ensureDeployed(
   chain: Chain,
-  options: { build?: string; registry?: string; verifier?: string; modelId?: string; register?: boolean; metadataURI?: string; known?: DeploymentRecord },
+  options: {
+    build?: string;
+    registry?: string;
+    verifier?: string;
+    modelId?: string;
+    register?: boolean;
+    metadataURI?: string;
+    known?: DeploymentRecord;
+    onStale?: 'redeploy' | 'fail';
+    insecureDevKeys?: boolean;
+    log?: (line: string) => void;
+  },
 ): Promise<Deployed> {
+  if (options.build) await enforceKeyPolicy(options.build, { insecureDevKeys: options.insecureDevKeys, chain, warn: options.log });
+  const log = options.log ?? (() => {});
   const gas: Record<string, bigint> = {};
-  const known: Partial<DeploymentRecord> = options.known ?? {};
-  const registryAddress = options.registry ?? known.registry;
+  const known: Partial<DeploymentRecord> = { ...options.known };
+  const given = async (address: string | undefined, what: string) => {
+    if (address && !(await hasCode(chain, address))) throw new ChainError(`there is no contract at the ${what} address ${address} on ${chain.description}`);
+    return address;
+  };
+  const recorded = async (address: string | undefined, what: string) => {
+    if (!address || (await hasCode(chain, address))) return address;
+    const why = `the ${what} recorded for ${options.build ?? 'this build'} on ${chain.description} (chain ${chain.chainId}) at ${address} has no code: the chain was reset (a restarted \`zkml node\`?) or the record is wrong`;
+    if (options.onStale !== 'redeploy') throw new StaleDeploymentError(`${why}; \`zkml deploy\` and \`zkml register\` deploy and register it again`);
+    log(`${why}; deploying it again`);
+    Object.assign(known, { registry: undefined, verifier: undefined, modelId: undefined });
+    return undefined;
+  };
+
+  let registryAddress = (await given(options.registry, 'registry')) ?? (await recorded(known.registry, 'registry')) ?? (await sharedRegistry(chain));
   let registry: ethers.Contract;
   if (registryAddress) registry = attachRegistry(chain, registryAddress);
   else {
     const d = await deployRegistry(chain);
     registry = d.contract;
+    registryAddress = d.address;
     gas.deployRegistry = d.gasUsed;
+    await rememberRegistry(chain, d.address);
   }
   if (!options.build) return { registry, gas };
   const build = loadBuild(options.build);
   const artifact = await verifierArtifact(options.build);
   const sameKey = known.zkeySha256 === undefined || known.zkeySha256 === zkeySha(options.build);
-  const verifierAddress = options.verifier ?? (sameKey ? known.verifier : undefined);
+  const verifierAddress = (await given(options.verifier, 'verifier')) ?? (sameKey ? await recorded(known.verifier, 'verifier') : undefined);
   let verifier: ethers.Contract;
   if (verifierAddress) verifier = attachVerifier(chain, artifact, verifierAddress);
   else {
@@ -76,7 +150,7 @@ export async function ensureDeployed(
     gas.deployVerifier = d.gasUsed;
   }
   // A recorded model id belongs to the recorded registry, verifier and key.
-  const sameRegistry = !options.registry || options.registry.toLowerCase() === known.registry?.toLowerCase();
+  const sameRegistry = registryAddress.toLowerCase() === known.registry?.toLowerCase();
   let modelId = options.modelId !== undefined ? BigInt(options.modelId) : sameKey && sameRegistry && !options.verifier && known.modelId ? BigInt(known.modelId) : undefined;
   if (modelId === undefined && options.register) {
     const vkey = JSON.parse(readFileSync(requireFile(build.paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8'));
@@ -94,9 +168,11 @@ function zkeySha(buildDir: string): string | undefined {
 
 /** The record to keep after ensureDeployed on an RPC chain. */
 export async function recordOf(chain: Chain, buildDir: string, d: Deployed): Promise<DeploymentRecord> {
-  const network = await chain.provider.getNetwork();
+  const { chainId, genesis } = await chainKey(chain);
   return {
-    chainId: network.chainId.toString(),
+    chainId,
+    genesis,
+    rpc: chain.description,
     registry: await d.registry.getAddress(),
     ...(d.verifier ? { verifier: await d.verifier.getAddress() } : {}),
     ...(d.modelId !== undefined ? { modelId: d.modelId.toString() } : {}),

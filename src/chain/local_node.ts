@@ -10,13 +10,18 @@ export interface LocalNode {
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node` (a real JSON-RPC server, EDR inside) on 127.0.0.1 and waits for it. */
-export async function startHardhatNode(port = 0, timeoutMs = 60_000): Promise<LocalNode> {
+/**
+ * Starts `hardhat node` (a real JSON-RPC server, EDR inside) on 127.0.0.1 and waits for it. Its
+ * chain id is 31337 unless `chainId` says otherwise (a loopback node with another chain id is not
+ * a development chain for the key policy, src/chain/network.ts).
+ */
+export async function startHardhatNode(port = 0, timeoutMs = 60_000, options: { chainId?: number } = {}): Promise<LocalNode> {
   const cli = require.resolve('hardhat/internal/cli/bootstrap.js');
   const chosen = port || 20000 + Math.floor(Math.random() * 20000);
   const child: ChildProcess = spawn(process.execPath, [cli, 'node', '--hostname', '127.0.0.1', '--port', String(chosen), '--config', hardhatConfig], {
     cwd: packageRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ZKML_CHAIN_ID: String(options.chainId ?? 31337) },
   });
   const url = `http://127.0.0.1:${chosen}`;
   await new Promise<void>((resolve, reject) => {

@@ -5,12 +5,44 @@ import { hardhatConfig } from '../paths.js';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Where a chain runs, for the key policy (src/setup/provenance.ts): the in-process EVM and a
+ * development node accept development keys by default, any other chain only when told.
+ */
+export type ChainKind = 'embedded' | 'development' | 'remote';
+
 export interface Chain {
   signer: ethers.Signer;
   provider: ethers.Provider;
   /** "embedded EVM (Hardhat/EDR)" or the RPC URL. */
   description: string;
+  kind: ChainKind;
+  chainId: number;
   close(): Promise<void>;
+}
+
+/** Chain ids of local development networks: Hardhat (31337) and Ganache/geth --dev (1337). */
+export const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337, 1337];
+
+/** localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * A JSON-RPC node is a development chain only if both hold: its URL's host is loopback (a
+ * public URL is someone else's chain) and its chain id is a development one (a loopback URL can be
+ * a tunnel to, or a fork of, a public chain, which keep their chain id).
+ */
+export function chainKind(url: string, chainId: number): ChainKind {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return 'remote';
+  }
+  return isLoopbackHost(host) && DEVELOPMENT_CHAIN_IDS.includes(chainId) ? 'development' : 'remote';
 }
 
 /** An in-process EVM: Hardhat 2's network (EDR), with its funded dev accounts. No port is opened. */
@@ -19,7 +51,19 @@ export async function embeddedChain(): Promise<Chain> {
   const { createProvider } = require('hardhat/internal/core/providers/construction');
   const eip1193 = await createProvider(resolveConfig(hardhatConfig, {}), 'hardhat');
   const provider = new ethers.BrowserProvider(eip1193);
-  return { signer: await provider.getSigner(0), provider, description: 'embedded EVM (Hardhat network / EDR, in-process)', close: async () => provider.destroy() };
+  const chainId = Number((await provider.getNetwork()).chainId);
+  return { signer: await provider.getSigner(0), provider, description: 'embedded EVM (Hardhat network / EDR, in-process)', kind: 'embedded', chainId, close: async () => provider.destroy() };
+}
+
+/**
+ * A chain from any EIP-1193 provider: Hardhat's `hre.network.provider` inside a Hardhat project, a
+ * wallet's `window.ethereum`. Its kind is the caller's word for it ('remote' unless told: the key
+ * policy treats an unknown chain as a public one); the first account signs.
+ */
+export async function providerChain(eip1193: ethers.Eip1193Provider, options: { kind?: ChainKind; description?: string } = {}): Promise<Chain> {
+  const provider = new ethers.BrowserProvider(eip1193);
+  const chainId = Number((await provider.getNetwork()).chainId);
+  return { signer: await provider.getSigner(0), provider, description: options.description ?? `EIP-1193 provider (chain ${chainId})`, kind: options.kind ?? 'remote', chainId, close: async () => provider.destroy() };
 }
 
 /**
@@ -28,7 +72,8 @@ export async function embeddedChain(): Promise<Chain> {
  */
 export async function rpcChain(url: string, privateKey?: string): Promise<Chain> {
   // cacheTimeout -1: ethers otherwise reuses a nonce it read within 250 ms for the next transaction.
-  const provider = new ethers.JsonRpcProvider(url, await chainId(url), { staticNetwork: true, cacheTimeout: -1 });
+  const id = await chainId(url);
+  const provider = new ethers.JsonRpcProvider(url, id, { staticNetwork: true, cacheTimeout: -1 });
   let signer: ethers.Signer;
   if (privateKey) {
     try {
@@ -45,7 +90,7 @@ export async function rpcChain(url: string, privateKey?: string): Promise<Chain>
     }
     signer = await provider.getSigner(accounts[0]);
   }
-  return { signer, provider, description: url, close: async () => provider.destroy() };
+  return { signer, provider, description: url, kind: chainKind(url, id), chainId: id, close: async () => provider.destroy() };
 }
 
 /** Asks the node for its chain id once, so that ethers never retries a dead URL in the background. */

@@ -31,14 +31,21 @@ export interface RegistryLayout {
   inputOffset: number;
   inputSize: number;
   weightsIndex: number;
+  recipientIndex: number;
 }
 
 const NONE = 0xffff;
 
+/** What identifies the input among the public signals: its values, its commitment or its nullifier. */
+function inputEntry(m: Manifest) {
+  const layout = m.circuit.publicLayout;
+  return (layoutEntry(layout, 'input') ?? layoutEntry(layout, 'inputCommitment') ?? layoutEntry(layout, 'inputNullifier'))!;
+}
+
 export function registryLayout(m: Manifest): RegistryLayout {
   const layout = m.circuit.publicLayout;
   const output = layoutEntry(layout, 'output') ?? layoutEntry(layout, 'outputCommitment')!;
-  const input = layoutEntry(layout, 'input') ?? layoutEntry(layout, 'inputCommitment');
+  const input = inputEntry(m);
   return {
     inputMode: ['public', 'private', 'hashed'].indexOf(m.visibility.input),
     outputMode: ['public', 'hashed'].indexOf(m.visibility.output),
@@ -46,10 +53,27 @@ export function registryLayout(m: Manifest): RegistryLayout {
     publicSignals: m.circuit.publicSignals,
     outputOffset: output.offset,
     outputSize: output.size,
-    inputOffset: input?.offset ?? 0,
-    inputSize: input?.size ?? 0,
+    inputOffset: input.offset,
+    inputSize: input.size,
     weightsIndex: layoutEntry(layout, 'weightsCommitment')?.offset ?? NONE,
+    recipientIndex: layoutEntry(layout, 'recipient')!.offset,
   };
+}
+
+/**
+ * The registry's input key of a proof, computed off-chain as the contract does: keccak256 of the
+ * input signals (public input), else the input commitment or nullifier as bytes32.
+ */
+export function inputKeyOf(m: Manifest, publicSignals: readonly string[]): string {
+  const e = inputEntry(m);
+  const values = publicSignals.slice(e.offset, e.offset + e.size);
+  if (m.visibility.input === 'public') return ethers.solidityPackedKeccak256(values.map(() => 'uint256'), values);
+  return ethers.toBeHex(BigInt(values[0]), 32);
+}
+
+/** The recipient a proof is bound to, as an address. */
+export function recipientOf(m: Manifest, publicSignals: readonly string[]): string {
+  return ethers.getAddress(ethers.toBeHex(BigInt(publicSignals[layoutEntry(m.circuit.publicLayout, 'recipient')!.offset]), 20));
 }
 
 const registryInterface = () => new ethers.Interface(projectContract('InferenceRegistry').abi as ethers.InterfaceAbi);
@@ -117,9 +141,12 @@ async function transact(registry: ethers.Contract, method: string, args: unknown
   try {
     const tx = (await registry.getFunction(method)(...args)) as ethers.ContractTransactionResponse;
     const receipt = (await tx.wait())!;
-    const log = receipt.logs.map((l) => registry.interface.parseLog(l)).find((e) => e?.name === event)!;
+    const log = receipt.logs.map((l) => registry.interface.parseLog(l)).find((e) => e?.name === event);
+    // A call to an address without the registry's code succeeds and emits nothing.
+    if (!log) throw new ChainError(`${method} emitted no ${event} event: is there an InferenceRegistry at ${await registry.getAddress()}?`);
     return { args: log.args, gasUsed: receipt.gasUsed, txHash: receipt.hash };
   } catch (err) {
+    if (err instanceof ChainError) throw err;
     throw decodeRevert(err, method);
   }
 }
@@ -132,6 +159,8 @@ export async function registerModel(registry: ethers.Contract, r: Registration):
 
 export interface Submission {
   inputKey: string;
+  /** The address the proof is bound to, which the result is credited to. */
+  recipient: string;
   gasUsed: bigint;
   txHash: string;
 }
@@ -140,7 +169,7 @@ export interface Submission {
 export async function submitProof(registry: ethers.Contract, modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): Promise<Submission> {
   const [a, b, c, signals] = solidityArgs(proof, publicSignals);
   const t = await transact(registry, 'submit', [modelId, a, b, c, signals], 'InferenceVerified');
-  return { inputKey: t.args.inputKey as string, gasUsed: t.gasUsed, txHash: t.txHash };
+  return { inputKey: t.args.inputKey as string, recipient: t.args.recipient as string, gasUsed: t.gasUsed, txHash: t.txHash };
 }
 
 export interface RecordedResult {
@@ -151,8 +180,9 @@ export interface RecordedResult {
   output: bigint[];
 }
 
-export async function readResult(registry: ethers.Contract, modelId: bigint | number, inputKey: string): Promise<RecordedResult> {
-  const [exists, submitter, blockNumber, outputCommitment, output] = await registry.resultOf(modelId, inputKey);
+/** The result recorded for (model, input key, recipient); `recipient` defaults to none (address 0). */
+export async function readResult(registry: ethers.Contract, modelId: bigint | number, inputKey: string, recipient: string = ethers.ZeroAddress): Promise<RecordedResult> {
+  const [exists, submitter, blockNumber, outputCommitment, output] = await registry.resultOf(modelId, inputKey, recipient);
   return { exists, submitter, blockNumber, outputCommitment, output: [...output] };
 }
 

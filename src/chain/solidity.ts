@@ -51,7 +51,7 @@ export function compileSolidity(sources: Record<string, string>, importDir = con
 const cache = new Map<string, CompiledContract>();
 
 /** One of the project's contracts, compiled once per process. */
-export function projectContract(name: 'InferenceRegistry' | 'ApprovalPayout'): CompiledContract {
+export function projectContract(name: 'InferenceRegistry' | 'ApprovalPayout' | 'ZkmlOutputOpener'): CompiledContract {
   let c = cache.get(name);
   if (!c) {
     const file = `${name}.sol`;

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { commitWeights } from '../commit/commitments.js';
+import { layoutEntry } from '../commit/visibility.js';
 import { loadBuild } from '../compile/manifest.js';
 import { sha256 } from '../hash.js';
 import { requireFile } from '../paths.js';
@@ -25,12 +27,20 @@ export interface VerifierArtifact {
 /**
  * The build's Solidity verifier (snarkjs' Groth16 template), compiled with solc. Cached in the
  * build folder and rebuilt only when the verifying key, and so the source, changes.
+ *
+ * One key serves every weight set of a hashed-weights architecture, so its verifier alone would
+ * accept a proof made with any weights. The generated verifier of such a build therefore also
+ * checks that the weights commitment signal is this build's: calling it directly is as safe as
+ * going through the registry.
  */
 export async function verifierArtifact(buildDir: string): Promise<VerifierArtifact> {
-  const { paths } = loadBuild(buildDir);
+  const { paths, manifest, program } = loadBuild(buildDir);
   requireFile(paths.zkey, 'no proving key; run `zkml setup <build>` first');
   const template = readFileSync(join(dirname(require.resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
-  const source = await snarkjs.zKey.exportSolidityVerifier(paths.zkey, { groth16: template });
+  const generated = await snarkjs.zKey.exportSolidityVerifier(paths.zkey, { groth16: template });
+  const weights = layoutEntry(manifest.circuit.publicLayout, 'weightsCommitment');
+  // The weights the build's prover proves with (program.json), which compile also records in the manifest.
+  const source = weights ? pinPublicSignal(generated, weights.offset, await commitWeights(program), 'the weights commitment') : generated;
   const sourceSha256 = sha256(source);
   if (existsSync(paths.verifierArtifact)) {
     const cached = JSON.parse(readFileSync(paths.verifierArtifact, 'utf8')) as VerifierArtifact;
@@ -40,4 +50,26 @@ export async function verifierArtifact(buildDir: string): Promise<VerifierArtifa
   const { Groth16Verifier: artifact } = compileSolidity({ 'Verifier.sol': source });
   writeFileSync(paths.verifierArtifact, JSON.stringify({ ...artifact, sourceSha256 }, null, 1));
   return { ...artifact, sourceSha256 };
+}
+
+/** Where snarkjs' template starts the pairing check, after the field checks of every signal. */
+const PAIRING_MARKER = '            // Validate all evaluations\n';
+
+/**
+ * Makes a generated verifier return false unless public signal `index` equals `value`. Inserted
+ * before the pairing check (after every signal's field check), in the template's own style.
+ */
+export function pinPublicSignal(source: string, index: number, value: bigint, what: string): string {
+  const at = source.indexOf(PAIRING_MARKER);
+  if (at < 0 || source.indexOf(PAIRING_MARKER, at + 1) >= 0) throw new Error('snarkjs\' verifier template changed: cannot find where to check the public signal');
+  const check = [
+    `            // zkml: public signal ${index} must be ${what} this verifier was made for`,
+    `            if iszero(eq(calldataload(add(_pubSignals, ${index * 32})), ${value})) {`,
+    '                mstore(0, 0)',
+    '                return(0, 0x20)',
+    '            }',
+    '',
+    '',
+  ].join('\n');
+  return source.slice(0, at) + check + source.slice(at);
 }

@@ -1,7 +1,7 @@
 import { inputItems, outputItems, weightItems, type Committed } from '../commit/commitments.js';
 import { packExpressions } from '../commit/packing.js';
 import { emitPoseidonChain } from '../commit/poseidon.js';
-import { defaultVisibility, usesSalt, type Visibility } from '../commit/visibility.js';
+import { defaultVisibility, saltsOf, usesSalt, type Visibility } from '../commit/visibility.js';
 import { size } from '../ir/graph.js';
 import { defOf, type Interval } from '../ops/index.js';
 import { analyzeBounds, programCosts, type OpCost } from '../quant/bounds.js';
@@ -26,12 +26,18 @@ const includes = ['input_range.circom', 'rescale_relu.circom', 'rescale_leaky.ci
  * Emits the circom main component for a quantized program. Every op contributes its own text
  * (src/ops); this function only wires op outputs to op inputs and declares the public interface
  * the visibility asks for (src/commit/visibility.ts gives its order):
+ *   recipient  public; the address the proof is bound to. Squared once (one constraint) so that
+ *              it enters the verification equation: a public input that no constraint touches
+ *              has a zero verifying-key point and could be changed freely.
  *   in[n]      the quantized input; public only when input visibility is public
- *   salt       private; the first element of the input and output commitments
+ *   saltIn     private; first element of the input commitment (hashed) or the nullifier (private)
+ *   saltOut    private; first element of the output commitment
  *   w[m]       private weights (hashed weights; see hideWeights)
- *   out[k] | outHash, then inHash, then wHash: outputs, public
+ *   out[k] | outHash, then inHash | inNullifier, then wHash: outputs, public
  * Each commitment is a Poseidon chain over packed chunks (src/commit/poseidon.ts gives its cost:
- * 243 constraints for up to 253 packed bits, 612 per block of 15 chunks).
+ * 243 constraints for up to 253 packed bits, 612 per block of 15 chunks); the nullifier is
+ * Poseidon(saltIn), 213 constraints (216 S-box constraints less the first S-box of the constant
+ * initial state, which circom folds).
  */
 export function generateCircuit(p: QProgram, visibility: Visibility = defaultVisibility): GeneratedCircuit {
   const bounds = analyzeBounds(p);
@@ -55,12 +61,17 @@ export function generateCircuit(p: QProgram, visibility: Visibility = defaultVis
   const nOut = size(p.output.shape);
   const out = expressions.get(p.output.name)!;
   const weights = weightItems(p);
-  const header = [`signal input in[${nIn}];`];
-  if (usesSalt(visibility)) header.push('signal input salt;');
+  const salts = saltsOf(visibility);
+  // Public inputs in the layout's order (circom orders them by declaration): recipient, then in.
+  const header = ['signal input recipient;', `signal input in[${nIn}];`];
+  if (salts.input) header.push('signal input saltIn;');
+  if (salts.output) header.push('signal input saltOut;');
   if (visibility.weights === 'hashed') header.push(`signal input w[${weights.items.length}];`);
   header.push(visibility.output === 'public' ? `signal output out[${nOut}];` : 'signal output outHash;');
   if (visibility.input === 'hashed') header.push('signal output inHash;');
+  if (visibility.input === 'private') header.push('signal output inNullifier;');
   if (visibility.weights === 'hashed') header.push('signal output wHash;');
+  header.push('signal recipientSquare;', 'recipientSquare <== recipient * recipient;');
 
   const tail: string[] = [];
   const commitment = (name: string, c: Committed, exprs: string[], init: string) => {
@@ -68,8 +79,12 @@ export function generateCircuit(p: QProgram, visibility: Visibility = defaultVis
     tail.push(`// ${name}: Poseidon chain over ${c.items.length} values packed into ${c.plan.length} field elements`, ...chain.statements, `${name} <== ${chain.output};`, '');
   };
   if (visibility.output === 'public') out.forEach((e, i) => tail.push(`out[${i}] <== ${e};`));
-  else commitment('outHash', outputItems(bounds.get(p.output.name)!), out, 'salt');
-  if (visibility.input === 'hashed') commitment('inHash', inputItems(p), Array.from({ length: nIn }, (_, i) => `in[${i}]`), 'salt');
+  else commitment('outHash', outputItems(bounds.get(p.output.name)!), out, 'saltOut');
+  if (visibility.input === 'hashed') commitment('inHash', inputItems(p), Array.from({ length: nIn }, (_, i) => `in[${i}]`), 'saltIn');
+  if (visibility.input === 'private') {
+    const chain = emitPoseidonChain('inNullifier', 'saltIn', []);
+    tail.push('// inNullifier: Poseidon(saltIn), the key of a private input\'s result', ...chain.statements, `inNullifier <== ${chain.output};`, '');
+  }
   if (visibility.weights === 'hashed') commitment('wHash', weights, weights.items.map((_, i) => `w[${i}]`), '0');
 
   const hashed = usesSalt(visibility) || visibility.weights === 'hashed';
@@ -86,7 +101,7 @@ export function generateCircuit(p: QProgram, visibility: Visibility = defaultVis
     ...[...header, '', ...statements, ...tail].map((l) => (l ? `    ${l}` : l)),
     '}',
     '',
-    `component main${visibility.input === 'public' ? ' {public [in]}' : ''} = Model();`,
+    `component main {public [${visibility.input === 'public' ? 'recipient, in' : 'recipient'}]} = Model();`,
     '',
   ].join('\n');
   return { source, costs: programCosts(p, bounds), bounds, expressions };

@@ -2,16 +2,17 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ethers } from 'ethers';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { argmax } from '../compile/accuracy.js';
-import { parseSalt, PublicStatement } from '../commit/statement.js';
-import { parseVisibility } from '../commit/visibility.js';
+import { deriveSalts, NO_RECIPIENT, parseRecipient, parseSalt, PublicStatement, recipientAddress } from '../commit/statement.js';
+import { layoutEntry, modeName, parseVisibility, usesSalt, type SignalGroup } from '../commit/visibility.js';
 import { loadBuild } from '../compile/manifest.js';
-import { readSamples } from '../compile/samples.js';
-import { quantizeInput } from '../quant/io.js';
+import { readOneSample, readSamples } from '../compile/samples.js';
+import { decodeOutput, inputSize, quantizeInput } from '../quant/io.js';
+import { fromField } from '../prove/field.js';
 import { ZkmlError } from '../errors.js';
 import { writeJsonAtomic } from '../files.js';
-import { buildPaths } from '../paths.js';
+import { buildPaths, packageVersion } from '../paths.js';
 import { releaseCurves } from '../setup/curve.js';
 import type { SetupRecord } from '../setup/setup.js';
 import * as z from '../index.js';
@@ -61,15 +62,37 @@ function modelId(value: string) {
   return value;
 }
 
+function fraction(value: string) {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+}
+
 function nonNegative(value: string) {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
   return n;
 }
 
+/** --insecure-dev-keys, worded for the command it is on. */
+const INSECURE_DEV_KEYS = '--insecure-dev-keys';
+const insecureHelp = {
+  verify: 'accept keys anyone can forge proofs for (dev keys from `zkml setup` without a ceremony): a valid proof then proves nothing',
+  chain: 'accept keys anyone can forge proofs for (dev keys) on any chain; without it only the embedded EVM and a loopback node with chain id 31337 or 1337 accept them',
+  serve: 'also serve builds whose keys anyone can forge proofs for (dev keys); without it they are skipped',
+};
+
+/** Says so when a build's keys are forgeable, where using them is harmless but trusting them is not. */
+async function warnInsecureKeys(build: string): Promise<void> {
+  if (!existsSync(buildPaths(build).vkey) || !existsSync(buildPaths(build).zkey)) return; // the command itself says what is missing
+  const p = await z.keyProvenance(build);
+  if (!p.secure) log(z.insecureKeysWarning(p, 'verify, serve and public chains refuse them without --insecure-dev-keys'));
+}
+
 const program = new Command()
   .name('zkml')
   .description('Prove that an ONNX model produced an output, and verify the proof off-chain and on-chain.')
+  .version(packageVersion, '-V, --version', 'print the zkml version')
   .showHelpAfterError();
 
 program
@@ -77,7 +100,7 @@ program
   .description('quantize an ONNX model and compile it to a circom circuit (R1CS + witness WASM)')
   .argument('<model>', 'ONNX model file (batch 1, static shapes)')
   .requiredOption('-c, --calibration <file>', 'calibration samples: {"inputs": [[...], ...]}, an array, or JSON lines')
-  .option('-o, --out <dir>', 'build folder', '')
+  .option('-o, --out <dir>', 'build folder (default: artifacts/build/<name of the model\'s folder>)')
   .option('-t, --test <file>', 'samples (optionally with "labels") for the accuracy report; default: the calibration samples')
   .option('--input-bits <n>', 'width of the accepted input range in bits, its range-check cost per element (default: searched)', int('--input-bits', 2, 32))
   .option('--weight-bits <n>', 'bits for each layer\'s largest weight', int('--weight-bits', 2, 32))
@@ -89,6 +112,9 @@ program
   .option('--visibility <spec>', 'what proofs reveal: input=public|private|hashed, output=public|hashed, weights=fixed|hashed, comma-separated; or a preset: public (default), compact (hashed input and output: constant, small public signals), private-model (hashed weights)', parseVisibilitySpec)
   .option('--native-witness', 'also build circom\'s C++ witness generator (g++, nasm, libgmp-dev, nlohmann-json3-dev), time it against the WASM calculator and prove with the faster')
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
+  .option('--input-range <spec>', 'known input bounds instead of the calibrated range: lo:hi for every value (0:255 for pixels), or a JSON file {"min", "max"} with a number or one per value (a scaler\'s data_min_/data_max_), or per input name')
+  .option('--min-agreement <x>', 'fail unless the quantized model makes the float model\'s decision on at least this fraction of the test samples', fraction, 0.99)
+  .option('--max-relative-error <x>', 'fail if the worst output error exceeds this fraction of the largest output', nonNegative, 0.02)
   .option('--task <task>', 'how to score accuracy: classification | binary | regression (default: from the output size)', (v: string) => {
     if (!['classification', 'binary', 'regression'].includes(v)) throw new InvalidArgumentError('--task must be classification, binary or regression');
     return v;
@@ -98,7 +124,19 @@ program
     const quant = Object.fromEntries(
       Object.entries({ inputBits: o.inputBits, weightBits: o.weightBits, activationBits: o.activationBits, inputMargin: o.inputMargin }).filter(([, v]) => v !== undefined),
     );
-    const m = await z.compile(model, { calibration: o.calibration, test: o.test, out, quant, precision: o.precision, task: o.task, visibility: o.visibility, log });
+    const m = await z.compile(model, {
+      calibration: o.calibration,
+      test: o.test,
+      out,
+      quant,
+      precision: o.precision,
+      task: o.task,
+      visibility: o.visibility,
+      inputRange: o.inputRange,
+      minAgreement: o.minAgreement,
+      maxRelativeError: o.maxRelativeError,
+      log,
+    });
     const a = m.accuracy;
     console.log(
       table(
@@ -109,7 +147,8 @@ program
     if (o.nativeWitness) {
       const build = loadBuild(out);
       const statement = await PublicStatement.for(build.program, build.manifest.visibility, build.manifest.circuit.publicLayout);
-      await z.buildNativeWitness(out, statement.circuitInputs(quantizeInput(build.program, readSamples(o.calibration).inputs[0]), 1n), log);
+      const params = { salts: await deriveSalts(build.manifest.visibility, 1n), recipient: NO_RECIPIENT };
+      await z.buildNativeWitness(out, statement.circuitInputs(quantizeInput(build.program, readSamples(o.calibration).inputs[0]), params), log);
     }
   });
 
@@ -119,8 +158,9 @@ program
   .argument('<build>', 'build folder from `zkml compile`')
   .option('--ptau <file>', 'powers of tau from a ceremony, prepared for phase 2 (production)')
   .option('--ptau-cache <dir>', 'where dev powers of tau are cached')
+  .option('--force', 'replace keys that came from a ceremony or a --ptau file')
   .action(async (build: string, o) => {
-    const r = await z.setup(build, { ptau: o.ptau, ptauCache: o.ptauCache, log });
+    const r = await z.setup(build, { ptau: o.ptau, ptauCache: o.ptauCache, force: o.force, log });
     console.log(`keys ${r.cached ? 'cached' : 'created'}: ${buildPaths(build).zkey} (ptau: ${r.ptau.source === 'dev' ? 'INSECURE dev' : r.ptau.file}, 2^${r.ptau.power})`);
   });
 
@@ -130,15 +170,19 @@ program
   .argument('<build>', 'build folder with keys (`zkml setup`)')
   .option('-i, --input <file>', 'one input: {"input": [...]} or an array')
   .option('-b, --batch <file>', 'many inputs: JSON lines, {"inputs": [...]}, or an array of arrays')
+  .option('--sample <k>', 'with --input: prove sample k of a file of several (default: the file must hold one)', int('--sample', 0, 1_000_000_000))
   .option('-o, --out <path>', 'proof file (--input) or folder (--batch); default: <build>/proofs')
   .option('-w, --workers <n>', 'pool size for --batch', int('--workers', 1, 64), 2)
-  .option('--salt <n>', 'salt of the input/output commitments (hashed builds; decimal or 0x-hex; default: random, recorded in the proof file)')
+  .option('--salt <n>', 'master salt of the input/output commitments and nullifier (salted builds; decimal or 0x-hex; default: random, recorded in the proof file)')
+  .option('--recipient <address>', 'bind the proof to this address: the registry credits its result to it, and a copied proof cannot credit anyone else (default: none)')
   .action(async (build: string, o) => {
     if (!!o.input === !!o.batch) throw new InvalidArgumentError('give exactly one of --input <file> or --batch <file>');
     loadBuild(build);
+    await warnInsecureKeys(build);
+    const recipient = o.recipient === undefined ? undefined : parseRecipient(o.recipient);
     if (o.input) {
-      const [input] = readSamples(o.input).inputs;
-      const r = await z.prove(build, input, { salt: o.salt === undefined ? undefined : parseSalt(o.salt) });
+      const input = readOneSample(o.input, inputSize(loadBuild(build).program), o.sample);
+      const r = await z.prove(build, input, { salt: o.salt === undefined ? undefined : parseSalt(o.salt), recipient });
       const file = o.out ?? join(buildPaths(build).proofs, 'proof.json');
       writeJsonAtomic(file, r);
       console.log(`output ${describe(r.output)}; float model ${describe(r.floatOutput)}`);
@@ -153,6 +197,7 @@ program
     const items = await z.proveBatch(build, inputs, {
       workers: o.workers,
       salt: o.salt === undefined ? undefined : String(parseSalt(o.salt)),
+      recipient: recipient === undefined ? undefined : `0x${recipient.toString(16)}`,
       onResult: (index, outcome, done) => {
         if (outcome.ok) writeJsonAtomic(join(dir, `proof_${index}.json`), outcome.result);
         else failed++;
@@ -183,13 +228,18 @@ program
   .argument('<build>', 'build folder with keys')
   .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
   .option('--json', 'print the result as JSON')
+  .option(INSECURE_DEV_KEYS, insecureHelp.verify)
   .action(async (build: string, o) => {
-    const r = await z.verify(build, z.readProofFile(o.proof));
+    const r = await z.verify(build, z.readProofFile(o.proof), { insecureDevKeys: o.insecureDevKeys, warn: log });
     if (o.json) console.log(JSON.stringify(r));
     else if (!r.valid) console.log(`INVALID: ${r.reason}`);
     else {
-      const parts = [r.output ? `output ${describe(r.output)}` : 'output hashed'];
-      for (const [k, v] of Object.entries(r.commitments ?? {})) parts.push(`${k} commitment ${v}${r.opened?.[k as 'input' | 'output'] ? ' (opened by the file)' : ''}`);
+      const parts = [r.output ? `output ${describe(r.output)}${r.opened?.output ? ' (opened by the file)' : ''}` : 'output hashed'];
+      for (const [k, v] of Object.entries(r.commitments ?? {})) {
+        const opened = r.opened?.[k as keyof NonNullable<typeof r.opened>] ? ' (opened by the file)' : '';
+        parts.push(k === 'nullifier' ? `input nullifier ${v}${opened}` : `${k} commitment ${v}${opened}`);
+      }
+      parts.push(BigInt(r.recipient!) === 0n ? 'bound to no recipient' : `recipient ${r.recipient}`);
       console.log(`valid: ${parts.join('; ')}`);
     }
     if (!r.valid) process.exitCode = 1;
@@ -204,11 +254,13 @@ program
   .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
   .option('--address <address>', 'use a verifier already deployed at this address')
   .option('--json', 'print the result as JSON')
+  .option(INSECURE_DEV_KEYS, insecureHelp.chain)
   .action(async (build: string, o) => {
     const doc = z.readProofFile(o.proof);
     const artifact = await z.verifierArtifact(build);
     const chain = o.rpc ? await z.rpcChain(o.rpc, o.privateKey ?? process.env.ZKML_PRIVATE_KEY) : await z.embeddedChain();
     try {
+      await z.enforceKeyPolicy(build, { insecureDevKeys: o.insecureDevKeys, chain, warn: log });
       let contract;
       let deployGas: bigint | undefined;
       if (o.address) contract = z.attachVerifier(chain, artifact, o.address);
@@ -241,16 +293,18 @@ const jsonBig = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigi
 function chainOptions(c: Command): Command {
   return c
     .option('--rpc <url>', 'JSON-RPC node (default: ZKML_RPC, else a fresh embedded EVM)')
-    .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)');
+    .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
+    .option(INSECURE_DEV_KEYS, insecureHelp.chain);
 }
 
 program
   .command('node')
   .description('run a local JSON-RPC node (Hardhat network, EDR) on 127.0.0.1 until interrupted')
   .option('--port <n>', 'port', int('--port', 1, 65535), 8545)
+  .option('--chain-id <n>', 'chain id (31337 and 1337 are development chains for the key policy)', int('--chain-id', 1, 2 ** 32), 31337)
   .action(async (o) => {
-    const node = await z.startHardhatNode(o.port);
-    console.log(`JSON-RPC node at ${node.url} (chain id 31337, Hardhat's public dev accounts); Ctrl-C stops it`);
+    const node = await z.startHardhatNode(o.port, undefined, { chainId: o.chainId });
+    console.log(`JSON-RPC node at ${node.url} (chain id ${o.chainId}, Hardhat's public dev accounts); Ctrl-C stops it`);
     await new Promise<void>((resolveStop) => {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void node.stop().then(resolveStop));
     });
@@ -265,10 +319,10 @@ chainOptions(
 ).action(async (build: string | undefined, o) => {
   const { chain, rpc } = await openChain(o);
   try {
-    const known = build && rpc ? z.readDeployment(build, rpc) : undefined;
-    const d = await z.ensureDeployed(chain, { build, registry: o.registry ?? known?.registry, known });
+    const known = build && rpc ? await z.readDeployment(build, chain) : undefined;
+    const d = await z.ensureDeployed(chain, { build, registry: o.registry, known, onStale: 'redeploy', insecureDevKeys: o.insecureDevKeys, log });
     const record = build ? await z.recordOf(chain, build, d) : { registry: await d.registry.getAddress() };
-    if (build && rpc) z.writeDeployment(build, rpc, record as z.DeploymentRecord);
+    if (build && rpc) await z.writeDeployment(build, chain, record as z.DeploymentRecord);
     console.log(jsonBig({ chain: chain.description, ...record, gas: d.gas }));
   } finally {
     await chain.close();
@@ -286,10 +340,20 @@ chainOptions(
 ).action(async (build: string, o) => {
   const { chain, rpc } = await openChain(o);
   try {
-    const known = rpc ? z.readDeployment(build, rpc) : undefined;
-    const d = await z.ensureDeployed(chain, { build, registry: o.registry, verifier: o.verifier, register: true, metadataURI: o.metadataUri, known: known && { ...known, modelId: undefined } });
+    const known = rpc ? await z.readDeployment(build, chain) : undefined;
+    const d = await z.ensureDeployed(chain, {
+      build,
+      registry: o.registry,
+      verifier: o.verifier,
+      register: true,
+      metadataURI: o.metadataUri,
+      known: known && { ...known, modelId: undefined },
+      onStale: 'redeploy',
+      insecureDevKeys: o.insecureDevKeys,
+      log,
+    });
     const record = await z.recordOf(chain, build, d);
-    if (rpc) z.writeDeployment(build, rpc, record);
+    if (rpc) await z.writeDeployment(build, chain, record);
     const { manifest } = loadBuild(build);
     console.log(jsonBig({ chain: chain.description, ...record, weightsCommitment: manifest.weightsCommitment ?? null, gas: d.gas }));
   } finally {
@@ -309,12 +373,16 @@ chainOptions(
   const doc = z.readProofFile(o.proof);
   const { chain, rpc } = await openChain(o);
   try {
-    const known = rpc ? z.readDeployment(build, rpc) : undefined;
-    if (rpc && !(o.modelId ?? known?.modelId)) throw new z.ChainError(`no model id for ${build} on ${rpc}: run \`zkml register ${build} --rpc ${rpc}\` or pass --model-id`);
-    const d = await z.ensureDeployed(chain, { build, registry: o.registry, modelId: o.modelId, register: !rpc, known });
+    const known = rpc ? await z.readDeployment(build, chain) : undefined;
+    if (rpc && !(o.modelId ?? known?.modelId)) throw new z.ChainError(`no model id for ${build} on ${rpc} (chain ${chain.chainId}): run \`zkml register ${build} --rpc ${rpc}\` or pass --model-id`);
+    const d = await z.ensureDeployed(chain, { build, registry: o.registry, modelId: o.modelId, register: !rpc, known, onStale: 'fail', insecureDevKeys: o.insecureDevKeys, log });
     const s = await z.submitProof(d.registry, d.modelId!, doc.proof, doc.publicSignals);
-    const result = await z.readResult(d.registry, d.modelId!, s.inputKey);
-    console.log(jsonBig({ chain: chain.description, registry: await d.registry.getAddress(), modelId: d.modelId, ...s, result, gas: { ...d.gas, submit: s.gasUsed } }));
+    if (BigInt(s.recipient) === 0n) log('note: this proof is bound to no recipient, so its result is credited to no one (`zkml prove --recipient <address>` binds one)');
+    const result = await z.readResult(d.registry, d.modelId!, s.inputKey, s.recipient);
+    // The recorded output as field elements (what contracts read) and decoded (signs and scale, as ZkmlOutput.sol does).
+    const { program } = loadBuild(build);
+    const decoded = result.output.length ? { output: decodeOutput(program, result.output.map((v) => fromField(v))) } : {};
+    console.log(jsonBig({ chain: chain.description, registry: await d.registry.getAddress(), modelId: d.modelId, ...s, result: { ...result, ...decoded }, gas: { ...d.gas, submit: s.gasUsed } }));
   } finally {
     await chain.close();
   }
@@ -328,6 +396,7 @@ program
   .option('--model-id <n>', 'registry model id for the submit calldata', modelId, '1')
   .action(async (build: string, o) => {
     loadBuild(build);
+    await warnInsecureKeys(build);
     const doc = z.readProofFile(o.proof);
     const args = z.solidityArgs(doc.proof, doc.publicSignals);
     const artifact = await z.verifierArtifact(build);
@@ -346,23 +415,47 @@ program
   });
 
 program
+  .command('export-verifier')
+  .description('write what a Solidity developer needs for a build: the verifier (Solidity, ABI, bytecode), the registry\'s ABI and interface, the output decoding library, the registration parameters and, for a hashed output, the on-chain opener')
+  .argument('<build>', 'build folder with keys')
+  .option('-o, --out <dir>', 'output folder (default: <build>/contracts)')
+  .action(async (build: string, o) => {
+    await warnInsecureKeys(build);
+    const out = o.out ?? join(buildPaths(build).root, 'contracts');
+    const files = await z.exportContracts(build, out);
+    console.log(`wrote ${files.length} files to ${out}: ${files.join(', ')}`);
+  });
+
+program
   .command('commit')
-  .description('print a build\'s commitments: its weights (hashed-weights builds) and, with --input and --salt, the input\'s and output\'s')
+  .description('compute off-chain what a proof of this build makes public: its weights commitment and, with --input (and --salt on salted builds), the input commitment or nullifier, the output commitment, the public signals and the registry\'s input key')
   .argument('<build>', 'build folder')
   .option('-i, --input <file>', 'an input: {"input": [...]} or an array')
-  .option('--salt <n>', 'the salt used when proving (decimal or 0x-hex)')
+  .option('--salt <n>', 'the master salt used when proving (salted builds; decimal or 0x-hex)')
+  .option('--recipient <address>', 'the recipient the proof is bound to (default: none)')
+  .option('--sample <k>', 'with --input: sample k of a file of several', int('--sample', 0, 1_000_000_000))
   .action(async (build: string, o) => {
     const b = loadBuild(build);
-    const statement = await PublicStatement.for(b.program, b.manifest.visibility, b.manifest.circuit.publicLayout);
-    const out: Record<string, string> = {};
-    if (statement.weightsCommitment !== undefined) out.weights = String(statement.weightsCommitment);
-    if (o.input) {
-      if (o.salt === undefined) throw new InvalidArgumentError('--input needs --salt: commitments are salted');
-      const q = quantizeInput(b.program, readSamples(o.input).inputs[0]);
-      const salt = parseSalt(o.salt);
-      out.input = String(await statement.inputCommitment(q, salt));
-      out.output = String(await statement.outputCommitment(z.referenceOutput(b.program, q), salt));
-      if (b.manifest.visibility.input === 'hashed') out.inputKey = `0x${BigInt(out.input).toString(16).padStart(64, '0')}`;
+    const v = b.manifest.visibility;
+    const statement = await PublicStatement.for(b.program, v, b.manifest.circuit.publicLayout);
+    const out: Record<string, unknown> = {};
+    if (statement.weightsCommitment !== undefined) out.weightsCommitment = String(statement.weightsCommitment);
+    if (!o.input) {
+      if (o.salt !== undefined || o.recipient !== undefined) throw new InvalidArgumentError('--salt and --recipient need --input');
+    } else {
+      if (usesSalt(v) && o.salt === undefined) throw new InvalidArgumentError(`--input needs --salt on this build: its ${v.input === 'private' ? 'nullifier' : 'commitments'} are salted`);
+      if (!usesSalt(v) && o.salt !== undefined) throw new InvalidArgumentError(`--salt: this build (${modeName(v)}) commits to nothing salted; its proofs carry the input and output themselves`);
+      const q = quantizeInput(b.program, readOneSample(o.input, inputSize(b.program), o.sample));
+      const params = { salts: usesSalt(v) ? await deriveSalts(v, parseSalt(o.salt)) : {}, recipient: o.recipient === undefined ? NO_RECIPIENT : parseRecipient(o.recipient) };
+      const signals = await statement.publicSignals(q, z.referenceOutput(b.program, q), params);
+      const at = (g: SignalGroup) => {
+        const e = layoutEntry(b.manifest.circuit.publicLayout, g);
+        return e && signals[e.offset];
+      };
+      for (const [g, name] of [['inputCommitment', 'inputCommitment'], ['inputNullifier', 'inputNullifier'], ['outputCommitment', 'outputCommitment']] as const) if (at(g)) out[name] = at(g);
+      out.inputKey = z.inputKeyOf(b.manifest, signals);
+      out.recipient = recipientAddress(params.recipient);
+      out.publicSignals = signals;
     }
     console.log(JSON.stringify(out, null, 2));
   });
@@ -451,32 +544,37 @@ program
     console.log(`\ntotal: ${m.circuit.constraints} constraints after circom --O2 (formula: ${formula} non-linear), ${m.circuit.wires} wires, ${m.circuit.publicSignals} public signals (${m.circuit.publicLayout.map((e) => `${e.group}[${e.size}]`).join(', ')})`);
     console.log(`visibility: input ${m.visibility.input}, output ${m.visibility.output}, weights ${m.visibility.weights}${m.weightsCommitment ? `; weights commitment ${m.weightsCommitment}` : ''}`);
     console.log(`lower bound at this precision: ${floor} (the decomposed bits); gap ${formula - floor} (${pct(formula - floor)}) is selection and ReLU products`);
-    if (m.visibility.input === 'hashed' || m.visibility.output === 'hashed' || m.visibility.weights === 'hashed') {
-      console.log(`commitments (Poseidon, not in the per-op formula): about ${Math.max(0, m.circuit.constraints - formula)} constraints`);
-    }
+    console.log(`statement (recipient binding, commitments, nullifier; not in the per-op formula): about ${Math.max(0, m.circuit.constraints - formula)} constraints`);
     const keys = buildPaths(build).setup;
     if (existsSync(keys)) {
       const r = JSON.parse(readFileSync(keys, 'utf8')) as SetupRecord;
       console.log(`keys: from ${r.ptau.source === 'dev' ? 'an INSECURE dev' : 'the ceremony'} ptau 2^${r.ptau.power} (${r.ptau.file}), ${r.phase2Contributions} phase-2 contribution(s)${r.ceremony ? ` (ceremony ${r.ceremony})` : ''}, zkey sha256 ${r.zkeySha256.slice(0, 16)}`);
-    } else {
+    } else if (!existsSync(buildPaths(build).vkey)) {
       console.log('keys: none yet (run `zkml setup`)');
     }
+    if (existsSync(buildPaths(build).vkey)) console.log(`provenance: ${z.describeProvenance(await z.keyProvenance(build))}`);
     console.log(`accuracy (${m.accuracy.task}) on ${m.accuracy.samples} samples: decision agreement ${percent(m.accuracy.decisionAgreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
   });
 
 program
   .command('bench')
-  .description('measure the benchmark suite; writes bench/results.json, results.md and SVG charts')
-  .option('--models <list>', 'comma-separated suite models, or "all" (default: all but the 2^16 scaling member)')
+  .description('measure the benchmark suite, or your own models: constraints, compile/setup/witness/prove/verify times, throughput, gas, memory; writes bench/results.json, results.md and SVG charts')
+  .argument('[targets...]', 'your own models instead of the suite: ONNX files (with --calibration) or build folders (with --samples)')
+  .option('--models <list>', 'comma-separated bundled suite models, or "all" (default without targets: all but the 2^16 scaling member)')
+  .option('-c, --calibration <file>', 'calibration samples for the ONNX targets')
+  .option('-t, --test <file>', 'test samples for the ONNX targets\' accuracy (default: the calibration samples)')
+  .option('--samples <file>', 'inputs to prove (default: the test samples, else the calibration samples); needed for build folders')
+  .option('--input-range <spec>', 'compile --input-range for the ONNX targets')
   .option('--out <dir>', 'output folder', join('bench'))
   .option('--proofs <n>', 'in-process proofs timed per model (p50/p95)', int('--proofs', 1, 10_000), 20)
   .option('--setup16', 'also time a 2^16 circuit from an empty ptau cache to a proof verified on-chain')
   .option('--no-cold-start', 'skip the cold-start measurement')
-  .action(async (o) => {
+  .action(async (paths: string[], o) => {
     const { runBench } = await import('../bench/run.js');
     const { suite } = await import('../bench/suite.js');
     const models = o.models === undefined ? undefined : o.models === 'all' ? suite.map((s) => s.name) : String(o.models).split(',');
-    await runBench({ models, out: o.out, proofs: o.proofs, setup16: o.setup16, coldStart: o.coldStart, log });
+    const targets = paths.map((p) => benchTarget(p, o));
+    await runBench({ models, targets: targets.length ? targets : undefined, out: o.out, proofs: o.proofs, setup16: o.setup16, coldStart: o.coldStart, log });
   });
 
 program
@@ -502,6 +600,17 @@ program
     console.log(serviceMarkdown(o.model, runs));
   });
 
+/** A `zkml bench` target from the command line: an ONNX file (needs --calibration) or a build folder. */
+function benchTarget(path: string, o: { calibration?: string; test?: string; samples?: string; inputRange?: string }) {
+  const abs = resolve(path);
+  const name = basename(abs).replace(/\.onnx$/i, '') === 'model' ? basename(dirname(abs)) : basename(abs).replace(/\.onnx$/i, '');
+  if (existsSync(buildPaths(abs).manifest)) return { name, build: abs, ...(o.samples ? { samples: resolve(o.samples) } : {}) };
+  if (!existsSync(abs)) throw new InvalidArgumentError(`${path} does not exist (expected an ONNX model or a build folder)`);
+  if (!o.calibration) throw new InvalidArgumentError(`${path}: an ONNX target needs --calibration <samples>`);
+  const opt = (f?: string) => (f ? resolve(f) : undefined);
+  return { name, onnx: abs, calibration: resolve(o.calibration), ...(o.test ? { test: opt(o.test) } : {}), ...(o.samples ? { samples: opt(o.samples) } : {}), ...(o.inputRange ? { inputRange: o.inputRange } : {}) };
+}
+
 /** Resolves on the first SIGINT or SIGTERM: long-running commands shut down gracefully on either. */
 const stopSignal = () =>
   new Promise<string>((resolveStop) => {
@@ -524,9 +633,22 @@ program
   .option('--drain-timeout <ms>', 'on SIGTERM/SIGINT: how long running proofs may finish before they go back to the queue', int('--drain-timeout', 0, 3_600_000), 30_000)
   .option('--rpc <url>', 'JSON-RPC node for POST /v1/submit (models deployed and registered there with `zkml deploy`/`register`)')
   .option('--private-key <hex>', 'signer for --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
+  .option(INSECURE_DEV_KEYS, insecureHelp.serve)
+  .option('--api-keys <file>', 'API keys file (`zkml api-key create`): every route but /health and /openapi.json needs a key')
+  .option('--insecure-no-auth', 'no API keys: anyone who can reach the port may prove, read every job and submit on-chain with the service\'s key; loopback hosts only')
+  .option('--retention <duration>', 'delete finished jobs (inputs, salts, results) this long after they finish: 500ms, 45s, 30m, 12h, 7d; 0 or forever keeps them', '7d')
   .action(async (builds: string[], o) => {
-    const { startService } = await import('../service/service.js');
+    const { parseDuration, startService } = await import('../service/service.js');
+    let retentionMs: number;
+    try {
+      retentionMs = parseDuration(o.retention);
+    } catch (err) {
+      throw new InvalidArgumentError(`--retention: ${(err as Error).message}`);
+    }
     const service = await startService({
+      apiKeys: o.apiKeys,
+      insecureNoAuth: o.insecureNoAuth,
+      retentionMs,
       builds,
       host: o.host,
       port: o.port,
@@ -539,6 +661,7 @@ program
       bodyLimitBytes: Math.round(o.bodyLimit * 1024 * 1024),
       rpc: o.rpc ?? process.env.ZKML_RPC,
       privateKey: o.privateKey ?? process.env.ZKML_PRIVATE_KEY,
+      insecureDevKeys: o.insecureDevKeys,
       log,
     });
     console.log(JSON.stringify({ event: 'listening', url: service.url }));
@@ -546,6 +669,48 @@ program
     log(`${sig}: shutting down`);
     await service.close(o.drainTimeout);
     log('stopped');
+  });
+
+const apiKey = program.command('api-key').description('API keys of `zkml serve --api-keys <file>`: create (the token is printed once), list, revoke');
+
+apiKey
+  .command('create')
+  .description('add a key to the file (created if missing, mode 600) and print its token once; only its SHA-256 is stored')
+  .requiredOption('-f, --file <file>', 'API keys file')
+  .requiredOption('-n, --name <name>', 'who the key is for (letters, digits, . _ @ -)')
+  .requiredOption('-s, --scopes <list>', 'comma-separated: prove (create, see, cancel, delete own jobs), read (own jobs\' results, inputs, salts), submit (POST /v1/submit, the service\'s gas), metrics')
+  .option('--json', 'print {token, id, name, scopes} as JSON')
+  .action(async (o) => {
+    const { createApiKey, parseScopes } = await import('../service/auth.js');
+    const { token, key } = createApiKey(o.file, { name: o.name, scopes: parseScopes(o.scopes) });
+    if (o.json) console.log(JSON.stringify({ token, id: key.id, name: key.name, scopes: key.scopes }));
+    else {
+      console.log(token);
+      log(`key ${key.id} (${key.name}: ${key.scopes.join(', ')}) added to ${o.file}; the token above is shown only now (send it as "Authorization: Bearer <token>")`);
+    }
+  });
+
+apiKey
+  .command('list')
+  .description('the keys in the file (never their tokens)')
+  .requiredOption('-f, --file <file>', 'API keys file')
+  .option('--json', 'print as JSON')
+  .action(async (o) => {
+    const { readKeyFile } = await import('../service/auth.js');
+    const keys = readKeyFile(o.file).keys.map(({ sha256: _hash, ...k }) => k);
+    if (o.json) console.log(JSON.stringify(keys, null, 2));
+    else console.log(table(['id', 'name', 'scopes', 'created', 'revoked'], keys.map((k) => [k.id, k.name, k.scopes.join(','), k.createdAt, k.revokedAt ?? ''])));
+  });
+
+apiKey
+  .command('revoke')
+  .description('revoke a key (by id, or the name of an active key); a running service refuses it from its next request')
+  .argument('<key>', 'key id (key_...) or name')
+  .requiredOption('-f, --file <file>', 'API keys file')
+  .action(async (idOrName: string, o) => {
+    const { revokeApiKey } = await import('../service/auth.js');
+    const key = revokeApiKey(o.file, idOrName);
+    console.log(`revoked ${key.id} (${key.name}) at ${key.revokedAt}`);
   });
 
 program

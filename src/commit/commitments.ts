@@ -1,4 +1,3 @@
-import { size } from '../ir/graph.js';
 import { signedBits, unsignedBits } from '../ops/fixed_point.js';
 import type { HiddenParams, Interval, LinearOp, QOp } from '../ops/types.js';
 import { inputOps, type QProgram } from '../quant/program.js';
@@ -22,7 +21,7 @@ function committed(items: PackItem[]): Committed {
 }
 
 export function inputItems(p: QProgram): Committed {
-  return committed(inputOps(p).flatMap((op) => Array.from({ length: size(op.shape) }, () => ({ lo: op.lo, bits: op.bits }))));
+  return committed(inputOps(p).flatMap((op) => op.lo.map((lo, i) => ({ lo, bits: op.bits[i] }))));
 }
 
 export function outputItems(bounds: readonly Interval[]): Committed {

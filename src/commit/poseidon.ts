@@ -1,4 +1,4 @@
-import { buildPoseidon } from 'circomlibjs';
+import { buildPoseidon } from './circomlib.js';
 
 /**
  * The commitment hash: Poseidon (circomlib's parameters, t <= 17) chained over blocks of at most

@@ -3,9 +3,9 @@ import { InvalidInputError } from '../errors.js';
 import { FIELD_MODULUS, toField } from '../prove/field.js';
 import { analyzeBounds } from '../quant/bounds.js';
 import type { QProgram } from '../quant/program.js';
-import { hasher } from './poseidon.js';
+import { hasher, poseidonChain } from './poseidon.js';
 import { commit, commitWeights, inputItems, outputItems, weightValues, type Committed } from './commitments.js';
-import { usesSalt, type LayoutEntry, type Visibility } from './visibility.js';
+import { saltsOf, usesSalt, type LayoutEntry, type Visibility } from './visibility.js';
 
 /** A fresh salt: 31 random bytes, below the field modulus. */
 export function randomSalt(): bigint {
@@ -23,6 +23,45 @@ export function parseSalt(text: string): bigint {
   }
   if (v >= FIELD_MODULUS) throw new InvalidInputError('the salt must be below the BN254 scalar field modulus');
   return v;
+}
+
+/** The unbound recipient: a proof that credits no one. */
+export const NO_RECIPIENT = 0n;
+
+/** A recipient from the command line or a request: a 20-byte 0x address (or 0 for none). */
+export function parseRecipient(text: string): bigint {
+  const t = text.trim();
+  if (t === '0') return NO_RECIPIENT;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(t)) throw new InvalidInputError(`recipient "${text}" is not an address (0x and 40 hex digits), or 0 for none`);
+  return BigInt(t);
+}
+
+/** A recipient as the public signals hold it, written as a lowercase 0x address. */
+export function recipientAddress(v: bigint): string {
+  return `0x${v.toString(16).padStart(40, '0')}`;
+}
+
+/**
+ * The salts of one proof. Both come from one master salt (Poseidon(master, 1) for the input,
+ * Poseidon(master, 2) for the output), so a prover keeps one secret, yet opening the output
+ * commitment (which needs its salt) reveals nothing about the input's.
+ */
+export interface Salts {
+  input?: bigint;
+  output?: bigint;
+}
+
+export async function deriveSalts(v: Visibility, master: bigint): Promise<Salts> {
+  const need = saltsOf(v);
+  const h = await hasher();
+  const derive = (k: bigint) => h.F.toObject(h([master, k]));
+  return { ...(need.input ? { input: derive(1n) } : {}), ...(need.output ? { output: derive(2n) } : {}) };
+}
+
+/** What a proof binds beside the input and output: its salts and its recipient. */
+export interface StatementParams {
+  salts: Salts;
+  recipient: bigint;
 }
 
 /**
@@ -51,34 +90,48 @@ export class PublicStatement {
     return new PublicStatement(visibility, layout, inputItems(program), outputs, weights, w);
   }
 
-  /** The witness calculator's input: `in`, and `salt` and `w` where the circuit has them. */
-  circuitInputs(q: readonly bigint[], salt: bigint): Record<string, string | string[]> {
-    const signals: Record<string, string | string[]> = { in: q.map(String) };
-    if (usesSalt(this.visibility)) signals.salt = String(salt);
+  /** The witness calculator's input: `in`, `recipient`, and the salts and `w` where the circuit has them. */
+  circuitInputs(q: readonly bigint[], p: StatementParams): Record<string, string | string[]> {
+    const signals: Record<string, string | string[]> = { in: q.map(String), recipient: String(p.recipient) };
+    const need = saltsOf(this.visibility);
+    if (need.input) signals.saltIn = String(required(p.salts.input, 'input'));
+    if (need.output) signals.saltOut = String(required(p.salts.output, 'output'));
     if (this.weights) signals.w = this.weights;
     return signals;
   }
 
-  async inputCommitment(q: readonly bigint[], salt: bigint): Promise<bigint> {
-    return commit(this.inputs, q, salt, 'input');
+  async inputCommitment(q: readonly bigint[], saltIn: bigint): Promise<bigint> {
+    return commit(this.inputs, q, saltIn, 'input');
   }
 
-  async outputCommitment(out: readonly bigint[], salt: bigint): Promise<bigint> {
-    return commit(this.outputs, out, salt, 'output');
+  /** A private input's nullifier: Poseidon(input salt), a fresh key for each proof that reveals nothing. */
+  async inputNullifier(saltIn: bigint): Promise<bigint> {
+    return poseidonChain(saltIn, []);
+  }
+
+  async outputCommitment(out: readonly bigint[], saltOut: bigint): Promise<bigint> {
+    return commit(this.outputs, out, saltOut, 'output');
   }
 
   /** The public signals, in layout order, as decimal field elements. */
-  async publicSignals(q: readonly bigint[], out: readonly bigint[], salt: bigint): Promise<string[]> {
+  async publicSignals(q: readonly bigint[], out: readonly bigint[], p: StatementParams): Promise<string[]> {
     const values: bigint[] = [];
     for (const e of this.layout) {
       if (e.group === 'output') values.push(...out);
       else if (e.group === 'input') values.push(...q);
-      else if (e.group === 'outputCommitment') values.push(await this.outputCommitment(out, salt));
-      else if (e.group === 'inputCommitment') values.push(await this.inputCommitment(q, salt));
+      else if (e.group === 'recipient') values.push(p.recipient);
+      else if (e.group === 'outputCommitment') values.push(await this.outputCommitment(out, required(p.salts.output, 'output')));
+      else if (e.group === 'inputCommitment') values.push(await this.inputCommitment(q, required(p.salts.input, 'input')));
+      else if (e.group === 'inputNullifier') values.push(await this.inputNullifier(required(p.salts.input, 'input')));
       else values.push(this.weightsCommitment!);
     }
     return values.map((v) => toField(v).toString());
   }
+}
+
+function required(salt: bigint | undefined, which: string): bigint {
+  if (salt === undefined) throw new InvalidInputError(`this build needs an ${which} salt`);
+  return salt;
 }
 
 /** Reads a salt recorded in a proof file, if any. */

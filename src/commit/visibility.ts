@@ -3,7 +3,8 @@ import { InvalidInputError } from '../errors.js';
 /**
  * What a proof reveals, chosen per build:
  *  - input   public: the input values are public signals; private: nothing about the input is
- *            public; hashed: a salted Poseidon commitment to the input is public.
+ *            public (a nullifier made from a random salt keys its results); hashed: a salted
+ *            Poseidon commitment to the input is public.
  *  - output  public: the output values are public signals; hashed: a salted commitment is.
  *  - weights fixed: weights are constants in the circuit, so the verifying key identifies the
  *            model; hashed: weights are private witness values, range-checked, and their Poseidon
@@ -32,9 +33,19 @@ export function parseVisibility(v: Partial<Record<keyof Visibility, string>> = {
   return out;
 }
 
-/** A salt is a private input of the circuit when anything hashed could otherwise be guessed. */
+/**
+ * Which secret salts a build's circuit takes: one for the input (its commitment, or the nullifier
+ * of a private input) and one for the output commitment. They are separate so that opening one
+ * commitment reveals nothing about the other.
+ */
+export function saltsOf(v: Visibility): { input: boolean; output: boolean } {
+  return { input: v.input !== 'public', output: v.output === 'hashed' };
+}
+
+/** Whether proofs of this build take a salt at all (see saltsOf). */
 export function usesSalt(v: Visibility): boolean {
-  return v.input === 'hashed' || v.output === 'hashed';
+  const s = saltsOf(v);
+  return s.input || s.output;
 }
 
 /** A short name for tables: input/output/weights. */
@@ -42,7 +53,7 @@ export function modeName(v: Visibility): string {
   return `${v.input}/${v.output}/${v.weights}`;
 }
 
-export type SignalGroup = 'output' | 'outputCommitment' | 'inputCommitment' | 'weightsCommitment' | 'input';
+export type SignalGroup = 'output' | 'outputCommitment' | 'inputCommitment' | 'inputNullifier' | 'weightsCommitment' | 'recipient' | 'input';
 
 export interface LayoutEntry {
   group: SignalGroup;
@@ -52,13 +63,22 @@ export interface LayoutEntry {
 
 /**
  * The public signals in order: circom lists the main component's outputs in declaration order,
- * then its public inputs. The generated circuit declares them in exactly this order.
+ * then its public inputs in declaration order. The generated circuit declares them in exactly this
+ * order. Every build has:
+ *  - the output, or its commitment;
+ *  - what identifies the input: its commitment (hashed), a nullifier Poseidon(input salt) that
+ *    reveals nothing but never repeats (private), or the input values themselves (public, last);
+ *  - the weights commitment (hashed weights);
+ *  - the recipient: the address a proof is bound to (0: none). Changing it invalidates the proof,
+ *    so a copied proof can only ever credit the address its prover chose.
  */
 export function publicLayout(v: Visibility, inputs: number, outputs: number): LayoutEntry[] {
   const groups: [SignalGroup, number][] = [];
   groups.push(v.output === 'public' ? ['output', outputs] : ['outputCommitment', 1]);
   if (v.input === 'hashed') groups.push(['inputCommitment', 1]);
+  if (v.input === 'private') groups.push(['inputNullifier', 1]);
   if (v.weights === 'hashed') groups.push(['weightsCommitment', 1]);
+  groups.push(['recipient', 1]);
   if (v.input === 'public') groups.push(['input', inputs]);
   let offset = 0;
   return groups.map(([group, size]) => {

@@ -1,4 +1,5 @@
 import type { FloatModel } from '../onnx/runtime.js';
+import { FixedPointRangeError } from '../errors.js';
 import { decodeOutput, quantizeInput } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
 import { referenceOutput } from '../quant/reference.js';
@@ -8,7 +9,10 @@ export type Task = 'classification' | 'binary' | 'regression';
 
 export interface AccuracyReport {
   task: Task;
+  /** Samples scored: those inside the compiled input range. */
   samples: number;
+  /** Samples outside the compiled input range (they cannot be proved), left out of the scores. */
+  outOfRange?: number;
   /** Fraction of samples on which quantized and float models decide the same (binary: p > 0.5). */
   decisionAgreement?: number;
   /** Fraction of samples whose quantized argmax equals the float model's (outputs of more than one value). */
@@ -44,6 +48,21 @@ export async function floatOutputs(model: FloatModel, inputs: readonly number[][
 
 /** The integer reference against float outputs already computed. */
 export function scoreAccuracy(program: QProgram, inputs: readonly number[][], floats: readonly number[][], labels?: readonly number[], task?: Task): AccuracyReport {
+  return compareOutputs(program, inputs, floats, labels, task).report;
+}
+
+/**
+ * The report, and per sample whether the quantized model makes the float model's decision
+ * (undefined for regression, which has no decisions). Samples outside the compiled input range
+ * cannot be proved: they are counted in `outOfRange` and left out of every score.
+ */
+export function compareOutputs(
+  program: QProgram,
+  inputs: readonly number[][],
+  floats: readonly number[][],
+  labels?: readonly number[],
+  task?: Task,
+): { report: AccuracyReport; agrees?: boolean[] } {
   let agree = 0;
   let decisions = 0;
   let correct = 0;
@@ -53,11 +72,22 @@ export function scoreAccuracy(program: QProgram, inputs: readonly number[][], fl
   let maxAbsFloat = 0;
   let maxAbsError: number[] = [];
   let classification = false;
+  let outOfRange = 0;
+  const agrees: boolean[] = [];
   for (const [k, x] of inputs.entries()) {
     const float = floats[k];
-    const quant = decodeOutput(program, referenceOutput(program, quantizeInput(program, x)));
+    let q: bigint[];
+    try {
+      q = quantizeInput(program, x);
+    } catch (err) {
+      if (!(err instanceof FixedPointRangeError)) throw err;
+      outOfRange++;
+      continue;
+    }
+    const quant = decodeOutput(program, referenceOutput(program, q));
     classification = float.length > 1;
-    if (float.length === 1 && (float[0] > 0.5) === (quant[0] > 0.5)) decisions++;
+    const binaryAgrees = (float[0] > 0.5) === (quant[0] > 0.5);
+    if (float.length === 1 && binaryAgrees) decisions++;
     if (maxAbsError.length === 0) maxAbsError = new Array(float.length).fill(0);
     float.forEach((f, i) => {
       const e = Math.abs(f - quant[i]);
@@ -66,23 +96,29 @@ export function scoreAccuracy(program: QProgram, inputs: readonly number[][], fl
       sumErr += e;
       count++;
     });
-    if (argmax(float) === argmax(quant)) agree++;
+    const top1 = argmax(float) === argmax(quant);
+    if (top1) agree++;
+    agrees.push(float.length === 1 ? binaryAgrees : top1);
     if (labels && classification) {
       if (argmax(quant) === labels[k]) correct++;
       if (argmax(float) === labels[k]) floatCorrect++;
     }
   }
+  const scored = inputs.length - outOfRange;
+  const n = Math.max(1, scored);
   const worst = maxAbsError.reduce((a, b) => Math.max(a, b), 0);
   const resolved: Task = task ?? (classification ? 'classification' : 'regression');
-  return {
+  const report: AccuracyReport = {
     task: resolved,
-    samples: inputs.length,
-    ...(classification ? { top1Agreement: agree / inputs.length } : {}),
-    ...(resolved === 'binary' ? { decisionAgreement: decisions / inputs.length } : classification ? { decisionAgreement: agree / inputs.length } : {}),
+    samples: scored,
+    ...(outOfRange ? { outOfRange } : {}),
+    ...(classification ? { top1Agreement: agree / n } : {}),
+    ...(resolved === 'binary' ? { decisionAgreement: decisions / n } : classification ? { decisionAgreement: agree / n } : {}),
     maxAbsError,
     meanAbsError: sumErr / Math.max(1, count),
     maxAbsFloat,
     relativeError: maxAbsFloat > 0 ? worst / maxAbsFloat : worst,
-    ...(labels && classification ? { labelAccuracy: correct / inputs.length, floatLabelAccuracy: floatCorrect / inputs.length } : {}),
+    ...(labels && classification ? { labelAccuracy: correct / n, floatLabelAccuracy: floatCorrect / n } : {}),
   };
+  return { report, ...(resolved === 'regression' ? {} : { agrees }) };
 }

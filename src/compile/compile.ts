@@ -3,19 +3,21 @@ import { dirname, resolve } from 'node:path';
 import { generateCircuit } from '../circuit/codegen.js';
 import { commitWeights, hideWeights } from '../commit/commitments.js';
 import { parseVisibility, publicLayout, publicSignalCount, type Visibility } from '../commit/visibility.js';
-import { CircomError, UnsupportedModelError } from '../errors.js';
+import { AccuracyError, CircomError, InvalidInputError, UnsupportedModelError } from '../errors.js';
 import { sha256File } from '../hash.js';
 import { size } from '../ir/graph.js';
 import { evaluateFloat } from '../ir/float_eval.js';
 import { loadOnnx } from '../onnx/import.js';
 import { FloatModel } from '../onnx/runtime.js';
 import { inputMax } from '../ops/input.js';
+import type { InputOp } from '../ops/types.js';
 import { buildPaths } from '../paths.js';
-import { defaultQuantConfig, inputOps, serializeProgram, type QuantConfig } from '../quant/program.js';
+import { defaultQuantConfig, inputOps, serializeProgram, type QProgram, type QuantConfig } from '../quant/program.js';
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
-import { floatOutputs, measureAccuracy, type Task } from './accuracy.js';
-import { planPrecision, type PrecisionPlan } from './precision.js';
+import { floatOutputs, measureAccuracy, type AccuracyReport, type Task } from './accuracy.js';
+import { ACCURACY_TARGET, planPrecision, type PrecisionPlan, type PrecisionTrial } from './precision.js';
+import { outsideRange, resolveInputRange, type InputRangeSpec } from './input_range.js';
 import { readR1csHeader } from './r1cs_header.js';
 import { runCircom } from './circom.js';
 import { MANIFEST_VERSION, type Manifest } from './manifest.js';
@@ -35,6 +37,15 @@ export interface CompileOptions {
   visibility?: Partial<Visibility>;
   /** How to score the accuracy report (default: classification for vector outputs, else regression). */
   task?: Task;
+  /** Known input ranges instead of the calibrated range plus margin (see resolveInputRange). */
+  inputRange?: InputRangeSpec;
+  /**
+   * The least decision agreement with the float model on the test samples (classification,
+   * binary), and the largest relative error, below or above which compile fails instead of
+   * writing a build. Defaults: ACCURACY_TARGET (99%, 2%).
+   */
+  minAgreement?: number;
+  maxRelativeError?: number;
   log?: (line: string) => void;
 }
 
@@ -57,13 +68,20 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
   const float = await FloatModel.load(onnxFile, graph.inputs, graph.onnxOutputName);
   try {
     await checkImport(float, graph, calibration.inputs[0]);
-    let config: QuantConfig = { ...defaultQuantConfig, ...options.quant };
+    const pinned: Partial<QuantConfig> = { ...options.quant };
+    if (options.inputRange !== undefined) {
+      pinned.inputRange = resolveInputRange(options.inputRange, graph.inputs);
+      const outside = outsideRange(calibration.inputs, pinned.inputRange);
+      if (outside) throw new InvalidInputError(`${outside}: the known range must hold every calibration sample`);
+    }
+    let config: QuantConfig = { ...defaultQuantConfig, ...pinned };
     let precision: PrecisionPlan | undefined;
     if (options.precision !== 'fixed') {
-      precision = planPrecision(graph, calibration.inputs, await floatOutputs(float, calibration.inputs), options.quant ?? {}, options.task);
+      precision = planPrecision(graph, calibration.inputs, await floatOutputs(float, calibration.inputs), pinned, options.task);
       config = precision.config;
       const [first] = precision.trials;
       const chosen = precision.trials.filter((t) => t.accepted).at(-1)!;
+      if (precision.raised) log(`precision: the default budgets miss the accuracy target (${describeTrial(first)}); raised to ${describeTrial(precision.trials.find((t) => t.accepted)!)}`);
       log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints by formula (defaults: ${first.constraints}), ${precision.trials.length} trials`);
     }
     const visibility = parseVisibility(options.visibility);
@@ -74,6 +92,10 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
     const weightsCommitment = visibility.weights === 'hashed' ? String(await commitWeights(program)) : undefined;
     const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
+    if (accuracy.outOfRange) {
+      log(`${accuracy.outOfRange} of ${test.inputs.length} test samples fall outside the accepted input range (${describeRanges(program)}) and cannot be proved; --input-range (known bounds) or --input-margin widens it`);
+    }
+    checkAccuracy(accuracy, { minAgreement: options.minAgreement ?? ACCURACY_TARGET.agreement, maxRelativeError: options.maxRelativeError ?? ACCURACY_TARGET.relativeError }, config, precision, calibration.inputs);
 
     const out = resolve(options.out);
     const tmp = `${out}.tmp-${process.pid}`;
@@ -104,15 +126,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         visibility,
         ...(weightsCommitment ? { weightsCommitment } : {}),
         ...(precision ? { precision: precision.trials } : {}),
-        inputs: inputOps(program).map((op, k) => ({
-          name: op.source,
-          shape: op.shape,
-          frac: program.inputs[k].frac,
-          min: String(op.lo),
-          max: String(inputMax(op)),
-          floatMin: Number(op.lo) / 2 ** program.inputs[k].frac,
-          floatMax: Number(inputMax(op)) / 2 ** program.inputs[k].frac,
-        })),
+        inputs: inputOps(program).map((op, k) => describeInput(op, program.inputs[k].frac)),
         output: { frac: program.output.frac, size: size(program.output.shape), postprocess: program.postprocess?.kind },
         approximations: program.approximations,
         circuit: {
@@ -170,4 +184,66 @@ async function checkImport(float: FloatModel, graph: ReturnType<typeof loadOnnx>
   if (got.length !== expected.length || worst > IMPORT_TOLERANCE * scale) {
     throw new UnsupportedModelError('model', graph.output.name, `the imported graph disagrees with onnxruntime (max difference ${worst}); this is an importer bug`);
   }
+}
+
+/** The manifest's view of an input: its scale, the envelope of its accepted range, and per-feature ranges where they differ. */
+function describeInput(op: InputOp, frac: number): Manifest['inputs'][number] {
+  const his = op.lo.map((_, i) => inputMax(op, i));
+  const lo = op.lo.reduce((a, b) => (b < a ? b : a));
+  const hi = his.reduce((a, b) => (b > a ? b : a));
+  const float = (v: bigint) => Number(v) / 2 ** frac;
+  const uniform = op.lo.every((l, i) => l === op.lo[0] && his[i] === his[0]);
+  return {
+    name: op.source,
+    shape: op.shape,
+    frac,
+    min: String(lo),
+    max: String(hi),
+    floatMin: float(lo),
+    floatMax: float(hi),
+    ...(uniform ? {} : { featureMin: op.lo.map(float), featureMax: his.map(float) }),
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
+
+function describeTrial(t: PrecisionTrial): string {
+  const c = t.config;
+  return `input ${c.inputBits} / weight ${c.weightBits} / activation ${c.activationBits} bits: ${t.decisionAgreement !== undefined ? `agreement ${pct(t.decisionAgreement)}, ` : ''}relative error ${pct(t.relativeError)} on the calibration samples`;
+}
+
+function describeRanges(p: QProgram): string {
+  return inputOps(p)
+    .map((op, k) => {
+      const f = (v: bigint) => Number(v) / 2 ** p.inputs[k].frac;
+      const his = op.lo.map((_, i) => inputMax(op, i));
+      return `${op.source} in [${f(op.lo.reduce((a, b) => (b < a ? b : a)))}, ${f(his.reduce((a, b) => (b > a ? b : a)))}]`;
+    })
+    .join(', ');
+}
+
+/**
+ * Refuses a build that does not compute what the float model computes closely enough, with the
+ * numbers and what to do: a proof of a model that disagrees with the model the user trained is
+ * worse than no proof.
+ */
+function checkAccuracy(a: AccuracyReport, limits: { minAgreement: number; maxRelativeError: number }, config: QuantConfig, plan: PrecisionPlan | undefined, samples: readonly number[][]): void {
+  const problems: string[] = [];
+  if (a.decisionAgreement !== undefined && a.decisionAgreement < limits.minAgreement) problems.push(`decision agreement with the float model ${pct(a.decisionAgreement)} (minimum ${pct(limits.minAgreement)})`);
+  if (a.relativeError > limits.maxRelativeError) problems.push(`relative error ${pct(a.relativeError)} (maximum ${pct(limits.maxRelativeError)})`);
+  if (problems.length === 0) return;
+  const budgets = `input ${config.inputBits} / weight ${config.weightBits} / activation ${config.activationBits} bits`;
+  const searched = plan?.exhausted ? ', the most accurate budgets the planner found after raising every free budget to its ceiling' : '';
+  // A tensor whose features span orders of magnitude shares one scale: the small ones lose their precision.
+  const lo = samples[0].map((_, i) => samples.reduce((m, s) => Math.min(m, s[i]), Infinity));
+  const hi = samples[0].map((_, i) => samples.reduce((m, s) => Math.max(m, s[i]), -Infinity));
+  const spans = hi.map((h, i) => h - lo[i]).filter((v) => v > 0);
+  const ratio = spans.length ? Math.max(...spans) / Math.min(...spans) : 1;
+  const why =
+    ratio >= 100
+      ? ` The input features span very different scales (the widest ${Math.max(...spans).toPrecision(3)}, the narrowest ${Math.min(...spans).toPrecision(3)}: ${Math.round(ratio)}x) and share one fixed-point scale, so the narrow ones lose their precision: normalize the inputs outside the graph (apply the scaler before the model, and prove on scaled inputs), or pin a wider --input-bits.`
+      : ' Pin wider budgets (--input-bits, --weight-bits, --activation-bits), or give calibration samples that cover the inputs you will prove.';
+  throw new AccuracyError(
+    `the quantized model is not accurate enough on ${a.samples} test samples: ${problems.join(' and ')}, at ${budgets}${searched}.${why} To build it anyway, lower --min-agreement or raise --max-relative-error.`,
+  );
 }

@@ -8,7 +8,7 @@ import { parseProgram, type Approximation, type QProgram, type QuantConfig } fro
 import type { AccuracyReport } from './accuracy.js';
 import type { LayoutEntry, Visibility } from '../commit/visibility.js';
 
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
 
 /** What `compile` writes to manifest.json: everything later stages need to know about a build. */
 export interface Manifest {
@@ -29,7 +29,7 @@ export interface Manifest {
   /** The precision planner's trials (src/compile/precision.ts), when it ran. */
   precision?: PrecisionTrial[];
   /** Each model input: its scale and the range the circuit accepts (concatenated in this order). */
-  inputs: { name: string; shape: Shape; frac: number; min: string; max: string; floatMin: number; floatMax: number }[];
+  inputs: { name: string; shape: Shape; frac: number; min: string; max: string; floatMin: number; floatMax: number; featureMin?: number[]; featureMax?: number[] }[];
   output: { frac: number; size: number; postprocess?: string };
   approximations: Approximation[];
   circuit: {

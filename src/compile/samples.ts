@@ -7,8 +7,9 @@ export interface SampleSet {
 }
 
 /**
- * Reads samples: a JSON file {"inputs": [[...], ...], "labels"?: [...]}, a JSON array of arrays,
- * or JSON lines (one array or {"input": [...]} per line). Nested arrays are flattened row-major.
+ * Reads samples: a JSON file {"inputs": [[...], ...], "labels"?: [...]}, {"input": [...]} or a flat
+ * array of numbers (one sample), a JSON array of arrays, or JSON lines (one array or
+ * {"input": [...]} per line). Nested arrays are flattened row-major.
  */
 export function readSamples(file: string): SampleSet {
   let text: string;
@@ -28,6 +29,8 @@ export function readSamples(file: string): SampleSet {
     const lines = trimmed.split(/\r?\n/).filter((l) => l.trim() !== '');
     return { inputs: lines.map((l, i) => sampleFrom(parseJson(l, `${file}:${i + 1}`), `${file}:${i + 1}`)) };
   }
+  // A flat array of numbers is one sample; an array of arrays (or of {"input"}) is many.
+  if (Array.isArray(parsed) && parsed.every((v) => typeof v === 'number')) return { inputs: [sampleFrom(parsed, file)] };
   if (Array.isArray(parsed)) return { inputs: parsed.map((s, i) => sampleFrom(s, `${file} sample ${i}`)) };
   const obj = parsed as { inputs?: unknown; input?: unknown; labels?: unknown };
   if (Array.isArray(obj.inputs)) {
@@ -58,4 +61,20 @@ export function sampleFrom(value: unknown, where: string): number[] {
     }
   });
   return flat as number[];
+}
+
+/**
+ * The one input a command proves (`prove --input`): a file of one sample, or sample `index` of a
+ * file of many. A file holding a single nested sample (an 8x8 image as [[...], ...]) that reads as
+ * several short rows is taken whole when its values are exactly the model's input size.
+ */
+export function readOneSample(file: string, inputSize: number, index?: number): number[] {
+  const { inputs } = readSamples(file);
+  if (index !== undefined) {
+    if (index >= inputs.length) throw new InvalidInputError(`${file} holds ${inputs.length} sample(s); there is no sample ${index}`);
+    return inputs[index];
+  }
+  if (inputs.length === 1) return inputs[0];
+  if (inputs.every((s) => s.length !== inputSize) && inputs.reduce((a, s) => a + s.length, 0) === inputSize) return inputs.flat();
+  throw new InvalidInputError(`${file} holds ${inputs.length} samples and --input proves one: pick one with --sample <k>, or prove them all with --batch`);
 }

@@ -41,7 +41,9 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   if (inputs.length === 0) throw new MalformedModelError(file, 'the graph has no (non-constant) input');
   if ((graph.output ?? []).length !== 1) throw new MalformedModelError(file, `expected exactly one graph output, found ${graph.output?.length ?? 0}`);
 
+  checkOps(graph);
   const shapes = new Map<string, Shape>();
+  for (const i of inputs) checkElementType(i);
   const inputInfo = inputs.map((i) => ({ name: i.name!, shape: staticShape(i, file) }));
   for (const i of inputInfo) shapes.set(i.name, i.shape);
   const aliases = new Map<string, string>();
@@ -111,6 +113,35 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     outName = copy;
   }
   return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolBeforeRelu(fuse(nodes, outName), outName, shapes), shapes };
+}
+
+/** Layers that exporters spell with helper ops (PyTorch's LSTM comes with Expand, Shape...): named first. */
+const LAYERS = new Set(['LSTM', 'GRU', 'RNN', 'Attention', 'MultiHeadAttention', 'LayerNormalization', 'Loop', 'Scan', 'If']);
+
+/**
+ * Every op of the graph is checked before any is lowered, so that the error names what the model
+ * is (an LSTM), not the first helper op an exporter put before it (an Expand of its initial state).
+ */
+function checkOps(graph: GraphProto): void {
+  const unsupported = new Map<string, string>();
+  for (const node of graph.node ?? []) {
+    const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : (node.opType ?? '');
+    if (!lowerings[op] && !unsupported.has(op)) unsupported.set(op, node.name || `${op}(${(node.output ?? []).join(',')})`);
+  }
+  if (unsupported.size === 0) return;
+  const ops = [...unsupported].sort(([a], [b]) => Number(LAYERS.has(b)) - Number(LAYERS.has(a)));
+  const [[op, node]] = ops;
+  const others = ops.slice(1).map(([o, n]) => `${o} ("${n}")`);
+  throw new UnsupportedOpError(op, node, supportedOps, others.length ? `; also unsupported here: ${others.join(', ')}` : '');
+}
+
+/** zkml runs float32 models: onnxruntime would refuse a float32 feed to a float64 (or integer) input at run time. */
+function checkElementType(value: ValueInfoProto): void {
+  const type = value.type?.tensorType?.elemType ?? onnx.TensorProto.DataType.FLOAT;
+  if (type === onnx.TensorProto.DataType.FLOAT) return;
+  const name = onnx.TensorProto.DataType[type] ?? String(type);
+  const fix = type === onnx.TensorProto.DataType.DOUBLE ? ': export the model in float32 (PyTorch: model.float() before torch.onnx.export; sklearn-onnx: FloatTensorType)' : '';
+  throw new UnsupportedModelError('input', value.name ?? '', `its element type is ${name}; zkml takes float32 model inputs${fix}`);
 }
 
 function staticShape(value: ValueInfoProto, file: string): Shape {

@@ -1,31 +1,35 @@
 import { FixedPointRangeError } from '../errors.js';
-import { size } from '../ir/graph.js';
 import type { InputOp, OpDef } from './types.js';
 
-/** Highest integer the circuit accepts: the range check admits exactly [lo, lo + 2^bits - 1]. */
-export function inputMax(op: InputOp): bigint {
-  return op.lo + (1n << BigInt(op.bits)) - 1n;
+/** Highest integer the circuit accepts for element i: the range check admits exactly [lo, lo + 2^bits - 1]. */
+export function inputMax(op: InputOp, i: number): bigint {
+  return op.lo[i] + (1n << BigInt(op.bits[i])) - 1n;
 }
 
-/** Model input, range-checked so that every later bound (and so every decomposition width) is sound. */
+/**
+ * Model input, range-checked element by element so that every later bound (and so every
+ * decomposition width) is sound. Each element has its own window (a per-feature range from
+ * `--input-range`), though usually they are all the same.
+ */
 export const inputDef: OpDef<InputOp> = {
   evaluate(op, [x]) {
-    const max = inputMax(op);
     x.forEach((v, i) => {
-      if (v < op.lo || v > max) throw new FixedPointRangeError(op.source, i, v, op.lo, max);
+      if (v < op.lo[i] || v > inputMax(op, i)) throw new FixedPointRangeError(op.source, i, v, op.lo[i], inputMax(op, i));
     });
     return [...x];
   },
-  bounds: (op) => Array.from({ length: size(op.shape) }, () => ({ lo: op.lo, hi: inputMax(op) })),
+  bounds: (op) => op.lo.map((lo, i) => ({ lo, hi: inputMax(op, i) })),
   emit(op, ctx) {
-    const n = size(op.shape);
-    const outputs = Array.from({ length: n }, (_, i) => `in[${op.offset + i}]`);
+    const outputs = op.lo.map((_, i) => `in[${op.offset + i}]`);
     return {
       declarations: [],
-      statements: [`component ${ctx.id}[${n}];`, ...outputs.map((e, i) => `${ctx.id}[${i}] = InputRange(${op.lo}, ${op.bits}); ${ctx.id}[${i}].in <== ${e};`)],
+      statements: [`component ${ctx.id}[${outputs.length}];`, ...outputs.map((e, i) => `${ctx.id}[${i}] = InputRange(${op.lo[i]}, ${op.bits[i]}); ${ctx.id}[${i}].in <== ${e};`)],
       outputs,
     };
   },
-  // InputRange(lo, bits): bits booleanity constraints + 1 linear recomposition.
-  cost: (op) => ({ nonLinear: size(op.shape) * op.bits, linear: size(op.shape) * 2, floor: size(op.shape) * op.bits }),
+  // InputRange(lo, bits): bits booleanity constraints + 1 linear recomposition, per element.
+  cost: (op) => {
+    const bits = op.bits.reduce((a, b) => a + b, 0);
+    return { nonLinear: bits, linear: op.bits.length * 2, floor: bits };
+  },
 };

@@ -20,12 +20,13 @@ interface Base {
 }
 
 /** A model input: integers in [lo, lo + 2^bits - 1], range-checked; `offset` is its place in the circuit's `in`. */
+/** A model input: element i is accepted in [lo[i], lo[i] + 2^bits[i]) (per feature; often all equal). */
 export interface InputOp extends Base {
   kind: 'input';
   shape: Shape;
   offset: number;
-  lo: bigint;
-  bits: number;
+  lo: bigint[];
+  bits: number[];
 }
 
 /** y[j] = bias[j] + sum of weight[t] * inputs[src[t]][index[t]] over the terms t of row j. */

@@ -1,14 +1,25 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
+import { WorkerCrashedError } from '../errors.js';
 import type { ProveTask, TaskOutcome } from './worker.js';
 
 export interface BatchOptions {
   workers?: number;
-  /** Commitment salt (decimal) for every input of a hashed build; random per proof when absent. */
+  /** Master salt (decimal) for every input of a salted build; random per proof when absent. */
   salt?: string;
+  /** The address every proof is bound to (0x hex); none when absent. */
+  recipient?: string;
   /** Called after each input finishes, in completion order. */
   onResult?: (index: number, outcome: TaskOutcome, done: number, total: number) => void;
 }
+
+/** What a task proves beside its input: the master salt and the recipient. */
+export type TaskParams = Pick<ProveTask, 'salt' | 'recipient'>;
+
+const taskParams = (p: TaskParams): TaskParams => ({
+  ...(p.salt === undefined ? {} : { salt: p.salt }),
+  ...(p.recipient === undefined ? {} : { recipient: p.recipient }),
+});
 
 export interface BatchItem {
   index: number;
@@ -55,10 +66,12 @@ export class ProvingPool {
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
-      // snarkjs' web-worker dependency treats any thread without workerData as its own child.
-      workerData: {},
       idleTimeout: 1000,
     });
+    // A thread that dies with a task fails that task (piscina rejects it, then replaces the
+    // thread). One that fails with no task (e.g. as it starts) is emitted here instead, where
+    // without a listener it would crash this process; it is counted as a restart all the same.
+    this.pool.on('error', () => {});
     // min = max threads: a thread is only destroyed when it died or was terminated (or at destroy()).
     this.pool.on('workerDestroy', () => {
       if (this.destroying) return;
@@ -74,7 +87,14 @@ export class ProvingPool {
 
   /** One proof per worker, all at once, so that every worker has loaded the build (for timing). */
   async warmUp(input: readonly number[]): Promise<void> {
-    await Promise.all(Array.from({ length: this.workers }, () => this.pool.run({ buildDir: this.buildDir, input: [...input] })));
+    const task = { buildDir: this.buildDir, input: [...input] };
+    await Promise.all(
+      Array.from({ length: this.workers }, () =>
+        this.pool.run(task).catch((err: Error) => {
+          throw new WorkerCrashedError('proving pool', err.message, { cause: err });
+        }),
+      ),
+    );
   }
 
   /**
@@ -82,8 +102,8 @@ export class ProvingPool {
    * Resolves with the prover's outcome; rejects with AttemptLostError when the worker thread died
    * or was terminated.
    */
-  async attempt(buildDir: string, input: readonly number[], options: { salt?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskOutcome> {
-    const task: ProveTask = { buildDir: resolve(buildDir), input: [...input], ...(options.salt === undefined ? {} : { salt: options.salt }) };
+  async attempt(buildDir: string, input: readonly number[], options: TaskParams & { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskOutcome> {
+    const task: ProveTask = { buildDir: resolve(buildDir), input: [...input], ...taskParams(options) };
     const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
     const signals = [timeout, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
@@ -100,15 +120,16 @@ export class ProvingPool {
    * Proves many inputs. Each input is its own task: one that fails (bad input, a crashed worker)
    * is reported with its error and does not affect the others.
    */
-  async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult'], salt?: string): Promise<BatchItem[]> {
+  async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult'], params: TaskParams = {}): Promise<BatchItem[]> {
     let done = 0;
     return Promise.all(
       inputs.map(async (input, index) => {
         let outcome: TaskOutcome;
         try {
-          outcome = await this.pool.run({ buildDir: this.buildDir, input: [...input], ...(salt === undefined ? {} : { salt }) });
+          outcome = await this.pool.run({ buildDir: this.buildDir, input: [...input], ...taskParams(params) });
         } catch (err) {
-          outcome = { ok: false, error: { code: 'WORKER', message: (err as Error).message } };
+          const lost = new WorkerCrashedError('proving pool', (err as Error).message);
+          outcome = { ok: false, error: { code: lost.code, message: lost.message } };
         }
         done++;
         onResult?.(index, outcome, done, inputs.length);
@@ -127,7 +148,7 @@ export class ProvingPool {
 export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
   const pool = new ProvingPool(buildDir, options.workers ?? 2);
   try {
-    return await pool.prove(inputs, options.onResult, options.salt);
+    return await pool.prove(inputs, options.onResult, options);
   } finally {
     await pool.destroy();
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
-import { PublicStatement, randomSalt } from '../commit/statement.js';
+import { deriveSalts, NO_RECIPIENT, PublicStatement, randomSalt, recipientAddress, type StatementParams } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
 import { ZkmlError } from '../errors.js';
@@ -32,13 +32,25 @@ export interface ProofResult {
   floatOutput: number[];
   input: number[];
   /**
-   * The salt of the input/output commitments (hashed builds): with the input and output above it
-   * opens them. It is the prover's secret: share the proof and public signals, not this file,
-   * when the input is private.
+   * The master salt of salted builds (hashed input or output, private input) and the two salts
+   * derived from it (decimal). With the input and output above they open the commitments. They
+   * are the prover's secret: share the proof and public signals, not this file, when the input is
+   * private; to let someone open the output commitment alone, give them `salts.output` and
+   * `outputRaw`.
    */
   salt?: string;
+  salts?: { input?: string; output?: string };
+  /** The address the proof is bound to (a public signal; 0x000...0: none). */
+  recipient: string;
   circuitSha256: string;
   timings: Timings;
+}
+
+export interface ProveOptions {
+  /** Master salt of salted builds; random when absent. */
+  salt?: bigint;
+  /** The address the proof is bound to (see parseRecipient); none when absent. */
+  recipient?: bigint;
 }
 
 export class CircuitMismatchError extends ZkmlError {
@@ -70,8 +82,11 @@ export class Prover {
     return new Prover(build, float, witness, zkey, options.singleThread ?? false, readWitnessChoice(buildDir)?.engine ?? 'wasm', statement);
   }
 
-  /** Proves one input. `salt` seeds the input/output commitments of hashed builds (default: random). */
-  async prove(input: readonly number[], options: { salt?: bigint } = {}): Promise<ProofResult> {
+  /**
+   * Proves one input. `salt` is the master salt of salted builds (default: random); `recipient`
+   * the address the proof is bound to (default: none).
+   */
+  async prove(input: readonly number[], options: ProveOptions = {}): Promise<ProofResult> {
     const { program, manifest } = this.build;
     const t0 = performance.now();
     // Quantize first: it validates shape, finiteness and range before any heavy work.
@@ -80,8 +95,10 @@ export class Prover {
     const t1 = performance.now();
     const floatOutput = await this.float.run(input);
     const t2 = performance.now();
-    const salt = usesSalt(manifest.visibility) ? (options.salt ?? randomSalt()) : 0n;
-    const signals = this.statement.circuitInputs(q, salt);
+    const salted = usesSalt(manifest.visibility);
+    const salt = salted ? (options.salt ?? randomSalt()) : 0n;
+    const params: StatementParams = { salts: salted ? await deriveSalts(manifest.visibility, salt) : {}, recipient: options.recipient ?? NO_RECIPIENT };
+    const signals = this.statement.circuitInputs(q, params);
     let engine = this.engine;
     let wtns: Uint8Array | undefined;
     if (engine === 'native') {
@@ -96,7 +113,7 @@ export class Prover {
     });
     const t4 = performance.now();
     // The circuit's public signals must be what the integer reference and circomlibjs say.
-    const want = await this.statement.publicSignals(q, expected, salt);
+    const want = await this.statement.publicSignals(q, expected, params);
     want.forEach((v, i) => {
       if (publicSignals[i] !== v) {
         const group = manifest.circuit.publicLayout.find((e) => i >= e.offset && i < e.offset + e.size)!.group;
@@ -110,7 +127,8 @@ export class Prover {
       outputRaw: expected.map(String),
       floatOutput,
       input: [...input],
-      ...(usesSalt(manifest.visibility) ? { salt: String(salt) } : {}),
+      ...(salted ? { salt: String(salt), salts: Object.fromEntries(Object.entries(params.salts).map(([k, v]) => [k, String(v)])) } : {}),
+      recipient: recipientAddress(params.recipient),
       circuitSha256: manifest.circuit.sha256,
       timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0, witnessEngine: engine },
     };

@@ -22,19 +22,21 @@ export function quantizeInput(p: QProgram, values: readonly number[]): bigint[] 
   inputOps(p).forEach((op, k) => {
     const frac = p.inputs[k].frac;
     const scale = 2 ** frac;
-    const max = inputMax(op);
-    for (let i = op.offset; i < op.offset + size(op.shape); i++) {
+    for (let j = 0; j < size(op.shape); j++) {
+      const i = op.offset + j;
       const v = values[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`input[${i}] is ${String(v)}: every input value must be a finite number`);
       const q = BigInt(Math.round(v * scale));
-      if (q < op.lo || q > max) {
+      const [lo, max] = [op.lo[j], inputMax(op, j)];
+      if (q < lo || q > max) {
         throw new FixedPointRangeError(
           'input',
           i,
           q,
-          op.lo,
+          lo,
           max,
-          `the value ${v} is outside the range [${Number(op.lo) / scale}, ${Number(max) / scale}] the circuit was compiled for (calibration range plus margin); recompile with wider calibration or --input-margin`,
+          `the value ${v} is outside the range [${Number(lo) / scale}, ${Number(max) / scale}] the circuit was compiled for; ` +
+            'recompile with --input-range (the known bounds of each input, e.g. 0:255 for pixels or a scaler\'s range per feature), --input-margin, or calibration samples that cover it',
         );
       }
       out.push(q);

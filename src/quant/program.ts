@@ -11,6 +11,11 @@ export interface QuantConfig {
   activationBits: number;
   /** The accepted input range is the calibrated [min, max] widened by this fraction of its span. */
   inputMargin: number;
+  /**
+   * Known input ranges (`--input-range`), per value of the flattened, concatenated inputs: each
+   * accepts exactly [min[i], max[i]] instead of the calibrated range plus margin.
+   */
+  inputRange?: { min: number[]; max: number[] };
 }
 
 export const defaultQuantConfig: QuantConfig = { inputBits: 12, weightBits: 10, activationBits: 12, inputMargin: 0.25 };

@@ -26,19 +26,35 @@ function exactFrac(weights: ArrayLike<number>, limit: number): number | undefine
 }
 
 /**
- * An input's scale and accepted integer range. The calibrated [min, max] is widened by the margin,
- * but a non-negative input (pixels, counts) stays non-negative. The range is then `inputBits` wide
- * (each element's range check costs that many constraints), or narrower when every calibration
- * value lies on a coarser power-of-two grid (pixels k/16 need 4 fractional bits, not 10): values
- * on that grid are represented exactly. The grid applies when only affine ops read the input.
+ * An input's scale and accepted integer range per element. Without known ranges, the calibrated
+ * [min, max] of the whole tensor is widened by the margin, but a non-negative input (pixels,
+ * counts) stays non-negative. With known ranges (`--input-range`: a scaler's or a sensor's bounds,
+ * per feature), each element accepts exactly its own range, with no margin. The scale is the
+ * finest at which the widest element's range is `inputBits` wide (its range check's cost), or
+ * coarser when every calibration value lies on a power-of-two grid (pixels k/16 need 4 fractional
+ * bits, not 10): values on that grid are represented exactly. The grid applies when only affine
+ * ops read the input.
  */
-export function inputRange(st: TensorStats, config: QuantConfig, useGrid = true): { frac: number; lo: bigint; hi: bigint } {
-  const span = st.max - st.min || st.maxAbs || 1;
-  const floatLo = st.min >= 0 ? Math.max(0, st.min - config.inputMargin * span) : st.min - config.inputMargin * span;
-  const floatHi = st.max + config.inputMargin * span;
-  const widthFrac = Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** config.inputBits - 1) / Math.max(floatHi - floatLo, 2 ** -MAX_FRAC))));
+export function inputRange(
+  st: TensorStats,
+  config: QuantConfig,
+  n: number,
+  useGrid = true,
+  known?: { min: readonly number[]; max: readonly number[] },
+): { frac: number; lo: bigint[]; hi: bigint[] } {
+  let floatLo: number[];
+  let floatHi: number[];
+  if (known) {
+    [floatLo, floatHi] = [[...known.min], [...known.max]];
+  } else {
+    const span = st.max - st.min || st.maxAbs || 1;
+    const lo = st.min >= 0 ? Math.max(0, st.min - config.inputMargin * span) : st.min - config.inputMargin * span;
+    [floatLo, floatHi] = [new Array(n).fill(lo), new Array(n).fill(st.max + config.inputMargin * span)];
+  }
+  const widest = floatLo.reduce((w, lo, i) => Math.max(w, floatHi[i] - lo), 2 ** -MAX_FRAC);
+  const widthFrac = Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** config.inputBits - 1) / widest)));
   const frac = useGrid && st.gridFrac !== undefined ? Math.min(widthFrac, st.gridFrac) : widthFrac;
-  return { frac, lo: BigInt(Math.floor(floatLo * 2 ** frac)), hi: BigInt(Math.ceil(floatHi * 2 ** frac)) };
+  return { frac, lo: floatLo.map((v) => BigInt(Math.floor(v * 2 ** frac))), hi: floatHi.map((v) => BigInt(Math.ceil(v * 2 ** frac))) };
 }
 
 interface State {
@@ -73,10 +89,12 @@ export function quantize(
     // An affine consumer adds the weights' fraction bits; any other op would keep the grid's
     // coarse scale for its own output (a LeakyRelu of integers would round away 0.1 x).
     const affineOnly = graph.nodes.every((n) => !n.inputs.includes(input.name) || n.kind === 'linear');
-    const { frac, lo, hi } = inputRange(stat(input.name), config, affineOnly);
+    const n = size(input.shape);
+    const known = config.inputRange && { min: config.inputRange.min.slice(offset, offset + n), max: config.inputRange.max.slice(offset, offset + n) };
+    const { frac, lo, hi } = inputRange(stat(input.name), config, n, affineOnly, known);
     const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac };
-    ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: unsignedBits(hi - lo) });
-    offset += size(input.shape);
+    ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: lo.map((l, i) => unsignedBits(hi[i] - l)) });
+    offset += n;
     state.set(input.name, { tensor: t, accumulator: false });
     return t;
   });

@@ -33,7 +33,8 @@ export const submitJobBody = {
     model: { type: 'string', minLength: 1, maxLength: 200, description: 'model name, as GET /v1/models lists it' },
     input: { ...vector, description: 'one input: the model inputs flattened and concatenated' },
     inputs: { type: 'array', items: vector, minItems: 1, maxItems: 100_000, description: 'a batch of inputs, one proof each' },
-    salt: { type: 'string', maxLength: 80, description: 'commitment salt for every input (hashed builds; decimal or 0x-hex); default: random per input' },
+    salt: { type: 'string', maxLength: 80, description: 'master salt of the commitments and nullifier for every input (salted builds; decimal or 0x-hex); default: random per input' },
+    recipient: { type: 'string', maxLength: 42, description: 'the address every proof of the job is bound to (0x and 40 hex digits): the registry credits the result to it, and no copy of the proof can credit anyone else; default: none' },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000, description: 'time limit of each proving attempt; default and cap: the server\'s --proof-timeout' },
   },
 } as const;
@@ -46,7 +47,13 @@ export const verifyBody = {
     model: { type: 'string', minLength: 1, maxLength: 200 },
     proof: groth16Proof,
     publicSignals,
-    salt: { type: 'string', maxLength: 80, description: 'with input and outputRaw: opens the commitments' },
+    salt: { type: 'string', maxLength: 80, description: 'the master salt: with input and outputRaw, opens the commitments' },
+    salts: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'or the derived salts alone: output (with outputRaw) opens only the output commitment',
+      properties: { input: { type: 'string', pattern: '^[0-9]+$', maxLength: 80 }, output: { type: 'string', pattern: '^[0-9]+$', maxLength: 80 } },
+    },
     input: vector,
     outputRaw: { type: 'array', items: { type: 'string', pattern: '^-?[0-9]+$', maxLength: 80 } },
   },
@@ -90,12 +97,14 @@ const job = {
     id: { type: 'string' },
     model: { type: 'string' },
     circuitSha256: { type: 'string' },
-    state: { type: 'string', enum: ['queued', 'running', 'completed', 'failed'] },
+    state: { type: 'string', enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] },
     total: { type: 'integer' },
     progress,
     timeoutMs: { type: 'integer' },
+    owner: { type: 'string', description: 'id of the API key that created the job (the only one that may see, cancel or delete it)' },
     createdAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: 'string', format: 'date-time' },
+    cancelledAt: { type: 'string', format: 'date-time' },
+    finishedAt: { type: 'string', format: 'date-time', description: 'when the last item finished; the job is deleted --retention after it' },
   },
 } as const;
 
@@ -110,6 +119,8 @@ const proofResult = {
     floatOutput: { type: 'array', items: { type: 'number' } },
     input: { type: 'array', items: { type: 'number' } },
     salt: { type: 'string' },
+    salts: { type: 'object', properties: { input: { type: 'string' }, output: { type: 'string' } } },
+    recipient: { type: 'string' },
     circuitSha256: { type: 'string' },
     timings: { type: 'object', additionalProperties: true },
   },
@@ -151,17 +162,44 @@ const errors = (...codes: number[]) =>
     codes.map((c) => [
       String(c),
       json(error, {
-        400: 'malformed request: invalid JSON, a field of the wrong type, an unknown field',
+        400: 'malformed request: invalid JSON, a field of the wrong type, an unknown field, a malformed Idempotency-Key',
+        401: 'no API key, or an unknown or revoked one (WWW-Authenticate: Bearer)',
+        403: 'the API key lacks the scope the route needs (WWW-Authenticate: Bearer error="insufficient_scope"), or the job is another key\'s',
         404: 'unknown model, job or item',
-        409: 'conflicts with the chain: model not registered, result already recorded',
+        409: 'a conflict: the model is not registered on the chain or the result is already recorded (submit); the job already finished (cancel) or has not (delete); a request with this Idempotency-Key is still being accepted',
         413: 'body larger than the limit, or a batch larger than the queue',
         415: 'not application/json',
-        422: 'an input the model cannot take: wrong number of values, not finite, out of the compiled range',
+        422: 'an input the model cannot take (wrong number of values, not finite, out of the compiled range); an Idempotency-Key already used with another body (IDEMPOTENCY_KEY_REUSED)',
         429: 'the queue is full; the Retry-After header says when to retry',
         503: 'shutting down, or the queue backend is unreachable',
       }[c] ?? 'error'),
     ]),
   );
+
+/**
+ * Who may call an operation: `security: []` is open; otherwise a bearer API key, with the scopes
+ * listed (any one of them suffices; OpenAPI 3.1 allows role names for non-OAuth schemes).
+ */
+const open = { security: [] };
+const key = (...scopes: string[]) => ({ security: [{ apiKey: scopes }], ...(scopes.length ? { 'x-scopes-any-of': scopes } : {}) });
+const authErrors = (...codes: number[]) => errors(401, 403, ...codes);
+
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'retry-safe submission: the same key (per API key) with the same body returns the job it created (Idempotent-Replayed: true) instead of a new one, for as long as that job is kept; with another body it is a 422',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
+const securitySchemes = {
+  apiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An API key from `zkml api-key create`, sent as "Authorization: Bearer <token>". Scopes: prove (create jobs; see, cancel and delete one\'s own jobs), read (one\'s own jobs\' results: proofs, public signals, inputs, salts), submit (POST /v1/submit: a transaction signed and paid by the service), metrics (GET /metrics). Any valid key may list models and verify. A job is visible only to the key that created it.',
+  },
+};
 
 /** The OpenAPI 3.1 description served at GET /openapi.json. */
 export function openApiDocument(version: string) {
@@ -170,49 +208,72 @@ export function openApiDocument(version: string) {
     info: {
       title: 'zkml proving service',
       version,
-      description: 'Groth16 proofs that an ONNX model produced an output. Jobs are queued, proved by a worker pool, and kept until fetched.',
+      description: 'Groth16 proofs that an ONNX model produced an output. Jobs are queued, proved by a worker pool, and kept until deleted or until the retention period after they finish.',
     },
+    security: [{ apiKey: [] }],
     paths: {
-      '/health': { get: { summary: 'liveness and queue depth', responses: { 200: json({ type: 'object' }, 'healthy') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } } },
-      '/v1/models': { get: { summary: 'models this service proves', responses: { 200: json({ type: 'object', properties: { models: { type: 'array', items: model } } }, 'models') } } },
+      '/health': { get: { summary: 'liveness and queue depth', ...open, responses: { 200: json({ type: 'object' }, 'healthy') } } },
+      '/openapi.json': { get: { summary: 'this document', ...open, responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', ...key('metrics'), responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } }, ...authErrors() } } },
+      '/v1/models': { get: { summary: 'models this service proves', ...key(), responses: { 200: json({ type: 'object', properties: { models: { type: 'array', items: model } } }, 'models'), ...errors(401) } } },
       '/v1/models/{name}': {
-        get: { summary: 'one model', parameters: [pathParam('name')], responses: { 200: json(model, 'the model'), ...errors(404) } },
+        get: { summary: 'one model', ...key(), parameters: [pathParam('name')], responses: { 200: json(model, 'the model'), ...errors(401, 404) } },
       },
       '/v1/jobs': {
         post: {
           summary: 'submit a proving job: one input or a batch',
+          ...key('prove'),
+          parameters: [idempotencyKey],
           requestBody: { required: true, content: { 'application/json': { schema: submitJobBody } } },
-          responses: { 202: json(job, 'accepted and stored; poll GET /v1/jobs/{id}'), ...errors(400, 404, 413, 415, 422, 429, 503) },
+          responses: { 202: json(job, 'accepted and stored (or, with a used Idempotency-Key and the same body, the job it created); poll GET /v1/jobs/{id}'), ...authErrors(400, 404, 409, 413, 415, 422, 429, 503) },
         },
       },
-      '/v1/jobs/{id}': { get: { summary: 'job status and progress', parameters: [pathParam('id')], responses: { 200: json(job, 'the job'), ...errors(404) } } },
+      '/v1/jobs/{id}': {
+        get: { summary: 'job status and progress', ...key('prove', 'read'), parameters: [pathParam('id')], responses: { 200: json(job, 'the job'), ...authErrors(404) } },
+        delete: {
+          summary: 'delete a finished job with its inputs, salts and results (cancel an unfinished one first)',
+          ...key('prove'),
+          parameters: [pathParam('id')],
+          responses: { 204: { description: 'deleted; the job is 404 from now on' }, ...authErrors(404, 409) },
+        },
+      },
+      '/v1/jobs/{id}/cancel': {
+        post: {
+          summary: 'cancel a job: its queued inputs fail with CANCELLED and its running proofs are stopped (on Redis within a second); finished results are kept',
+          ...key('prove'),
+          parameters: [pathParam('id')],
+          responses: { 200: json(job, 'the job, cancelled once no proof of it runs'), ...authErrors(404, 409) },
+        },
+      },
       '/v1/jobs/{id}/results': {
         get: {
           summary: 'proofs, public signals, decoded outputs and timings of a job\'s items, a page at a time',
+          ...key('read'),
           parameters: [pathParam('id'), queryParam('offset'), queryParam('limit')],
-          responses: { 200: json({ type: 'object', properties: { job, items: { type: 'array', items: item }, next: { type: 'integer' } } }, 'a page of items'), ...errors(400, 404) },
+          responses: { 200: json({ type: 'object', properties: { job, items: { type: 'array', items: item }, next: { type: 'integer' } } }, 'a page of items'), ...authErrors(400, 404) },
         },
       },
       '/v1/jobs/{id}/results/{index}': {
-        get: { summary: 'one item', parameters: [pathParam('id'), pathParam('index')], responses: { 200: json(item, 'the item'), ...errors(404) } },
+        get: { summary: 'one item', ...key('read'), parameters: [pathParam('id'), pathParam('index')], responses: { 200: json(item, 'the item'), ...authErrors(404) } },
       },
       '/v1/verify': {
         post: {
           summary: 'verify a proof off-chain against a model\'s verification key',
+          ...key(),
           requestBody: { required: true, content: { 'application/json': { schema: verifyBody } } },
-          responses: { 200: json({ type: 'object', properties: { valid: { type: 'boolean' }, reason: { type: 'string' } } }, 'the verdict (an invalid proof is a 200 with valid: false)'), ...errors(400, 404, 413) },
+          responses: { 200: json({ type: 'object', properties: { valid: { type: 'boolean' }, reason: { type: 'string' } } }, 'the verdict (an invalid proof is a 200 with valid: false)'), ...errors(400, 401, 404, 413) },
         },
       },
       '/v1/submit': {
         post: {
-          summary: 'submit a proof to the on-chain registry (server started with --rpc; model deployed and registered there)',
+          summary: 'submit a proof to the on-chain registry (server started with --rpc; model deployed and registered there); {job, index} only for the job\'s own key',
+          ...key('submit'),
           requestBody: { required: true, content: { 'application/json': { schema: chainSubmitBody } } },
-          responses: { 200: json({ type: 'object' }, 'the transaction and the recorded result'), ...errors(400, 404, 409, 503) },
+          responses: { 200: json({ type: 'object' }, 'the transaction and the recorded result'), ...authErrors(400, 404, 409, 503) },
         },
       },
     },
-    components: { schemas: { Error: error, Job: job, Item: item, Model: model, ProofResult: proofResult } },
+    components: { securitySchemes, schemas: { Error: error, Job: job, Item: item, Model: model, ProofResult: proofResult } },
   };
 }
 

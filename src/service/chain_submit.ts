@@ -25,20 +25,24 @@ export class ChainSubmitter {
   }
 
   private async send(model: ServedModel, proof: Groth16Proof, publicSignals: PublicSignals) {
-    const record = readDeployment(model.dir, this.rpc);
+    const record = await readDeployment(model.dir, this.chain);
     if (!record?.registry || !record.modelId) {
       throw new ConflictError(`model ${model.name} is not registered on ${this.rpc}: run \`zkml deploy ${model.dir} --rpc ${this.rpc}\` and \`zkml register\` first`);
+    }
+    if ((await this.chain.provider.getCode(record.registry)) === '0x') {
+      throw new ConflictError(`the registry recorded for ${model.name} at ${record.registry} has no code on ${this.rpc}: the chain was reset; run \`zkml register ${model.dir} --rpc ${this.rpc}\` again`);
     }
     const registry = attachRegistry(this.chain, record.registry);
     try {
       const s = await submitProof(registry, BigInt(record.modelId), proof, publicSignals);
-      const r = await readResult(registry, BigInt(record.modelId), s.inputKey);
+      const r = await readResult(registry, BigInt(record.modelId), s.inputKey, s.recipient);
       return {
         registry: record.registry,
         modelId: record.modelId,
         txHash: s.txHash,
         gasUsed: String(s.gasUsed),
         inputKey: s.inputKey,
+        recipient: s.recipient,
         result: { submitter: r.submitter, blockNumber: String(r.blockNumber), outputCommitment: String(r.outputCommitment), output: r.output.map(String) },
       };
     } catch (err) {

@@ -38,3 +38,32 @@ export class UnavailableError extends ServiceError {
   readonly code = 'UNAVAILABLE';
   readonly status = 503;
 }
+
+/** No API key, or one the service does not know (or revoked): 401 with `WWW-Authenticate: Bearer`. */
+export class UnauthorizedError extends ServiceError {
+  readonly code = 'UNAUTHENTICATED';
+  readonly status = 401;
+  /** Whether the request carried a token (then the challenge says `error="invalid_token"`). */
+  constructor(message: string, readonly tokenGiven: boolean) {
+    super(message);
+  }
+}
+
+/** A valid key that may not do this: it lacks the route's scope, or the job is another key's. */
+export class ForbiddenError extends ServiceError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+  /** The scope the route needs, when that is what is missing. */
+  constructor(message: string, readonly scope?: string) {
+    super(message);
+  }
+}
+
+/** An Idempotency-Key used before with another request body. */
+export class IdempotencyKeyReusedError extends ServiceError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  readonly status = 422;
+  constructor(readonly key: string, readonly job: string) {
+    super(`Idempotency-Key "${key}" was already used for job ${job} with a different request body; use a new key for a new job`);
+  }
+}

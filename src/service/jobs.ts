@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { randomSalt } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import type { ProofResult } from '../prove/prover.js';
@@ -10,10 +10,16 @@ import type { ServedModel } from './models.js';
  * worker; the job is finished when every item is.
  */
 export type ItemState = 'queued' | 'running' | 'succeeded' | 'failed';
-export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+/** A cancelled job's unfinished items fail with code CANCELLED; once none is running the job is `cancelled`. */
+export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export const ITEM_STATES: readonly ItemState[] = ['queued', 'running', 'succeeded', 'failed'];
-export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'completed', 'failed'];
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+
+export const isFinished = (state: JobState) => state === 'completed' || state === 'failed' || state === 'cancelled';
+
+/** The error of an item stopped by a cancel. */
+export const CANCELLED = { code: 'CANCELLED', message: 'the job was cancelled before this input was proved' } as const;
 
 export type Progress = Record<ItemState, number>;
 
@@ -22,8 +28,14 @@ export interface JobSpec {
   inputs: number[][];
   /** One commitment salt (decimal) for every item; absent: a random salt per item, fixed when the job is accepted. */
   salt?: string;
+  /** The address every proof of the job is bound to (0x hex); absent: none. */
+  recipient?: string;
   /** Time limit of each proving attempt of this job. */
   timeoutMs: number;
+  /** The API key that creates the job (Principal.id): the only one that may see, cancel or delete it. */
+  owner: string;
+  /** POST /v1/jobs's Idempotency-Key (scoped to the owner) and the SHA-256 of the request it came with. */
+  idempotency?: { key: string; bodyHash: string };
 }
 
 export interface JobView {
@@ -34,7 +46,10 @@ export interface JobView {
   total: number;
   progress: Progress;
   timeoutMs: number;
+  /** The id of the API key that created the job. */
+  owner: string;
   createdAt: string;
+  cancelledAt?: string;
   finishedAt?: string;
 }
 
@@ -61,11 +76,23 @@ export interface BackendStats {
 /** Where jobs live and run: the embedded store with an in-process pool, or BullMQ on Redis. */
 export interface JobBackend {
   readonly kind: 'local' | 'redis';
-  /** Accepts a job once it is durably stored or queued; throws QueueFullError past the bound. */
-  submit(spec: JobSpec): Promise<JobView>;
+  /**
+   * Accepts a job once it is durably stored or queued; throws QueueFullError past the bound. With
+   * an idempotency key the owner used before, returns that job instead (`replayed`), or throws
+   * IdempotencyKeyReusedError if it came with another body.
+   */
+  submit(spec: JobSpec): Promise<{ job: JobView; replayed: boolean }>;
   /** Throws NotFoundError for an unknown id. */
   job(id: string): Promise<JobView>;
+  /** The API key that created the job (one read, no items); NotFoundError for an unknown id. */
+  owner(id: string): Promise<string>;
   items(id: string, offset: number, limit: number): Promise<ItemView[]>;
+  /** Fails the job's queued items (CANCELLED) and stops its running proofs; ConflictError for a completed or failed job. */
+  cancel(id: string): Promise<JobView>;
+  /** Deletes a finished job with its inputs, salts, results and idempotency record; ConflictError while it is unfinished. */
+  remove(id: string): Promise<void>;
+  /** Retention: deletes jobs that finished before `finishedBefore` (ms since the epoch); returns how many. */
+  sweep(finishedBefore: number): Promise<number>;
   stats(): Promise<BackendStats>;
   /** Called with the wall time of each finished proof attempt, and of each finished job (submission to end). */
   onTiming?: (kind: 'proof' | 'job', seconds: number, ok: boolean) => void;
@@ -101,14 +128,22 @@ export function itemSalts(spec: JobSpec): (string | undefined)[] {
   return spec.inputs.map(() => (salted ? (spec.salt ?? String(randomSalt())) : undefined));
 }
 
-/** Job ids sort by creation time (base36 milliseconds) and are unguessable (48 random bits). */
+/** Job ids sort by creation time (9 base36 digits of milliseconds) and are unguessable (128 random bits). */
 export function newJobId(): string {
-  return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
+  return Date.now().toString(36).padStart(9, '0') + randomBytes(16).toString('hex');
 }
 
-export function jobState(total: number, p: Progress): JobState {
-  if (p.succeeded + p.failed === total) return p.failed > 0 ? 'failed' : 'completed';
+export function jobState(total: number, p: Progress, cancelled = false): JobState {
+  if (p.succeeded + p.failed === total) return cancelled ? 'cancelled' : p.failed > 0 ? 'failed' : 'completed';
   return p.running > 0 || p.succeeded + p.failed > 0 ? 'running' : 'queued';
 }
 
 export const emptyProgress = (): Progress => ({ queued: 0, running: 0, succeeded: 0, failed: 0 });
+
+/** SHA-256 of a request body in a canonical form (keys sorted), for idempotency: the same JSON in another key order is the same request. */
+export function bodyHash(body: unknown): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+  return createHash('sha256').update(JSON.stringify(canon(body))).digest('hex');
+}
+

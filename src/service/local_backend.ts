@@ -1,7 +1,7 @@
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
 import type { TaskOutcome } from '../prove/worker.js';
-import { NotFoundError, UnavailableError } from './errors.js';
-import { admit, emptyProgress, isRetryable, itemSalts, JOB_STATES, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError, UnavailableError } from './errors.js';
+import { admit, CANCELLED, isFinished, isRetryable, itemSalts, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
 import type { ServedModel } from './models.js';
 import { Slots } from './slots.js';
 import { JobStore, newJobRecord, type ItemRecord, type JobRecord } from './store.js';
@@ -28,7 +28,9 @@ export function jobView(j: JobRecord): JobView {
     total: j.total,
     progress: j.progress,
     timeoutMs: j.timeoutMs,
+    owner: j.owner ?? 'anonymous',
     createdAt: iso(j.createdAt)!,
+    ...(j.cancelledAt ? { cancelledAt: iso(j.cancelledAt) } : {}),
     ...(j.finishedAt ? { finishedAt: iso(j.finishedAt) } : {}),
   };
 }
@@ -40,13 +42,16 @@ export function jobView(j: JobRecord): JobView {
  * state is committed before it takes effect: an item is marked running (its attempt counted)
  * before the proof starts, and its result is stored in the transaction that marks it succeeded.
  * A restart therefore resumes queued items, retries running ones (their attempt lost), and keeps
- * every finished result as it was.
+ * every finished result as it was. A cancel fails the queued items in one transaction and aborts
+ * the running proofs (their threads are terminated and replaced).
  */
 export class LocalBackend implements JobBackend {
   readonly kind = 'local';
   onTiming?: JobBackend['onTiming'];
   private readonly queue: { id: string; index: number }[] = [];
   private readonly running = new Map<string, AbortController>();
+  /** Why a running item's AbortController fired: a cancel fails it; a shutdown gives it back. */
+  private static readonly CANCEL = 'cancel';
   private closing = false;
   private idle?: () => void;
   private meanProofSeconds = 1;
@@ -62,7 +67,7 @@ export class LocalBackend implements JobBackend {
   }
 
   static async start(models: ReadonlyMap<string, ServedModel>, options: LocalBackendOptions): Promise<LocalBackend> {
-    const store = JobStore.open(options.store);
+    const store = await JobStore.open(options.store);
     const backend = new LocalBackend(models, store, new ProvingPool(undefined, options.workers), options);
     await backend.resume();
     backend.pump();
@@ -87,23 +92,39 @@ export class LocalBackend implements JobBackend {
     if (requeued + resumed) this.options.log?.(`job store: resuming ${resumed} queued and ${requeued} interrupted proofs`);
   }
 
-  async submit(spec: JobSpec): Promise<JobView> {
+  async submit(spec: JobSpec): Promise<{ job: JobView; replayed: boolean }> {
     if (this.closing) throw new UnavailableError('the service is shutting down');
+    // A replay is answered before admission: it adds nothing to the queue.
+    const earlier = spec.idempotency && this.store.idempotent(spec.owner, spec.idempotency.key);
+    const earlierJob = earlier && this.store.job(earlier.job);
+    if (earlier && earlierJob) return this.replay(spec, earlier, earlierJob);
     await admit(spec.inputs.length, this.options.maxQueue, () => this.queue.length, (depth) => Math.max(1, Math.ceil((depth * this.meanProofSeconds) / this.pool.workers)));
     const { model } = spec;
     const salts = itemSalts(spec);
-    const record = newJobRecord(newJobId(), model.name, model.build.manifest.circuit.sha256, spec.inputs.length, spec.timeoutMs);
-    await this.store.create(
+    const record = newJobRecord(newJobId(), model.name, model.build.manifest.circuit.sha256, spec.inputs.length, spec.timeoutMs, spec.owner, spec.idempotency?.key);
+    const created = await this.store.create(
       record,
-      spec.inputs.map((input, i) => ({ input, ...(salts[i] === undefined ? {} : { salt: salts[i] }) })),
+      spec.inputs.map((input, i) => ({ input, ...(salts[i] === undefined ? {} : { salt: salts[i] }), ...(spec.recipient === undefined ? {} : { recipient: spec.recipient }) })),
+      spec.idempotency,
     );
+    // Another request with the same key won the race to the store.
+    if (created.replayOf) return this.replay(spec, created.replayOf, created.job);
     spec.inputs.forEach((_, index) => this.queue.push({ id: record.id, index }));
     this.pump();
-    return jobView(record);
+    return { job: jobView(record), replayed: false };
+  }
+
+  private replay(spec: JobSpec, earlier: { job: string; bodyHash: string }, job: JobRecord): { job: JobView; replayed: true } {
+    if (earlier.bodyHash !== spec.idempotency!.bodyHash) throw new IdempotencyKeyReusedError(spec.idempotency!.key, earlier.job);
+    return { job: jobView(job), replayed: true };
   }
 
   async job(id: string): Promise<JobView> {
     return jobView(this.record(id));
+  }
+
+  async owner(id: string): Promise<string> {
+    return this.record(id).owner ?? 'anonymous';
   }
 
   async items(id: string, offset: number, limit: number): Promise<ItemView[]> {
@@ -119,14 +140,40 @@ export class LocalBackend implements JobBackend {
     }));
   }
 
-  async stats(): Promise<BackendStats> {
-    const items = emptyProgress();
-    const jobs = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as BackendStats['jobs'] & object;
-    for (const j of this.store.allJobs()) {
-      jobs[j.state]++;
-      for (const [k, v] of Object.entries(j.progress)) items[k as keyof typeof items] += v;
+  async cancel(id: string): Promise<JobView> {
+    const before = this.record(id);
+    if (isFinished(before.state) && before.cancelledAt === undefined) throw new ConflictError(`job ${id} is already ${before.state}; there is nothing to cancel`);
+    const job = await this.store.cancel(id);
+    if (!job) throw new NotFoundError(`no job ${id}`);
+    // Its queued items failed in the store; drop them from the queue and stop the running ones.
+    let kept = 0;
+    for (const q of this.queue) if (q.id !== id) this.queue[kept++] = q;
+    this.queue.length = kept;
+    for (const [key, stop] of this.running) if (key.startsWith(`${id}/`)) stop.abort(LocalBackend.CANCEL);
+    return jobView(job);
+  }
+
+  async remove(id: string): Promise<void> {
+    const r = await this.store.remove(id);
+    if (r === 'unknown') throw new NotFoundError(`no job ${id}`);
+    if (r === 'unfinished') throw new ConflictError(`job ${id} is not finished; cancel it first (POST /v1/jobs/${id}/cancel), then delete it`);
+  }
+
+  async sweep(finishedBefore: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const ids = this.store.finishedBefore(finishedBefore, 500);
+      let batch = 0;
+      for (const id of ids) if ((await this.store.remove(id)) === 'removed') batch++;
+      removed += batch;
+      if (ids.length < 500 || batch === 0) return removed;
     }
-    return { queueDepth: this.queue.length, running: this.running.size, items, jobs, workerRestarts: this.pool.restarts };
+  }
+
+  /** Running totals kept by the store's transactions: no scan of the jobs. */
+  async stats(): Promise<BackendStats> {
+    const { items, jobs } = this.store.counts();
+    return { queueDepth: this.queue.length, running: this.running.size, items: { ...items }, jobs: { ...jobs }, workerRestarts: this.pool.restarts };
   }
 
   async close(drainMs: number): Promise<void> {
@@ -168,7 +215,8 @@ export class LocalBackend implements JobBackend {
   }
 
   private async run(id: string, index: number, stop: AbortSignal): Promise<void> {
-    const job = this.record(id);
+    const job = this.store.job(id);
+    if (!job || job.cancelledAt !== undefined) return; // deleted or cancelled while queued
     const model = this.models.get(job.model);
     if (!model || model.build.manifest.circuit.sha256 !== job.circuitSha256) {
       const why = model ? 'its build was recompiled (another circuit)' : 'it is not served any more';
@@ -180,10 +228,17 @@ export class LocalBackend implements JobBackend {
     );
     if (!started) return;
     const { attempts } = started.item;
-    const { input, salt } = this.store.input(id, index);
+    const stored = this.store.input(id, index);
+    if (!stored) return;
+    const { input, salt, recipient } = stored;
     let outcome: TaskOutcome | undefined;
     let lost: AttemptLostError | undefined;
     await this.slots.acquire();
+    if (stop.reason === LocalBackend.CANCEL) {
+      this.slots.release();
+      await this.fail(id, index, { ...CANCELLED });
+      return;
+    }
     if (this.closing) {
       // Claimed but not started when shutdown began: back to the queue, the attempt given back.
       this.slots.release();
@@ -192,7 +247,7 @@ export class LocalBackend implements JobBackend {
     }
     const t0 = performance.now();
     try {
-      outcome = await this.pool.attempt(model.dir, input, { salt, timeoutMs: job.timeoutMs, signal: stop });
+      outcome = await this.pool.attempt(model.dir, input, { salt, recipient, timeoutMs: job.timeoutMs, signal: stop });
     } catch (err) {
       if (!(err instanceof AttemptLostError)) throw err;
       lost = err;
@@ -200,7 +255,11 @@ export class LocalBackend implements JobBackend {
       this.slots.release();
     }
     const seconds = (performance.now() - t0) / 1000;
-    if (stop.aborted) {
+    if (stop.reason === LocalBackend.CANCEL && !outcome?.ok) {
+      await this.fail(id, index, { code: CANCELLED.code, message: 'the job was cancelled during this proof; the proof was stopped' });
+      return;
+    }
+    if (stop.aborted && !outcome?.ok) {
       // Stopped by shutdown, not by the item: back to the queue with the attempt given back.
       await this.giveBack(id, index);
       return;

@@ -5,8 +5,10 @@ import { ITEM_STATES, JOB_STATES, type JobBackend } from './jobs.js';
 const PROOF_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /**
- * The service's Prometheus metrics. Gauges are read from the backend at scrape time, so they are
- * right after a restart and, on Redis, across every server; latencies and request counts are this
+ * The service's Prometheus metrics. Gauges are read from the backend at scrape time (the embedded
+ * store keeps running totals in the transactions that change them, so a scrape reads one record,
+ * not every job), so they are right after a restart, a delete or a retention sweep and, on Redis,
+ * across every server; latencies and request counts are this
  * process's own. A registry per service, not prom-client's global one, so that several services
  * can share a process (tests).
  */
@@ -39,7 +41,7 @@ export function serviceMetrics(backend: JobBackend) {
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      if (last?.jobs) for (const s of JOB_STATES) this.set({ state: s }, last.jobs[s]);
+      if (last?.jobs) for (const s of JOB_STATES) this.set({ state: s }, last.jobs[s] ?? 0);
     },
   });
   new Gauge({

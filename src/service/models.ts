@@ -2,9 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { modeName, usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
-import { InvalidInputError, ZkmlError } from '../errors.js';
+import { InsecureKeysError, InvalidInputError, ZkmlError } from '../errors.js';
 import { buildPaths } from '../paths.js';
 import { inputSize, quantizeInput } from '../quant/io.js';
+import { enforceKeyPolicy } from '../setup/provenance.js';
 import { InvalidRequestError, NotFoundError } from './errors.js';
 
 /** A build the service proves with: named after its folder, keys present. */
@@ -20,14 +21,13 @@ export function describeModel(m: ServedModel) {
   const { manifest } = m.build;
   return {
     name: m.name,
-    build: m.dir,
     circuitSha256: manifest.circuit.sha256,
     constraints: manifest.circuit.constraints,
     publicSignals: manifest.circuit.publicSignals,
     visibility: modeName(manifest.visibility),
     usesSalt: usesSalt(manifest.visibility),
     inputSize: m.inputSize,
-    inputs: manifest.inputs.map((t) => ({ name: t.name, shape: t.shape, min: t.floatMin, max: t.floatMax })),
+    inputs: manifest.inputs.map((t) => ({ name: t.name, shape: t.shape, min: t.floatMin, max: t.floatMax, ...(t.featureMin ? { featureMin: t.featureMin, featureMax: t.featureMax } : {}) })),
     outputSize: manifest.output.size,
     ...(manifest.weightsCommitment ? { weightsCommitment: manifest.weightsCommitment } : {}),
   };
@@ -65,6 +65,30 @@ export function loadModels(paths: readonly string[], skip: (dir: string, reason:
     models.set(name, { name, dir, build, inputSize: inputSize(build.program) });
   }
   return models;
+}
+
+/**
+ * Drops the models whose keys anyone can forge proofs for (src/setup/provenance.ts), reporting each
+ * through `skip`, unless `insecureDevKeys` (then `warn` says so for each). Throws the first
+ * refusal's InsecureKeysError when no model is left: a service that proves nothing trustworthy
+ * should not start.
+ */
+export async function refuseInsecureModels(
+  models: Map<string, ServedModel>,
+  options: { insecureDevKeys?: boolean; skip?: (dir: string, reason: string) => void; warn?: (line: string) => void },
+): Promise<void> {
+  let refused: InsecureKeysError | undefined;
+  for (const [name, m] of models) {
+    try {
+      await enforceKeyPolicy(m.dir, { insecureDevKeys: options.insecureDevKeys, warn: options.warn });
+    } catch (err) {
+      if (!(err instanceof InsecureKeysError)) throw err;
+      refused ??= err;
+      models.delete(name);
+      options.skip?.(m.dir, err.message);
+    }
+  }
+  if (refused && models.size === 0) throw refused;
 }
 
 export function findModel(models: ReadonlyMap<string, ServedModel>, name: string): ServedModel {

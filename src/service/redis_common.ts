@@ -12,15 +12,50 @@ export interface ItemData {
   total: number;
   model: string;
   circuitSha256: string;
+  /** The API key that created the job. */
+  owner?: string;
   input: number[];
   salt?: string;
+  /** The address the proof is bound to (0x hex). */
+  recipient?: string;
   timeoutMs: number;
 }
 
 /** Redis key of the counter every worker process adds its replaced threads to. */
 export const RESTARTS_KEY = 'zkml:worker-restarts';
-/** Hash: service job id -> queue name. */
+/** Hash: service job id -> JobMeta (JSON). */
 export const JOB_INDEX_KEY = 'zkml:jobs';
+
+/** A job's entry in the index: what its view needs besides its items, and the marks of a cancel and a delete. */
+export interface JobMeta {
+  queue: string;
+  model: string;
+  circuitSha256: string;
+  total: number;
+  timeoutMs: number;
+  owner: string;
+  createdAt: number;
+  /** Redis key of its idempotency record. */
+  idempotency?: string;
+  cancelledAt?: number;
+  /** Written by the first retention sweep that sees the job finished. */
+  finishedAt?: number;
+  /** Set before its items are removed: the job reads as unknown from then on. */
+  deleting?: boolean;
+}
+
+/** An index entry; undefined for one written before entries were JSON (the queue name alone). */
+export function parseJobMeta(raw: string): JobMeta | undefined {
+  return raw.startsWith('{') ? (JSON.parse(raw) as JobMeta) : undefined;
+}
+
+/** Whether a worker should stop proving the job's items: it was cancelled, or is gone (deleted). */
+export async function jobStopped(redis: Redis, job: string): Promise<boolean> {
+  const raw = await redis.hget(JOB_INDEX_KEY, job);
+  if (raw === null) return true;
+  const meta = parseJobMeta(raw);
+  return meta !== undefined && (meta.cancelledAt !== undefined || meta.deleting === true);
+}
 
 /**
  * One queue per model and circuit: a worker only takes items of builds it has, and an item queued

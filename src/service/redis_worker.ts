@@ -3,10 +3,10 @@ import { hostname } from 'node:os';
 import { InvalidInputError } from '../errors.js';
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
 import type { ProofResult } from '../prove/prover.js';
-import { isRetryable } from './jobs.js';
+import { CANCELLED, isRetryable } from './jobs.js';
 import { loadModels, type ServedModel } from './models.js';
 import { Slots } from './slots.js';
-import { connectRedis, failureReason, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
+import { connectRedis, failureReason, jobStopped, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
 
 export interface RedisWorkerOptions {
   url: string;
@@ -48,20 +48,29 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
   // Every worker process adds its replaced threads to one Redis counter, which the servers report.
   pool.onRestart = () => void redis.incr(RESTARTS_KEY).catch(() => {});
 
+  /** A cancelled (or deleted) job's item fails at once, without retries. */
+  const cancelled = (message: string) => new UnrecoverableError(failureReason(CANCELLED.code, message));
+
   const processor = (model: ServedModel) => async (job: Job<ItemData, ProofResult>): Promise<ProofResult> => {
-    const { input, salt, timeoutMs } = job.data;
+    const { input, salt, recipient, timeoutMs } = job.data;
     await slots.acquire();
+    // A cancel marks the job in the index: checked before the proof and every second during it.
+    const stop = new AbortController();
+    const watch = setInterval(() => void jobStopped(redis, job.data.job).then((s) => s && stop.abort(), () => {}), 1000);
     try {
-      const outcome = await pool.attempt(model.dir, input, { salt, timeoutMs });
+      if (await jobStopped(redis, job.data.job)) throw cancelled(CANCELLED.message);
+      const outcome = await pool.attempt(model.dir, input, { salt, recipient, timeoutMs, signal: stop.signal });
       if (outcome.ok) return outcome.result;
       const reason = failureReason(outcome.error.code, outcome.error.message);
       throw isRetryable(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
     } catch (err) {
       if (err instanceof AttemptLostError) {
+        if (stop.signal.aborted) throw cancelled('the job was cancelled during this proof; the proof was stopped');
         throw new Error(failureReason(err.code, err.message));
       }
       throw err;
     } finally {
+      clearInterval(watch);
       slots.release();
     }
   };

@@ -7,7 +7,8 @@ import { sha256File, verifyingKeyHash } from '../hash.js';
 import { requireFile } from '../paths.js';
 import { snarkjs, snarkLogger, type Logger } from './curve.js';
 import { requiredPower, SetupError } from './ptau.js';
-import { phase1Ptau, type SetupRecord } from './setup.js';
+import { readPhase1, readPhase2 } from './contributions.js';
+import { phase1Ptau, ptauRecord, type SetupRecord } from './setup.js';
 
 /**
  * A multi-party Groth16 phase 2 (snarkjs' zkey contribute / beacon / verify) in a folder anyone
@@ -32,7 +33,8 @@ export interface Transcript {
   version: 1;
   circuitSha256: string;
   r1cs: string;
-  ptau: { file: string; sha256: string; power: number; source: 'dev' | 'file' };
+  /** The phase-1 ptau; source 'dev' (secretPublic) when its contributions are all beacons. */
+  ptau: SetupRecord['ptau'] & { sha256: string };
   steps: CeremonyStep[];
   finalized?: { vkHash: string; zkeySha256: string; build: string; at: string };
 }
@@ -73,7 +75,7 @@ export async function ceremonyInit(buildDir: string, dir: string, options: { pta
   if (existsSync(transcriptFile(dir))) throw new SetupError(`${dir} already holds a ceremony; pick another folder`);
   const power = requiredPower(manifest.circuit.constraints, manifest.circuit.publicSignals);
   const ptau = await phase1Ptau(power, options, log);
-  if (ptau.source === 'dev') log('WARNING: phase 1 is the INSECURE dev ptau; use --ptau with a public ceremony file for production keys');
+  if (ptau.secretPublic) log('WARNING: phase 1 is an INSECURE dev ptau (its secret is public): keys from this ceremony will be forgeable whatever phase 2 does; use --ptau with a public ceremony file for production keys');
   mkdirSync(dir, { recursive: true });
   copyFileSync(paths.r1cs, join(dir, 'circuit.r1cs'));
   const file = '0000_initial.zkey';
@@ -84,7 +86,7 @@ export async function ceremonyInit(buildDir: string, dir: string, options: { pta
     version: 1,
     circuitSha256: manifest.circuit.sha256,
     r1cs: 'circuit.r1cs',
-    ptau: { file: ptau.file, sha256: sha256File(ptau.file), power: ptau.power, source: ptau.source },
+    ptau: { ...ptauRecord(ptau), sha256: sha256File(ptau.file) },
     steps: [{ index: 0, kind: 'initial', name: 'initial', file, sha256: sha256File(join(dir, file)), createdAt: new Date().toISOString() }],
   };
   writeJsonAtomic(transcriptFile(dir), t);
@@ -188,7 +190,11 @@ export async function ceremonyVerify(dir: string, log: Logger = () => {}): Promi
   return { valid: problems.length === 0, steps: t.steps.length, contributions: t.steps.filter((s) => s.kind !== 'initial').length, problems, ...(vkHash ? { vkHash } : {}) };
 }
 
-/** Verifies the ceremony and installs its last key in the build (zkey, verification key, setup.json). */
+/**
+ * Verifies the ceremony and installs its last key in the build (zkey, verification key,
+ * setup.json). The key must hold at least one secret contribution: a beacon alone is public, so
+ * its delta is too. A dev phase 1 is reported: its keys stay forgeable whatever phase 2 did.
+ */
 export async function ceremonyFinalize(dir: string, buildDir: string, log: Logger = () => {}): Promise<{ vkHash: string; contributions: number }> {
   const t = readTranscript(dir);
   const { paths, manifest } = loadBuild(buildDir);
@@ -197,6 +203,16 @@ export async function ceremonyFinalize(dir: string, buildDir: string, log: Logge
   const check = await ceremonyVerify(dir, log);
   if (!check.valid) throw new SetupError(`the ceremony does not verify: ${check.problems.join('; ')}`);
   const last = t.steps.at(-1)!;
+  // From the key itself (ceremonyVerify has matched its records with the transcript's).
+  const phase2 = await readPhase2(join(dir, last.file));
+  if (phase2.contributions === phase2.beacons) {
+    throw new SetupError(`the ceremony has no secret contribution (only ${phase2.beacons} public beacon(s)), so anyone can recompute its delta and forge proofs; run \`zkml ceremony contribute\` at least once`);
+  }
+  // Re-read: transcripts from before this check recorded a dev --ptau file as 'file'.
+  const phase1 = await readPhase1(t.ptau.file);
+  if (phase1.secretPublic) {
+    log(`WARNING: phase 1 (${t.ptau.file}) is a dev ptau whose contributions are all public beacons: these keys are forgeable whatever phase 2 did, and verify, serve and public chains refuse them without --insecure-dev-keys`);
+  }
   const vkey = await snarkjs.zKey.exportVerificationKey(join(dir, last.file));
   const tmp = `${paths.zkey}.tmp-${process.pid}`;
   copyFileSync(join(dir, last.file), tmp);
@@ -206,7 +222,7 @@ export async function ceremonyFinalize(dir: string, buildDir: string, log: Logge
   renameSync(tmp, paths.zkey);
   const setupRecord: SetupRecord = {
     circuitSha256: manifest.circuit.sha256,
-    ptau: { source: t.ptau.source, file: t.ptau.file, power: t.ptau.power },
+    ptau: { source: phase1.secretPublic ? 'dev' : 'file', file: t.ptau.file, power: t.ptau.power, secretPublic: phase1.secretPublic, contributions: phase1.contributions, beacons: phase1.beacons },
     zkeySha256: last.sha256,
     phase2Contributions: check.contributions,
     ceremony: resolve(dir),

@@ -3,7 +3,8 @@ import { readR1csHeader } from 'r1csfile';
 import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
 import { FR, lagrangeScalars } from './lagrange.js';
 import { SetupError } from './ptau.js';
-import { snarkjsInternals, type Hasher, type SnarkjsInternals } from './snarkjs_internals.js';
+import { phase1Contributions, type Phase1Secret } from './contributions.js';
+import { snarkjsInternals, type Hasher } from './snarkjs_internals.js';
 
 /** Which Lagrange-basis section of the ptau a term reads (snarkjs' numbering in zkey_new.js). */
 const TAU_G1 = 0;
@@ -39,36 +40,25 @@ type Fd = binFileUtils.BinFile & {
 
 /**
  * The Groth16 proving key `snarkjs zkey new` writes, byte for byte (tested), for a dev powers of
- * tau. Its one contribution is a beacon the file records, so tau, alpha and beta can be rebuilt
- * (which is also why a dev ptau is insecure). With them, every key point that snarkjs assembles as
- * a multi-exponentiation over Lagrange-basis points, sum_k coef_k * L_k(tau) * G, is one scalar
- * computed in the field and one fixed-base multiplication (src/setup/fixed_base.ts): seconds
- * instead of a minute at 2^16. Returns false (writing nothing) when the ptau is not a dev ptau,
- * so that the caller uses snarkjs.
+ * tau. Its contributions are beacons the file records, so tau, alpha and beta can be rebuilt
+ * (src/setup/contributions.ts; which is also why a dev ptau is insecure). With them, every key
+ * point that snarkjs assembles as a multi-exponentiation over Lagrange-basis points,
+ * sum_k coef_k * L_k(tau) * G, is one scalar computed in the field and one fixed-base
+ * multiplication (src/setup/fixed_base.ts): seconds instead of a minute at 2^16. Returns false
+ * (writing nothing) when the ptau's secret cannot be rebuilt, so that the caller uses snarkjs.
  */
 export async function devZkey(r1csFile: string, ptauFile: string, zkeyFile: string): Promise<boolean> {
   const { utils, blake2b } = await snarkjsInternals();
   const { fd: fdPTau, sections: sectionsPTau } = (await binFileUtils.readBinFile(ptauFile, 'ptau', 1)) as unknown as { fd: Fd; sections: { p: number; size: number }[][] };
   try {
     const { curve, power, ceremonyPower } = (await utils.readPTauHeader(fdPTau, sectionsPTau)) as { curve: Curve; power: number; ceremonyPower: number };
-    const secret = await beaconSecret(utils, curve, fdPTau, sectionsPTau, ceremonyPower);
+    const { secret } = await phase1Contributions(utils, curve, fdPTau, sectionsPTau, ceremonyPower, { recover: true });
     if (!secret || !sectionsPTau[12]) return false;
     await writeZkey(curve, blake2b, r1csFile, fdPTau, sectionsPTau, power, secret, zkeyFile);
     return true;
   } finally {
     await fdPTau.close();
   }
-}
-
-/** tau, alpha, beta of a ptau whose only contribution is a beacon, checked against the file. */
-async function beaconSecret(utils: SnarkjsInternals['utils'], curve: Curve, fd: Fd, sections: unknown, ceremonyPower: number) {
-  const contributions = (await utils.readContributions(fd, curve, sections)) as { type: number; beaconHash: Uint8Array; numIterationsExp: number; tauG1: unknown; alphaG1: unknown; betaG1: unknown }[];
-  if (contributions.length !== 1 || contributions[0].type !== 1) return undefined;
-  const [c] = contributions;
-  const key = await utils.keyFromBeacon(curve, utils.calculateFirstChallengeHash(curve, ceremonyPower), c.beaconHash, c.numIterationsExp);
-  const matches = curve.G1.eq(curve.G1.timesFr(curve.G1.g, key.tau.prvKey), c.tauG1) && curve.G1.eq(curve.G1.timesFr(curve.G1.g, key.alpha.prvKey), c.alphaG1) && curve.G1.eq(curve.G1.timesFr(curve.G1.g, key.beta.prvKey), c.betaG1);
-  if (!matches) return undefined;
-  return { tau: curve.Fr.toObject(key.tau.prvKey), alpha: curve.Fr.toObject(key.alpha.prvKey), beta: curve.Fr.toObject(key.beta.prvKey) };
 }
 
 // The structure below follows snarkjs' zkey_new.js step by step, so that the bytes and the
@@ -80,7 +70,7 @@ async function writeZkey(
   fdPTau: Fd,
   sectionsPTau: { p: number; size: number }[][],
   power: number,
-  secret: { tau: bigint; alpha: bigint; beta: bigint },
+  secret: Phase1Secret,
   zkeyFile: string,
 ): Promise<void> {
   const csHasher = blake2b();

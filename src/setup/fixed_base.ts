@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { WorkerCrashedError } from '../errors.js';
 import type { FixedBaseRequest, FixedBaseResponse, GroupName } from './fixed_base_worker.js';
 
 export type { GroupName };
@@ -12,23 +13,28 @@ const CHUNK = 1 << 14;
 
 /**
  * s_i * G for many scalars, on worker threads (one per core), each with its own WASM curve and
- * window tables (src/setup/fixed_base_worker.ts). Output order follows the input order.
+ * window tables (src/setup/fixed_base_worker.ts). Output order follows the input order. A thread
+ * that dies (an exit, an uncaught error, a failure to start) fails every request, pending and
+ * later, with WorkerCrashedError, and the other threads are stopped. close() stops all threads.
  */
 export class FixedBasePool {
   private readonly workers: Worker[];
   private readonly pending = new Map<number, { resolve(p: Uint8Array): void; reject(e: Error): void }>();
   private nextId = 0;
   private nextWorker = 0;
+  private closing = false;
+  private failure: WorkerCrashedError | undefined;
 
   constructor(threads = availableParallelism()) {
-    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      // web-worker (via ffjavascript) treats a thread without workerData as its own child.
-      const w = new Worker(new URL('./fixed_base_worker.js', import.meta.url), { workerData: {} });
+    this.workers = Array.from({ length: Math.max(1, threads) }, (_, i) => {
+      const w = new Worker(new URL('./fixed_base_worker.js', import.meta.url));
       w.on('message', ({ id, points }: FixedBaseResponse) => {
         this.pending.get(id)?.resolve(points);
         this.pending.delete(id);
       });
-      w.on('error', (err) => this.failAll(err));
+      w.on('error', (err) => this.fail(`thread ${i} failed: ${err.message}`, err));
+      w.on('messageerror', (err) => this.fail(`thread ${i} sent a message that could not be read: ${err.message}`, err));
+      w.on('exit', (code) => this.fail(`thread ${i} exited with code ${code}`));
       return w;
     });
   }
@@ -48,10 +54,13 @@ export class FixedBasePool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   private request(group: GroupName, scalars: Uint8Array): Promise<Uint8Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('FixedBasePool: closed'));
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker++ % this.workers.length];
     return new Promise((resolve, reject) => {
@@ -60,9 +69,13 @@ export class FixedBasePool {
     });
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
+  /** The first failure of any thread: reject everything, stop the other threads. */
+  private fail(reason: string, cause?: Error): void {
+    if (this.closing || this.failure) return;
+    this.failure = new WorkerCrashedError('fixed-base setup', reason, { cause });
+    for (const p of this.pending.values()) p.reject(this.failure);
     this.pending.clear();
+    for (const w of this.workers) void w.terminate();
   }
 }
 

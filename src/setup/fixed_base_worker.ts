@@ -7,8 +7,10 @@
  * multiplication: about 8x faster. The curve arithmetic is ffjavascript's WASM (the same code
  * snarkjs uses), driven directly through its exports.
  */
+import './web_worker.js'; // first: before anything loads ffjavascript
 import { parentPort } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
+import { claimFault } from '../fault.js';
 
 export type GroupName = 'G1' | 'G2';
 export interface FixedBaseRequest {
@@ -112,6 +114,7 @@ function multiply(group: Group, scalars: Uint8Array): Uint8Array {
 }
 
 parentPort!.on('message', ({ id, group, scalars }: FixedBaseRequest) => {
+  if (claimFault(['setup-crash'])) process.exit(70);
   const points = multiply(groups[group], scalars);
   parentPort!.postMessage({ id, points } satisfies FixedBaseResponse, [points.buffer as ArrayBuffer]);
 });

@@ -11,8 +11,16 @@ export class SetupError extends ZkmlError {
 export interface PtauInfo {
   file: string;
   power: number;
-  /** 'dev': generated here from a local secret (insecure); 'file': supplied by the user. */
+  /**
+   * 'dev': a development ptau whose secret is public: generated here, or a --ptau file whose
+   * contributions are all beacons; 'file': a --ptau file with at least one secret contribution.
+   */
   source: 'dev' | 'file';
+  /** Anyone can recompute tau, alpha and beta (every contribution is a beacon): keys made from it are forgeable. */
+  secretPublic: boolean;
+  /** Phase-1 contributions recorded in the file, and how many are beacons (read for --ptau files). */
+  contributions?: number;
+  beacons?: number;
 }
 
 /** The smallest power of tau snarkjs accepts for a circuit (same formula as its zkey new). */
@@ -24,12 +32,14 @@ export function requiredPower(constraints: number, publicSignals: number): numbe
 const MIN_DEV_POWER = 11;
 
 export const DEV_WARNING = [
-  '*****************************************************************************************',
-  '* INSECURE DEVELOPMENT POWERS OF TAU: generated on this machine from one beacon that the *',
-  '* file records, so anyone holding it can rebuild its secret and forge proofs. Use --ptau  *',
-  '* with a file from a public ceremony (e.g. the Hermez/Polygon ptau files) for anything    *',
-  '* that matters.                                                                            *',
-  '*****************************************************************************************',
+  '*******************************************************************************************',
+  '* INSECURE DEVELOPMENT POWERS OF TAU: generated on this machine from one beacon that the  *',
+  '* file records, so anyone holding it can rebuild its secret, and the dev keys made from   *',
+  '* it have no phase-2 secret: anyone who can read their verifying key can forge proofs.    *',
+  '* verify, serve and deployments to public chains refuse them without --insecure-dev-keys. *',
+  '* Use --ptau with a file from a public ceremony (e.g. the Hermez/Polygon ptau files) and  *',
+  '* `zkml ceremony` for anything that matters.                                              *',
+  '*******************************************************************************************',
 ].join('\n');
 
 /**
@@ -42,7 +52,7 @@ export async function devPtau(power: number, cacheDir: string, log: Logger): Pro
     .map((f) => /^dev_bn128_(\d+)\.ptau$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= power)
     .sort((a, b) => Number(a[1]) - Number(b[1]))[0];
-  if (cached) return { file: join(cacheDir, cached[0]), power: Number(cached[1]), source: 'dev' };
+  if (cached) return { file: join(cacheDir, cached[0]), power: Number(cached[1]), source: 'dev', secretPublic: true };
 
   const p = Math.max(power, MIN_DEV_POWER);
   const file = join(cacheDir, `dev_bn128_${p}.ptau`);
@@ -55,5 +65,5 @@ export async function devPtau(power: number, cacheDir: string, log: Logger): Pro
   } finally {
     if (existsSync(tmp)) rmSync(tmp);
   }
-  return { file, power: p, source: 'dev' };
+  return { file, power: p, source: 'dev', secretPublic: true };
 }

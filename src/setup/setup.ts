@@ -6,6 +6,7 @@ import { MissingArtifactError } from '../errors.js';
 import { sha256File } from '../hash.js';
 import { defaultPtauCache } from '../paths.js';
 import { snarkjs, snarkLogger, type Logger } from './curve.js';
+import { readPhase1 } from './contributions.js';
 import { devZkey } from './dev_zkey.js';
 import { devPtau, requiredPower, SetupError, type PtauInfo } from './ptau.js';
 
@@ -13,12 +14,15 @@ export interface SetupOptions {
   /** A phase-1 ceremony file (prepared for phase 2). Without it, a cached dev ptau is used. */
   ptau?: string;
   ptauCache?: string;
+  /** Replace keys that came from a ceremony or a --ptau file with what this call makes (CLI --force). */
+  force?: boolean;
   log?: Logger;
 }
 
 export interface SetupRecord {
   circuitSha256: string;
-  ptau: { source: PtauInfo['source']; file: string; power: number };
+  /** secretPublic: the ptau's contributions are all beacons (absent in older records: true for 'dev'). */
+  ptau: { source: PtauInfo['source']; file: string; power: number; secretPublic?: boolean; contributions?: number; beacons?: number };
   zkeySha256: string;
   phase2Contributions: number;
   /** The ceremony folder the keys were finalized from (`zkml ceremony finalize`). */
@@ -33,7 +37,9 @@ export interface SetupResult extends SetupRecord {
 
 /**
  * Groth16 keys for a build: proving key (zkey) with one phase-2 contribution, verification key.
- * Cached by the circuit's hash and the ptau used, so a second run returns at once.
+ * Cached by the circuit's hash and the ptau used, so a second run returns at once. Keys of the
+ * same circuit that came from a ceremony or a secure --ptau file are never replaced by other keys
+ * without `force`.
  */
 export async function setup(buildDir: string, options: SetupOptions = {}): Promise<SetupResult> {
   const log = options.log ?? (() => {});
@@ -42,10 +48,18 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
 
   if (existsSync(paths.setup) && existsSync(paths.zkey) && existsSync(paths.vkey)) {
     const record = JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupRecord;
-    const samePtau = options.ptau ? record.ptau.source === 'file' && record.ptau.file === resolve(options.ptau) : record.ptau.source === 'dev';
-    if (record.circuitSha256 === manifest.circuit.sha256 && samePtau) {
-      log(`keys are up to date (circuit ${record.circuitSha256.slice(0, 12)}, ptau: ${record.ptau.source})`);
-      return { ...record, cached: true };
+    const samePtau = !record.ceremony && (options.ptau ? record.ptau.file === resolve(options.ptau) : record.ptau.source === 'dev');
+    if (record.circuitSha256 === manifest.circuit.sha256) {
+      if (samePtau) {
+        log(`keys are up to date (circuit ${record.circuitSha256.slice(0, 12)}, ptau: ${record.ptau.source})`);
+        return { ...record, cached: true };
+      }
+      // Production keys are not thrown away by a `zkml setup` that forgot its --ptau.
+      if ((record.ceremony || record.ptau.source === 'file') && !options.force) {
+        const from = record.ceremony ? `the ceremony in ${record.ceremony}` : `the powers of tau ${record.ptau.file}`;
+        const to = options.ptau ? `keys from ${resolve(options.ptau)}` : 'INSECURE development keys';
+        throw new SetupError(`${paths.root} has keys from ${from}; this setup would replace them with ${to}; pass --force (option force) to replace them`);
+      }
     }
   }
 
@@ -58,11 +72,11 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   const tmpZkey = `${paths.zkey}.tmp-${process.pid}`;
   let fromSecret = false;
   try {
-    // A dev ptau's secret is recoverable from its beacon: the key is computed from it directly
+    // A dev ptau's secret is recoverable from its beacons: the key is computed from it directly
     // (src/setup/dev_zkey.ts, the same bytes as snarkjs' zkey new). With tau, alpha and beta
     // public and gamma the generator, proofs can be forged whatever delta is, so a phase-2
     // contribution would cost time and add no security. Any other ptau goes through snarkjs.
-    fromSecret = ptau.source === 'dev' && (await devZkey(paths.r1cs, ptau.file, tmpZkey));
+    fromSecret = ptau.secretPublic && (await devZkey(paths.r1cs, ptau.file, tmpZkey));
     if (!fromSecret) {
       const hash = await snarkjs.zKey.newZKey(paths.r1cs, ptau.file, zkey0, logger);
       if (hash === -1 || errors.length) throw new SetupError(`groth16 setup failed: ${errors.join('; ') || 'snarkjs rejected the inputs'}`);
@@ -77,7 +91,7 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   }
   const record: SetupRecord = {
     circuitSha256: manifest.circuit.sha256,
-    ptau: { source: ptau.source, file: ptau.file, power: ptau.power },
+    ptau: ptauRecord(ptau),
     zkeySha256: sha256File(paths.zkey),
     phase2Contributions: fromSecret ? 0 : 1,
     seconds: (performance.now() - started) / 1000,
@@ -85,15 +99,42 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   };
   writeFileSync(paths.setup, JSON.stringify(record, null, 2));
   log(`wrote ${paths.zkey} and ${paths.vkey} in ${record.seconds.toFixed(1)} s`);
+  if (ptau.secretPublic) log('these are development keys: anyone who can read the verifying key can forge proofs; verify, serve and deployments to public chains refuse them without --insecure-dev-keys');
   return { ...record, cached: false };
 }
 
-/** The phase-1 ptau for a circuit of 2^power: the --ptau ceremony file, else the cached dev ptau. */
-export async function phase1Ptau(power: number, options: { ptau?: string; ptauCache?: string }, log: Logger): Promise<PtauInfo> {
-  return options.ptau ? userPtau(options.ptau, power) : devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+/** What setup.json and a ceremony's transcript record of the phase-1 ptau. */
+export function ptauRecord(ptau: PtauInfo): SetupRecord['ptau'] {
+  return {
+    source: ptau.source,
+    file: ptau.file,
+    power: ptau.power,
+    secretPublic: ptau.secretPublic,
+    ...(ptau.contributions !== undefined ? { contributions: ptau.contributions, beacons: ptau.beacons } : {}),
+  };
 }
 
-function userPtau(file: string, power: number): PtauInfo {
+/**
+ * The phase-1 ptau for a circuit of 2^power: the --ptau ceremony file, else the cached dev ptau. A
+ * --ptau file whose contributions are all beacons (a dev ptau) is one: its secret is public; it
+ * is recorded as 'dev' and said so.
+ */
+export async function phase1Ptau(power: number, options: { ptau?: string; ptauCache?: string }, log: Logger): Promise<PtauInfo> {
+  if (!options.ptau) return devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+  const ptau = userPtau(options.ptau, power);
+  let p1;
+  try {
+    p1 = await readPhase1(ptau.file);
+  } catch (err) {
+    throw new SetupError(`${ptau.file}: cannot read its phase-1 contributions: ${(err as Error).message}`);
+  }
+  if (p1.secretPublic) {
+    log(`WARNING: ${ptau.file} is a development powers of tau: ${p1.contributions ? `all ${p1.contributions} of its contributions are public beacons` : 'it has no contribution'}, so anyone can recompute its secret and forge proofs with keys made from it; use a file from a public ceremony for anything that matters`);
+  }
+  return { ...ptau, source: p1.secretPublic ? 'dev' : 'file', secretPublic: p1.secretPublic, contributions: p1.contributions, beacons: p1.beacons };
+}
+
+function userPtau(file: string, power: number): Omit<PtauInfo, 'secretPublic'> {
   const path = resolve(file);
   if (!existsSync(path)) throw new MissingArtifactError(path, 'the --ptau file does not exist');
   // 'ptau', u32 version, u32 section count; section 1: u32 id, u64 size, then u32 n8, q (n8 bytes), u32 power.

@@ -72,4 +72,6 @@ declare module 'r1csfile' {
 declare module 'circomlibjs' {
   /** Poseidon over BN254 with circomlib's parameters; returns a field element in Montgomery form (use F.toObject). */
   export function buildPoseidon(): Promise<((inputs: (bigint | number)[]) => unknown) & { F: { toObject(x: unknown): bigint } }>;
+  /** EVM bytecode and ABI of a Poseidon contract taking nInputs (1..8) field elements: `poseidon(uint256[n])`. */
+  export const poseidonContract: { createCode(nInputs: number): string; generateABI(nInputs: number): unknown[] };
 }

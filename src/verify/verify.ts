@@ -5,9 +5,10 @@ import { InvalidProofFileError } from '../errors.js';
 import { requireFile } from '../paths.js';
 import { FIELD_MODULUS, fromField } from '../prove/field.js';
 import { snarkjs } from '../setup/curve.js';
+import { enforceKeyPolicy } from '../setup/provenance.js';
 import { decodeOutput, dequantize, quantizeInput } from '../quant/io.js';
-import { PublicStatement, saltOf } from '../commit/statement.js';
-import { layoutEntry, type SignalGroup } from '../commit/visibility.js';
+import { deriveSalts, PublicStatement, recipientAddress, saltOf, type Salts } from '../commit/statement.js';
+import { layoutEntry, type SignalGroup, type Visibility } from '../commit/visibility.js';
 import type { ProofResult } from '../prove/prover.js';
 
 export interface ProofDocument {
@@ -22,10 +23,12 @@ export interface Verification {
   /** What the proof attests, read from the public signals: the output and input where they are public. */
   output?: number[];
   input?: number[];
-  /** The commitments among the public signals (decimal). */
-  commitments?: { input?: string; output?: string; weights?: string };
-  /** Commitments opened with the salt, input and output recorded in the proof file, where it has them. */
-  opened?: { input?: boolean; output?: boolean };
+  /** The address the proof is bound to (0x000...0: none). */
+  recipient?: string;
+  /** The commitments (and a private input's nullifier) among the public signals (decimal). */
+  commitments?: { input?: string; nullifier?: string; output?: string; weights?: string };
+  /** Commitments opened with the salts, input and output recorded in the proof file, where it has them. */
+  opened?: { input?: boolean; nullifier?: boolean; output?: boolean };
 }
 
 /** Reads a proof file written by `zkml prove` (or any {proof, publicSignals} JSON). */
@@ -64,14 +67,35 @@ function checkProofShape(proof: Groth16Proof): string | undefined {
   return ok ? undefined : 'the proof is not a Groth16 proof (pi_a, pi_b, pi_c of decimal strings)';
 }
 
+export interface VerifyOptions {
+  /**
+   * Accept keys anyone can forge proofs for (dev keys: no phase-2 secret), as the CLI's
+   * --insecure-dev-keys does. Without it such keys throw InsecureKeysError.
+   */
+  insecureDevKeys?: boolean;
+  /** Where the one-line warning goes when insecure keys are accepted. */
+  warn?: (line: string) => void;
+}
+
+/** The salts a proof file records: `salts` as `zkml prove` writes them, or derived from the master `salt`. */
+async function recordedSalts(v: Visibility, doc: Partial<Pick<ProofResult, 'salt' | 'salts'>>): Promise<Salts> {
+  const master = saltOf(doc.salt);
+  if (master !== undefined) return deriveSalts(v, master);
+  return { input: saltOf(doc.salts?.input), output: saltOf(doc.salts?.output) };
+}
+
 /**
  * Verifies a proof off-chain against the build's verification key. For hashed weights the proof
- * must commit to this build's weights; where the file carries an opening (salt with input and
- * output, as `zkml prove` writes), the input and output commitments must open to it.
+ * must commit to this build's weights; where the file carries an opening (the salt, or the input
+ * and output salts, with the input and output, as `zkml prove` writes), the commitments and the
+ * nullifier must open to it. An opened output commitment also gives the output. Keys anyone can
+ * forge proofs for throw InsecureKeysError unless `options.insecureDevKeys`.
  */
-export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick<ProofResult, 'salt' | 'input' | 'outputRaw'>>): Promise<Verification> {
+export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick<ProofResult, 'salt' | 'salts' | 'input' | 'outputRaw'>>, options: VerifyOptions = {}): Promise<Verification> {
   const { paths, manifest, program } = loadBuild(buildDir);
   const vkey = JSON.parse(readFileSync(requireFile(paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8'));
+  // Keys anyone can forge proofs for make any answer meaningless (src/setup/provenance.ts).
+  await enforceKeyPolicy(buildDir, options);
   const reason = checkPublicSignals(doc.publicSignals, manifest.circuit.publicSignals) ?? checkProofShape(doc.proof);
   if (reason) return { valid: false, reason };
   let valid: boolean;
@@ -96,23 +120,31 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
     const raw = ints(inp);
     result.input = manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac));
   }
-  const [inC, outC, wC] = [group('inputCommitment')?.[0], group('outputCommitment')?.[0], group('weightsCommitment')?.[0]];
-  if (wC || inC || outC) {
-    result.commitments = { ...(inC ? { input: inC } : {}), ...(outC ? { output: outC } : {}), ...(wC ? { weights: wC } : {}) };
+  const recipient = BigInt(group('recipient')![0]);
+  if (recipient >> 160n !== 0n) return { valid: false, reason: `the recipient signal ${recipient} is not an address (above 2^160)` };
+  result.recipient = recipientAddress(recipient);
+  const [inC, inN, outC, wC] = (['inputCommitment', 'inputNullifier', 'outputCommitment', 'weightsCommitment'] as const).map((g) => group(g)?.[0]);
+  if (wC || inC || inN || outC) {
+    result.commitments = { ...(inC ? { input: inC } : {}), ...(inN ? { nullifier: inN } : {}), ...(outC ? { output: outC } : {}), ...(wC ? { weights: wC } : {}) };
     const statement = await PublicStatement.for(program, manifest.visibility, layout);
     if (wC && wC !== String(statement.weightsCommitment)) {
       return { valid: false, reason: `the proof commits to weights ${wC}, not this build's weights (${statement.weightsCommitment})`, commitments: result.commitments };
     }
-    const salt = saltOf(doc.salt);
-    if (salt !== undefined) {
-      result.opened = {};
-      // A recorded value that cannot even be packed (wrong length, out of range) opens nothing.
-      const opens = (f: () => Promise<bigint>, c: string) => f().then((v) => String(v) === c, () => false);
-      if (inC && Array.isArray(doc.input)) result.opened.input = await opens(async () => statement.inputCommitment(quantizeInput(program, doc.input!), salt), inC);
-      if (outC && Array.isArray(doc.outputRaw)) result.opened.output = await opens(async () => statement.outputCommitment(doc.outputRaw!.map((v) => BigInt(v)), salt), outC);
-      const failed = Object.entries(result.opened).filter(([, ok]) => !ok).map(([k]) => k);
-      if (failed.length) return { ...result, valid: false, reason: `the ${failed.join(' and ')} recorded in the proof file do${failed.length === 1 ? 'es' : ''} not open the proof's ${failed.join(' and ')} commitment` };
+    const salts = await recordedSalts(manifest.visibility, doc);
+    result.opened = {};
+    // A recorded value that cannot even be packed (wrong length, out of range) opens nothing.
+    const opens = (f: () => Promise<bigint>, c: string) => f().then((v) => String(v) === c, () => false);
+    if (salts.input !== undefined) {
+      if (inC && Array.isArray(doc.input)) result.opened.input = await opens(async () => statement.inputCommitment(quantizeInput(program, doc.input!), salts.input!), inC);
+      if (inN) result.opened.nullifier = await opens(() => statement.inputNullifier(salts.input!), inN);
     }
+    if (salts.output !== undefined && outC && Array.isArray(doc.outputRaw)) {
+      result.opened.output = await opens(async () => statement.outputCommitment(doc.outputRaw!.map((v) => BigInt(v)), salts.output!), outC);
+      if (result.opened.output) result.output = decodeOutput(program, doc.outputRaw.map((v) => BigInt(v)));
+    }
+    const failed = Object.entries(result.opened).filter(([, ok]) => !ok).map(([k]) => k);
+    if (failed.length) return { ...result, output: undefined, valid: false, reason: `the ${failed.join(' and ')} recorded in the proof file do${failed.length === 1 ? 'es' : ''} not open the proof's ${failed.join(' and ')} ${failed.length === 1 && failed[0] === 'nullifier' ? '' : 'commitment'}`.trim() };
+    if (Object.keys(result.opened).length === 0) delete result.opened;
   }
   return result;
 }

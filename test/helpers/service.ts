@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
+import { createApiKey, SCOPES, type Scope } from '../../src/service/auth.js';
 import { scratchDir } from './fixtures.js';
 
 export interface Reply<T = any> {
@@ -11,13 +12,31 @@ export interface Reply<T = any> {
   headers: Headers;
 }
 
-/** A JSON client for the service. `raw` sends a body as given (for malformed requests). */
-export function client(base: string) {
-  const call = async <T = any>(method: string, path: string, body?: unknown, init: { raw?: string; contentType?: string } = {}): Promise<Reply<T>> => {
+/** An API keys file in a scratch folder with one key per name (all scopes unless given); returns the file and each key's token. */
+export function apiKeys(keys: Record<string, readonly Scope[]> = { test: SCOPES }): { file: string; tokens: Record<string, string> } {
+  const file = join(scratchDir('keys'), 'keys.json');
+  const tokens = Object.fromEntries(Object.entries(keys).map(([name, scopes]) => [name, createApiKey(file, { name, scopes }).token]));
+  return { file, tokens };
+}
+
+export interface CallInit {
+  /** A body sent as given (for malformed requests). */
+  raw?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** A JSON client for the service, authenticated with `token` when given. */
+export function client(base: string, token?: string) {
+  const call = async <T = any>(method: string, path: string, body?: unknown, init: CallInit = {}): Promise<Reply<T>> => {
     const payload = init.raw ?? (body === undefined ? undefined : JSON.stringify(body));
     const res = await fetch(base + path, {
       method,
-      headers: payload === undefined ? {} : { 'content-type': init.contentType ?? 'application/json' },
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(payload === undefined ? {} : { 'content-type': init.contentType ?? 'application/json' }),
+        ...init.headers,
+      },
       body: payload,
     });
     const text = await res.text();
@@ -30,15 +49,17 @@ export function client(base: string) {
     return { status: res.status, body: parsed as T, headers: res.headers };
   };
   return {
+    call,
     get: <T = any>(path: string) => call<T>('GET', path),
-    post: <T = any>(path: string, body?: unknown, init?: { raw?: string; contentType?: string }) => call<T>('POST', path, body, init),
-    /** Polls a job until it is finished (completed or failed). */
+    post: <T = any>(path: string, body?: unknown, init?: CallInit) => call<T>('POST', path, body, init),
+    delete: <T = any>(path: string) => call<T>('DELETE', path),
+    /** Polls a job until it is finished (completed, failed or cancelled). */
     async finished(id: string, timeoutMs = 120_000): Promise<any> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const r = await call('GET', `/v1/jobs/${id}`);
         if (r.status !== 200) throw new Error(`GET /v1/jobs/${id}: ${r.status} ${JSON.stringify(r.body)}`);
-        if (r.body.state === 'completed' || r.body.state === 'failed') return r.body;
+        if (r.body.state === 'completed' || r.body.state === 'failed' || r.body.state === 'cancelled') return r.body;
         if (Date.now() > deadline) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(r.body)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
