@@ -108,6 +108,16 @@ describe('zkml CLI: privacy modes, registry and ceremony', () => {
       assert.match(again.stderr, /has no code: .*; deploying it again/);
       assert.notEqual(JSON.parse(again.stdout).registry, '0x000000000000000000000000000000000000dEaD');
       expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', other.url, '--registry', '0x000000000000000000000000000000000000dEaD', '--model-id', '1'), /there is no contract at the registry address 0x000000000000000000000000000000000000dEaD/);
+      // A record is followed only to the contracts zkml put there, and only to this build's registration.
+      const fresh = JSON.parse(ok(await zkml('register', hashed, '--rpc', other.url)).stdout);
+      const planted = JSON.parse(readFileSync(join(hashed, 'deployments.json'), 'utf8'));
+      planted[key] = { ...planted[key], verifier: fresh.registry };
+      writeFileSync(join(hashed, 'deployments.json'), JSON.stringify(planted));
+      expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', other.url), /the verifier recorded for .* is not the verifier zkml deployed \(its code differs\)/);
+      planted[key] = { ...planted[key], verifier: fresh.verifier };
+      writeFileSync(join(hashed, 'deployments.json'), JSON.stringify(planted));
+      const compactModel = JSON.parse(ok(await zkml('register', compact, '--rpc', other.url)).stdout).modelId;
+      expectError(await zkml('submit', hashed, '-p', proofFile, '--rpc', other.url, '--model-id', compactModel), new RegExp(`model ${compactModel} of the registry at .* is not .*'s registration \\(its verifier is`));
     } finally {
       await other.stop();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { packageRoot } from '../src/paths.js';
@@ -56,13 +56,16 @@ describe('the packed package, installed into a new project', () => {
     cpSync(join(packageRoot, 'examples', 'hardhat'), project, { recursive: true });
     const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
     pkg.devDependencies.zkml = `file:${tarball}`;
-    // For the TypeScript check of the Library example.
+    // For the TypeScript check of the Library example, and the Foundry example (which shares this install).
     pkg.devDependencies.typescript = '5.9';
     pkg.devDependencies['@types/node'] = '^20.19.43';
+    pkg.devDependencies['@foundry-rs/forge'] = JSON.parse(readFileSync(join(packageRoot, 'examples', 'foundry', 'package.json'), 'utf8')).devDependencies['@foundry-rs/forge'];
     writeFileSync(join(project, 'package.json'), JSON.stringify(pkg, null, 2));
     const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project, env, 600_000);
     assert.equal(install.code, 0, install.output);
     for (const f of ['model.onnx', 'calibration.json']) copyFileSync(modelFile('iris_mlp', f), join(project, f));
+    cpSync(join(packageRoot, 'examples', 'foundry'), join(project, 'foundry'), { recursive: true });
+    symlinkSync(join(project, 'node_modules'), join(project, 'foundry', 'node_modules'));
   });
 
   it('installs without scripts or patches of ours, and web-worker stays as published', () => {
@@ -101,5 +104,14 @@ describe('the packed package, installed into a new project', () => {
     const r = await run(process.execPath, [join(project, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js'), 'test'], project, env, 300_000);
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /1 passing/);
+  });
+
+  it('the Foundry example passes: forge (from npm, offline, solcjs behind a shim) registers, submits and decodes the fixture proof', async () => {
+    const foundry = join(project, 'foundry');
+    const fixture = await run(process.execPath, ['script/fixture.mjs'], foundry, env, 180_000);
+    assert.equal(fixture.code, 0, fixture.output);
+    const r = await run(join(project, 'node_modules', '.bin', 'forge'), ['test'], foundry, env, 300_000);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /\[PASS\] test_submit_then_read_and_decode/);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as snarkjs from 'snarkjs';
@@ -7,6 +7,8 @@ import { buildBn128 } from 'ffjavascript';
 import { ensureDeployed } from '../src/chain/deployment.js';
 import { startHardhatNode, type LocalNode } from '../src/chain/local_node.js';
 import { chainKind, rpcChain } from '../src/chain/network.js';
+import { deployVerifier } from '../src/chain/onchain.js';
+import { verifierArtifact } from '../src/chain/verifier.js';
 import type { Manifest } from '../src/compile/manifest.js';
 import { InsecureKeysError } from '../src/errors.js';
 import { Prover } from '../src/prove/prover.js';
@@ -149,12 +151,58 @@ describe('key provenance: dev keys are forgeable and refused where proofs are tr
     assert.equal((await verify(secure, proof)).valid, true);
   });
 
+  it('phase 1 is read from the keys: a dev phase 1 with a real phase-2 contribution is found without setup.json, or with a setup.json that lies', async () => {
+    // Dev keys, then one secret phase-2 contribution made with snarkjs directly: delta is secret, but tau, alpha and beta are public.
+    const made = copyBuild(dev, join(dir, 'iris-dev-phase1'), true);
+    await snarkjs.zKey.contribute(join(dev, 'model.zkey'), join(made, 'model.zkey'), 'someone', 'secret entropy');
+    writeFileSync(join(made, 'verification_key.json'), JSON.stringify(await snarkjs.zKey.exportVerificationKey(join(made, 'model.zkey'))));
+    const record = JSON.parse(readFileSync(join(made, 'setup.json'), 'utf8')) as SetupRecord;
+    for (const [what, setupJson] of [
+      ['no setup.json', undefined],
+      ['a setup.json claiming a ceremony ptau that is not here', { ...record, ptau: { source: 'file', file: '/nowhere/ceremony.ptau', power: 12, secretPublic: false }, phase2Contributions: 1 }],
+    ] as const) {
+      if (setupJson) writeFileSync(join(made, 'setup.json'), JSON.stringify(setupJson));
+      else rmSync(join(made, 'setup.json'), { force: true });
+      const p = await keyProvenance(made);
+      assert.equal(p.secure, false, what);
+      assert.equal(p.development, false, `${what}: delta is not the generator`);
+      assert.match(p.problems.join('; '), /phase 1 .* is a development powers of tau/, what);
+    }
+    // Keys whose phase 1 is nowhere to be found, with no record that vouches for them, are not trusted either.
+    const unknown = copyBuild(secure, join(dir, 'diabetes-unknown'), true);
+    rmSync(join(unknown, 'setup.json'));
+    assert.match((await keyProvenance(unknown)).problems.join('; '), /how phase 1 was made is unknown/);
+  });
+
+  it('export-verifier and deployVerifier apply the key policy: dev keys need the flag, and exported files say they are insecure', async () => {
+    const out = join(dir, 'exported');
+    expectError(await zkml('export-verifier', dev, '-o', out), /are development keys: .*--insecure-dev-keys/);
+    assert.equal(existsSync(join(out, 'Verifier.sol')), false, 'nothing is written');
+    ok(await zkml('export-verifier', dev, '-o', out, '--insecure-dev-keys'));
+    assert.match(readFileSync(join(out, 'Verifier.sol'), 'utf8'), /^\/\/ WARNING: INSECURE KEYS\./);
+    assert.match(JSON.parse(readFileSync(join(out, 'registration.json'), 'utf8')).insecureKeys[0], /no phase-2 contribution/);
+    ok(await zkml('export-verifier', secure, '-o', join(dir, 'exported-secure')));
+    assert.equal(JSON.parse(readFileSync(join(dir, 'exported-secure', 'registration.json'), 'utf8')).insecureKeys, undefined);
+    const remote = await rpcChain(nodes.other.url, '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
+    try {
+      await assert.rejects(deployVerifier(remote, await verifierArtifact(dev)), InsecureKeysError);
+      assert.ok((await deployVerifier(remote, await verifierArtifact(dev), { insecureDevKeys: true })).address);
+    } finally {
+      await remote.close();
+    }
+  });
+
   it('classifies chains: loopback with chain id 31337 or 1337 is a development chain, nothing else is', () => {
     for (const url of ['http://127.0.0.1:8545', 'http://localhost:8545', 'http://[::1]:8545', 'http://127.3.2.1']) assert.equal(chainKind(url, 31337), 'development', url);
     assert.equal(chainKind('http://localhost:8545', 1337), 'development');
     for (const [url, id] of [['http://127.0.0.1:8545', 1], ['http://127.0.0.1:8545', 11155111], ['https://rpc.example.org', 31337], ['http://10.0.0.1:8545', 1337], ['http://127.0.0.1.example.org', 31337]] as const) {
       assert.equal(chainKind(url, id), 'remote', `${url} ${id}`);
     }
+    // A node that names itself must be a development node: a private network on chain id 1337 behind a tunnel is not.
+    assert.equal(chainKind('http://127.0.0.1:8545', 31337, 'HardhatNetwork/2.29.1/@nomicfoundation/edr/0.3.8'), 'development');
+    assert.equal(chainKind('http://127.0.0.1:8545', 31337, 'anvil/v1.2.3'), 'development');
+    assert.equal(chainKind('http://127.0.0.1:8545', 1337, 'Geth/v1.13.0-stable/linux-amd64/go1.21'), 'remote');
+    assert.equal(chainKind('http://127.0.0.1:8545', 1337, ''), 'remote', 'a node that does not say what it is');
   });
 
   it('on a non-development chain, verify-onchain, deploy, register and submit refuse dev keys unless --insecure-dev-keys', async () => {

@@ -109,10 +109,10 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
       const s = await submitProof(registry, m.modelId, proof.proof, proof.publicSignals);
       assert.equal(s.recipient, recipient, 'the result is credited to the recipient the proof names, not to the sender');
       assert.equal(s.inputKey, inputKeyOf(m.manifest, proof.publicSignals), 'the input key is computed off-chain as on-chain');
-      const result = await readResult(registry, m.modelId, s.inputKey, recipient);
+      const result = await readResult(registry, m.modelId, s);
       assert.equal(result.exists, true);
       assert.equal(result.submitter, await owner.signer.getAddress());
-      assert.equal((await readResult(registry, m.modelId, s.inputKey)).exists, false, 'nothing is recorded for another recipient');
+      assert.equal((await readResult(registry, m.modelId, { ...s, recipient: undefined })).exists, false, 'nothing is recorded for another recipient');
       if (v.output === 'public') assert.deepEqual(result.output.map(String), proof.publicSignals.slice(0, 3));
       else assert.equal(String(result.outputCommitment), off.commitments!.output);
       if (v.input === 'hashed') assert.equal(BigInt(s.inputKey), BigInt(off.commitments!.input!));
@@ -216,7 +216,7 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
     assert.equal((await registry.getModel(m.modelId)).metadataURI, 'ipfs://new');
     // Anyone may submit; the result is the recipient's, the sender is recorded as the submitter.
     const s = await submitProof(registry.connect(third.signer) as ethers.Contract, m.modelId, proof.proof, proof.publicSignals);
-    const r = await readResult(registry, m.modelId, s.inputKey, await other.signer.getAddress());
+    const r = await readResult(registry, m.modelId, { inputKey: s.inputKey, recipient: await other.signer.getAddress() });
     assert.equal(r.submitter, await third.signer.getAddress());
     // Registrations are checked: a verifier without code, or a layout that contradicts its modes.
     const bad = { ...m.registration, verifier: await other.signer.getAddress() };
@@ -248,9 +248,9 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
     wide[recipientAt] = String(1n << 160n);
     await expectRevert(registry.submit(m.modelId, a, b, c, wide).catch(decode), 'RecipientNotAnAddress');
     const key = ethers.solidityPackedKeccak256(signals.slice(-4).map(() => 'uint256'), signals.slice(-4));
-    assert.equal((await readResult(registry, m.modelId, key)).exists, false);
+    assert.equal((await readResult(registry, m.modelId, { inputKey: key })).exists, false);
     await submitProof(registry, m.modelId, proof.proof, proof.publicSignals);
-    assert.equal((await readResult(registry, m.modelId, key)).exists, true);
+    assert.equal((await readResult(registry, m.modelId, { inputKey: key })).exists, true);
     // The proof is checked before the record: a tampered proof of a recorded statement is InvalidProof, not ResultExists.
     await expectRevert(registry.submit(m.modelId, [a[0], '5'], b, c, signals).catch(decode), 'InvalidProof');
     await expectRevert(registry.submit(m.modelId, a, b, c, signals).catch(decode), 'ResultExists');
@@ -291,10 +291,10 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
       await rpc('evm_setAutomine', [true]);
     }
     const inputKey = inputKeyOf(m.manifest, proof.publicSignals);
-    const r = await readResult(registry, m.modelId, inputKey, honest);
+    const r = await readResult(registry, m.modelId, { inputKey, recipient: honest, outputCommitment: BigInt(proof.publicSignals[0]) });
     assert.equal(r.exists, true, 'the result is credited to the honest recipient');
     assert.equal(r.submitter, await third.signer.getAddress(), 'the copier only paid its gas');
-    assert.equal((await readResult(registry, m.modelId, inputKey, await third.signer.getAddress())).exists, false, 'nothing is credited to the copier');
+    assert.equal((await readResult(registry, m.modelId, { inputKey, recipient: await third.signer.getAddress(), outputCommitment: BigInt(proof.publicSignals[0]) })).exists, false, 'nothing is credited to the copier');
   });
 
   it('front-running with public input: a proof of the same input for another recipient is another result and blocks no one', async () => {
@@ -308,7 +308,23 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
     const s2 = await submitProof(registry.connect(other.signer) as ethers.Contract, m.modelId, mine.proof, mine.publicSignals);
     assert.equal(s1.inputKey, s2.inputKey);
     assert.equal(s2.recipient, honest);
-    assert.equal((await readResult(registry, m.modelId, s2.inputKey, honest)).exists, true);
+    assert.equal((await readResult(registry, m.modelId, s2)).exists, true);
+  });
+
+  it('hashed output: a proof of the same input and recipient under another output salt is another result, never the honest one\'s', async () => {
+    const m = await register('iris_mlp', parseVisibility({ output: 'hashed' }));
+    const input = testSamples('iris_mlp').inputs[10];
+    const honest = await other.signer.getAddress();
+    // The input is public, so anyone can prove it for the honest recipient, under a salt only they know, and send it first.
+    const griefing = await proveOne(m.dir, input, 666n, honest);
+    const g = await submitProof(registry.connect(third.signer) as ethers.Contract, m.modelId, griefing.proof, griefing.publicSignals);
+    const mine = await proveOne(m.dir, input, 777n, honest);
+    const s = await submitProof(registry.connect(other.signer) as ethers.Contract, m.modelId, mine.proof, mine.publicSignals);
+    assert.equal(s.inputKey, g.inputKey);
+    assert.notEqual(s.outputCommitment, g.outputCommitment);
+    const opener = (await deployOutputOpener(owner, m.dir)).contract;
+    assert.equal(await opener.opens(await registry.getAddress(), m.modelId, s.inputKey, honest, BigInt(mine.salts!.output!), mine.outputRaw.map(BigInt)), true, 'the honest result opens with the honest salt');
+    assert.equal((await readResult(registry, m.modelId, { inputKey: s.inputKey, recipient: honest })).exists, false, 'resultOf is for public outputs');
   });
 
   it('private input: two submissions with equal outputs both record (each has its own nullifier)', async () => {
@@ -322,7 +338,7 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
     const sa = await submitProof(registry, m.modelId, a.proof, a.publicSignals);
     const sb = await submitProof(registry, m.modelId, b.proof, b.publicSignals);
     assert.notEqual(sa.inputKey, sb.inputKey);
-    assert.equal((await readResult(registry, m.modelId, sb.inputKey)).exists, true);
+    assert.equal((await readResult(registry, m.modelId, sb)).exists, true);
     // The nullifier opens with the proof's own input salt only.
     const off = await verify(m.dir, a, { insecureDevKeys: true });
     assert.equal(off.opened?.nullifier, true);
@@ -346,7 +362,7 @@ describe('inference registry on a hardhat node (JSON-RPC)', () => {
     const plain = await register('iris_mlp', parseVisibility({}));
     const r = await proveOne(plain.dir, testSamples('iris_mlp').inputs[9], undefined, await owner.signer.getAddress());
     const s = await submitProof(registry, plain.modelId, r.proof, r.publicSignals);
-    const recorded = await readResult(registry, plain.modelId, s.inputKey, s.recipient);
+    const recorded = await readResult(registry, plain.modelId, s);
     const harness = compileSolidity({
       'Harness.sol': `pragma solidity ^0.8.20;
 import {ZkmlOutput} from "./ZkmlOutput.sol";
@@ -397,6 +413,12 @@ contract Harness {
     const no = samples.find((x) => score(x) < half - 8n)!;
     const payout = ethers.parseEther('1');
     const issuer = owner;
+    // A private input's key is a nullifier, not a commitment to the data: such a model is refused.
+    const priv = await register('breast_cancer_logreg', parseVisibility({ input: 'private', weights: 'hashed' }));
+    await assert.rejects(
+      deployContract(owner, projectContract('ApprovalPayout'), [await registry.getAddress(), priv.modelId, 0, half, payout, await issuer.signer.getAddress()]),
+      /InputNotCommitted|reverted/,
+    );
     const consumer = (await deployContract(owner, projectContract('ApprovalPayout'), [await registry.getAddress(), m.modelId, 0, half, payout, await issuer.signer.getAddress()], ethers.parseEther('5'))).contract;
     const as = (c: Chain) => consumer.connect(c.signer) as ethers.Contract;
     const decodeConsumer = decodeWith(consumer.interface);
@@ -443,6 +465,11 @@ contract Harness {
     const declinedKey = (await submitProof(registry, m.modelId, declined.proof, declined.publicSignals)).inputKey;
     await (await as(issuer).openApplication(declinedKey, attacker)).wait();
     await expectRevert(as(third).claim(declinedKey).catch(decodeConsumer), 'Declined');
+    // The issuer can revoke an unpaid application, not a paid one.
+    await expectRevert(as(third).revokeApplication(declinedKey).catch(decodeConsumer), 'NotIssuer');
+    await (await as(issuer).revokeApplication(declinedKey)).wait();
+    await expectRevert(as(third).claim(declinedKey).catch(decodeConsumer), 'UnknownApplication');
+    await expectRevert(as(issuer).revokeApplication(key).catch(decodeConsumer), 'AlreadyPaid');
 
     // A withdrawn model pays nothing until it is active again.
     const later = await proveOne(m.dir, yes[2], 7n, attacker);
@@ -455,6 +482,11 @@ contract Harness {
     const r2 = (await (await as(other).claim(laterKey)).wait()) as ethers.TransactionReceipt;
     assert.equal((await balance(attacker)) - before, payout);
     assert.ok(r2.status === 1);
+    // What is left goes back only on the issuer's word.
+    const left = await balance(await consumer.getAddress());
+    await expectRevert(as(third).withdraw(attacker, left).catch(decodeConsumer), 'NotIssuer');
+    await (await as(issuer).withdraw(await issuer.signer.getAddress(), left)).wait();
+    assert.equal(await balance(await consumer.getAddress()), 0n);
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { releaseCurves } from '../src/setup/curve.js';
@@ -263,6 +264,31 @@ describe('proving service: API keys, ownership, idempotency, cancel, delete, ret
     const anyone = client(open.url);
     assert.equal((await anyone.get('/v1/models')).status, 200);
     assert.equal((await anyone.get('/metrics')).status, 200);
+    // A web page whose name was rebound to 127.0.0.1 reaches the port, but not the service.
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${open.url}/v1/models`, { headers: { host: 'attacker.example:8080' } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(rebound.status, 403);
+    assert.match(rebound.body, /answers only requests addressed to localhost/);
+  });
+
+  it('one salt for a batch gives each item its own salts: the same input twice has two commitments', async () => {
+    const input = inputs[0];
+    const { body } = await alice.post('/v1/jobs', { model, inputs: [input, input], salt: '42' });
+    await alice.finished(body.id);
+    const [a, b] = await alice.allItems(body.id);
+    assert.notEqual(a.result.salt, b.result.salt);
+    assert.notEqual(a.result.publicSignals[1], b.result.publicSignals[1], 'distinct input commitments');
+    // The same job's salts again from the same salt: proofs of a batch can be reproduced.
+    const again = await alice.post('/v1/jobs', { model, inputs: [input, input], salt: '42' });
+    await alice.finished(again.body.id);
+    assert.deepEqual((await alice.allItems(again.body.id)).map((i) => i.result.salt), [a.result.salt, b.result.salt]);
   });
 
   it('zkml api-key: create prints the token once and stores only its hash; list; revoke takes effect on the running service', async () => {
@@ -285,6 +311,13 @@ describe('proving service: API keys, ownership, idempotency, cancel, delete, ret
     const r = await api.get('/v1/models');
     assert.equal(r.status, 401);
     assert.match(r.body.error.message, /revoked/);
+    // A keys file that cannot be read fails closed: no key, revoked or not, is accepted until it can be.
+    const erin = (await zkml('api-key', 'create', '--file', file, '--name', 'erin', '--scopes', 'read')).stdout.trim();
+    assert.equal((await client(s.url, erin).get('/v1/models')).status, 200);
+    writeFileSync(file, '{"format": "zkml-api-keys/1", "keys": [');
+    assert.equal((await client(s.url, erin).get('/v1/models')).status, 401);
+    rmSync(file);
+    assert.equal((await client(s.url, erin).get('/v1/models')).status, 401);
   });
 
 });

@@ -8,7 +8,8 @@ import { buildPaths, requireFile, stateDir } from '../paths.js';
 import { enforceKeyPolicy } from '../setup/provenance.js';
 import type { Chain } from './network.js';
 import { attachVerifier, deployVerifier } from './onchain.js';
-import { attachRegistry, deployRegistry, registerModel, registrationFor } from './registry.js';
+import { attachRegistry, deployRegistry, registerModel, registrationFor, registrationMismatch } from './registry.js';
+import { projectContract } from './solidity.js';
 import { verifierArtifact } from './verifier.js';
 
 /**
@@ -64,7 +65,7 @@ const registriesFile = () => join(stateDir(), 'registries.json');
 async function sharedRegistry(chain: Chain): Promise<string | undefined> {
   if (chain.kind === 'embedded') return undefined;
   const known = readAll<{ registry: string }>(registriesFile())[(await chainKey(chain)).key]?.registry;
-  return known && (await hasCode(chain, known)) ? known : undefined;
+  return known && (await codeAt(chain, known)) === registryCode() ? known : undefined;
 }
 
 async function rememberRegistry(chain: Chain, registry: string): Promise<void> {
@@ -74,9 +75,11 @@ async function rememberRegistry(chain: Chain, registry: string): Promise<void> {
   writeJsonAtomic(registriesFile(), all);
 }
 
-async function hasCode(chain: Chain, address: string): Promise<boolean> {
-  return (await chain.provider.getCode(address)) !== '0x';
+async function codeAt(chain: Chain, address: string): Promise<string> {
+  return (await chain.provider.getCode(address)).toLowerCase();
 }
+
+const registryCode = () => projectContract('InferenceRegistry').deployedBytecode.toLowerCase();
 
 export interface Deployed {
   registry: ethers.Contract;
@@ -114,20 +117,27 @@ export async function ensureDeployed(
   const log = options.log ?? (() => {});
   const gas: Record<string, bigint> = {};
   const known: Partial<DeploymentRecord> = { ...options.known };
-  const given = async (address: string | undefined, what: string) => {
-    if (address && !(await hasCode(chain, address))) throw new ChainError(`there is no contract at the ${what} address ${address} on ${chain.description}`);
+  // An address given on the command line must hold a contract (one of another zkml version will do, with a note).
+  const given = async (address: string | undefined, what: string, expected: () => string) => {
+    if (!address) return undefined;
+    const code = await codeAt(chain, address);
+    if (code === '0x') throw new ChainError(`there is no contract at the ${what} address ${address} on ${chain.description}`);
+    if (code !== expected()) log(`note: the ${what} at ${address} is not byte for byte this zkml's ${what}`);
     return address;
   };
-  const recorded = async (address: string | undefined, what: string) => {
-    if (!address || (await hasCode(chain, address))) return address;
-    const why = `the ${what} recorded for ${options.build ?? 'this build'} on ${chain.description} (chain ${chain.chainId}) at ${address} has no code: the chain was reset (a restarted \`zkml node\`?) or the record is wrong`;
+  // A recorded address must hold exactly the contract zkml put there: a planted or stale record is not followed.
+  const recorded = async (address: string | undefined, what: string, expected: () => string) => {
+    if (!address) return undefined;
+    const code = await codeAt(chain, address);
+    if (code === expected()) return address;
+    const why = `the ${what} recorded for ${options.build ?? 'this build'} on ${chain.description} (chain ${chain.chainId}) at ${address} ${code === '0x' ? 'has no code: the chain was reset (a restarted `zkml node`?) or the record is wrong' : `is not the ${what} zkml deployed (its code differs)`}`;
     if (options.onStale !== 'redeploy') throw new StaleDeploymentError(`${why}; \`zkml deploy\` and \`zkml register\` deploy and register it again`);
     log(`${why}; deploying it again`);
     Object.assign(known, { registry: undefined, verifier: undefined, modelId: undefined });
     return undefined;
   };
 
-  let registryAddress = (await given(options.registry, 'registry')) ?? (await recorded(known.registry, 'registry')) ?? (await sharedRegistry(chain));
+  let registryAddress = (await given(options.registry, 'registry', registryCode)) ?? (await recorded(known.registry, 'registry', registryCode)) ?? (await sharedRegistry(chain));
   let registry: ethers.Contract;
   if (registryAddress) registry = attachRegistry(chain, registryAddress);
   else {
@@ -141,20 +151,32 @@ export async function ensureDeployed(
   const build = loadBuild(options.build);
   const artifact = await verifierArtifact(options.build);
   const sameKey = known.zkeySha256 === undefined || known.zkeySha256 === zkeySha(options.build);
-  const verifierAddress = (await given(options.verifier, 'verifier')) ?? (sameKey ? await recorded(known.verifier, 'verifier') : undefined);
+  const verifierCode = () => artifact.deployedBytecode.toLowerCase();
+  const verifierAddress = (await given(options.verifier, 'verifier', verifierCode)) ?? (sameKey ? await recorded(known.verifier, 'verifier', verifierCode) : undefined);
   let verifier: ethers.Contract;
   if (verifierAddress) verifier = attachVerifier(chain, artifact, verifierAddress);
   else {
-    const d = await deployVerifier(chain, artifact);
+    const d = await deployVerifier(chain, artifact, { insecureDevKeys: options.insecureDevKeys });
     verifier = d.contract;
     gas.deployVerifier = d.gasUsed;
   }
   // A recorded model id belongs to the recorded registry, verifier and key.
   const sameRegistry = registryAddress.toLowerCase() === known.registry?.toLowerCase();
   let modelId = options.modelId !== undefined ? BigInt(options.modelId) : sameKey && sameRegistry && !options.verifier && known.modelId ? BigInt(known.modelId) : undefined;
+  const vkey = JSON.parse(readFileSync(requireFile(build.paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8'));
+  const registration = registrationFor(build.manifest, vkey, await verifier.getAddress(), options.metadataURI);
+  if (modelId !== undefined) {
+    // The registered model must be this build's: its verifier, key, weights and layout.
+    const mismatch = await registrationMismatch(registry, modelId, registration);
+    if (mismatch) {
+      const why = `model ${modelId} of the registry at ${registryAddress} is not ${options.build}'s registration (${mismatch})`;
+      if (options.modelId !== undefined || options.onStale !== 'redeploy') throw new StaleDeploymentError(`${why}; \`zkml register ${options.build}\` registers it`);
+      log(`${why}; registering it again`);
+      modelId = undefined;
+    }
+  }
   if (modelId === undefined && options.register) {
-    const vkey = JSON.parse(readFileSync(requireFile(build.paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8'));
-    const r = await registerModel(registry, registrationFor(build.manifest, vkey, await verifier.getAddress(), options.metadataURI));
+    const r = await registerModel(registry, registration);
     modelId = r.modelId;
     gas.register = r.gasUsed;
   }

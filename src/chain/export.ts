@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadBuild } from '../compile/manifest.js';
 import { verifyingKeyHash } from '../hash.js';
 import { requireFile } from '../paths.js';
+import { enforceKeyPolicy } from '../setup/provenance.js';
 import { openerArgs, poseidonArtifact } from './opener.js';
 import { registrationFor } from './registry.js';
 import { contractsDir, projectContract } from './solidity.js';
@@ -23,9 +24,12 @@ const SOURCES = ['IInferenceRegistry.sol', 'ZkmlOutput.sol', 'InferenceRegistry.
  *   ZkmlOutputOpener.json, PoseidonT<n>.json, opener.json   hashed output: the opener and its
  *                                        Poseidon contract, and the opener's constructor arguments
  */
-export async function exportContracts(buildDir: string, outDir: string): Promise<string[]> {
+export async function exportContracts(buildDir: string, outDir: string, options: { insecureDevKeys?: boolean; log?: (line: string) => void } = {}): Promise<string[]> {
   const { paths, manifest } = loadBuild(buildDir);
   const verifier = await verifierArtifact(buildDir);
+  // What is exported is deployed somewhere: keys anyone can forge proofs for need the flag, and then say so.
+  const keys = await enforceKeyPolicy(buildDir, { insecureDevKeys: options.insecureDevKeys, warn: options.log ?? (() => {}) });
+  const insecure = keys && !keys.secure ? keys.problems : undefined;
   const vkey = JSON.parse(readFileSync(requireFile(paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8'));
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
@@ -33,7 +37,8 @@ export async function exportContracts(buildDir: string, outDir: string): Promise
     writeFileSync(join(outDir, name), JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
     written.push(name);
   };
-  copyFileSync(paths.verifierSol, join(outDir, 'Verifier.sol'));
+  const banner = insecure ? `// WARNING: INSECURE KEYS. ${insecure[0]}. Never deploy this verifier where its answer matters.\n` : '';
+  writeFileSync(join(outDir, 'Verifier.sol'), banner + readFileSync(paths.verifierSol, 'utf8'));
   written.push('Verifier.sol');
   json('Verifier.json', verifier);
   json('InferenceRegistry.json', projectContract('InferenceRegistry'));
@@ -43,6 +48,7 @@ export async function exportContracts(buildDir: string, outDir: string): Promise
   }
   const r = registrationFor(manifest, vkey, '<verifier address>');
   json('registration.json', {
+    ...(insecure ? { insecureKeys: insecure } : {}),
     vkHash: verifyingKeyHash(vkey),
     weightsCommitment: r.weightsCommitment,
     layout: r.layout,

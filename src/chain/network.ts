@@ -30,19 +30,24 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** Development nodes by their web3_clientVersion: Hardhat (EDR), anvil, Ganache. */
+const DEVELOPMENT_CLIENTS = /^(HardhatNetwork|anvil|Ganache|EthereumJS TestRPC)\//i;
+
 /**
- * A JSON-RPC node is a development chain only if both hold: its URL's host is loopback (a
- * public URL is someone else's chain) and its chain id is a development one (a loopback URL can be
- * a tunnel to, or a fork of, a public chain, which keep their chain id).
+ * A JSON-RPC node is a development chain only if all hold: its URL's host is loopback (a public
+ * URL is someone else's chain), its chain id is a development one (a loopback URL can be a tunnel
+ * to, or a fork of, a public chain, which keep their chain id), and, when the node says, its
+ * client is a development node (a private network can use chain id 1337 too).
  */
-export function chainKind(url: string, chainId: number): ChainKind {
+export function chainKind(url: string, chainId: number, clientVersion?: string): ChainKind {
   let host: string;
   try {
     host = new URL(url).hostname;
   } catch {
     return 'remote';
   }
-  return isLoopbackHost(host) && DEVELOPMENT_CHAIN_IDS.includes(chainId) ? 'development' : 'remote';
+  const devClient = clientVersion === undefined || DEVELOPMENT_CLIENTS.test(clientVersion);
+  return isLoopbackHost(host) && DEVELOPMENT_CHAIN_IDS.includes(chainId) && devClient ? 'development' : 'remote';
 }
 
 /** An in-process EVM: Hardhat 2's network (EDR), with its funded dev accounts. No port is opened. */
@@ -90,7 +95,8 @@ export async function rpcChain(url: string, privateKey?: string): Promise<Chain>
     }
     signer = await provider.getSigner(accounts[0]);
   }
-  return { signer, provider, description: url, kind: chainKind(url, id), chainId: id, close: async () => provider.destroy() };
+  const client = String(await provider.send('web3_clientVersion', []).catch(() => ''));
+  return { signer, provider, description: url, kind: chainKind(url, id, client), chainId: id, close: async () => provider.destroy() };
 }
 
 /** Asks the node for its chain id once, so that ethers never retries a dead URL in the background. */

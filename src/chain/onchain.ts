@@ -2,6 +2,7 @@ import { ethers } from 'ethers';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 import { ChainError } from '../errors.js';
 import type { Chain } from './network.js';
+import { enforceKeyPolicy } from '../setup/provenance.js';
 import { MAX_CODE_SIZE, type VerifierArtifact } from './verifier.js';
 
 export type SolidityArgs = [string[], string[][], string[], string[]];
@@ -24,7 +25,13 @@ export interface Deployment {
   gasUsed: bigint;
 }
 
-export async function deployVerifier(chain: Chain, artifact: VerifierArtifact): Promise<{ contract: ethers.Contract } & Deployment> {
+/**
+ * Deploys a build's verifier. Keys anyone can forge proofs for (src/setup/provenance.ts) are
+ * refused, before anything is sent, except on the embedded EVM or a development node, or with
+ * `insecureDevKeys` (then `log` gets a warning).
+ */
+export async function deployVerifier(chain: Chain, artifact: VerifierArtifact, options: { insecureDevKeys?: boolean; log?: (line: string) => void } = {}): Promise<{ contract: ethers.Contract } & Deployment> {
+  if (artifact.build) await enforceKeyPolicy(artifact.build, { insecureDevKeys: options.insecureDevKeys, chain, warn: options.log });
   if (artifact.codeSize > MAX_CODE_SIZE) {
     const type = (artifact.abi as { name?: string; inputs?: { type: string }[] }[]).find((f) => f.name === 'verifyProof')?.inputs?.at(-1)?.type ?? '';
     const signals = /\[(\d+)\]$/.exec(type)?.[1] ?? 'its';

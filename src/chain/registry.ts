@@ -134,6 +134,24 @@ export function registrationFor(manifest: Manifest, vkey: unknown, verifier: str
 }
 
 /**
+ * What differs between a registered model and a registration (verifier, key hash, weights
+ * commitment, layout), or undefined when it is the same; an unknown model id says so.
+ */
+export async function registrationMismatch(registry: ethers.Contract, modelId: bigint, r: Registration): Promise<string | undefined> {
+  let m: { verifier: string; vkHash: string; weightsCommitment: bigint; layout: Record<string, bigint> };
+  try {
+    m = await registry.getModel(modelId);
+  } catch (err) {
+    return decodeRevert(err, 'getModel').message;
+  }
+  if (m.verifier.toLowerCase() !== r.verifier.toLowerCase()) return `its verifier is ${m.verifier}`;
+  if (m.vkHash.toLowerCase() !== r.vkHash.toLowerCase()) return `its verifying key hash is ${m.vkHash}`;
+  if (String(m.weightsCommitment) !== r.weightsCommitment) return `its weights commitment is ${m.weightsCommitment}`;
+  const differs = (Object.keys(r.layout) as (keyof RegistryLayout)[]).find((k) => Number(m.layout[k]) !== r.layout[k]);
+  return differs ? `its layout's ${differs} is ${m.layout[differs]}` : undefined;
+}
+
+/**
  * Sends one registry transaction and returns the named event it emitted, with its gas; a revert
  * comes back as ContractRevertError.
  */
@@ -141,7 +159,8 @@ async function transact(registry: ethers.Contract, method: string, args: unknown
   try {
     const tx = (await registry.getFunction(method)(...args)) as ethers.ContractTransactionResponse;
     const receipt = (await tx.wait())!;
-    const log = receipt.logs.map((l) => registry.interface.parseLog(l)).find((e) => e?.name === event);
+    const address = (await registry.getAddress()).toLowerCase();
+    const log = receipt.logs.filter((l) => l.address.toLowerCase() === address).map((l) => registry.interface.parseLog(l)).find((e) => e?.name === event);
     // A call to an address without the registry's code succeeds and emits nothing.
     if (!log) throw new ChainError(`${method} emitted no ${event} event: is there an InferenceRegistry at ${await registry.getAddress()}?`);
     return { args: log.args, gasUsed: receipt.gasUsed, txHash: receipt.hash };
@@ -157,8 +176,15 @@ export async function registerModel(registry: ethers.Contract, r: Registration):
   return { modelId: t.args.modelId as bigint, gasUsed: t.gasUsed, txHash: t.txHash };
 }
 
-export interface Submission {
+/** What a result is recorded under: input key, recipient (default: none) and, for a hashed output, its commitment. */
+export interface ResultKey {
   inputKey: string;
+  recipient?: string;
+  /** Hashed output only: its results are keyed by their output commitment too (IInferenceRegistry.resultOfCommitted). */
+  outputCommitment?: bigint;
+}
+
+export interface Submission extends ResultKey {
   /** The address the proof is bound to, which the result is credited to. */
   recipient: string;
   gasUsed: bigint;
@@ -169,7 +195,8 @@ export interface Submission {
 export async function submitProof(registry: ethers.Contract, modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): Promise<Submission> {
   const [a, b, c, signals] = solidityArgs(proof, publicSignals);
   const t = await transact(registry, 'submit', [modelId, a, b, c, signals], 'InferenceVerified');
-  return { inputKey: t.args.inputKey as string, recipient: t.args.recipient as string, gasUsed: t.gasUsed, txHash: t.txHash };
+  const outputCommitment = t.args.outputCommitment as bigint;
+  return { inputKey: t.args.inputKey as string, recipient: t.args.recipient as string, ...(outputCommitment ? { outputCommitment } : {}), gasUsed: t.gasUsed, txHash: t.txHash };
 }
 
 export interface RecordedResult {
@@ -180,9 +207,14 @@ export interface RecordedResult {
   output: bigint[];
 }
 
-/** The result recorded for (model, input key, recipient); `recipient` defaults to none (address 0). */
-export async function readResult(registry: ethers.Contract, modelId: bigint | number, inputKey: string, recipient: string = ethers.ZeroAddress): Promise<RecordedResult> {
-  const [exists, submitter, blockNumber, outputCommitment, output] = await registry.resultOf(modelId, inputKey, recipient);
+/** The result recorded under a key (a Submission is one); the recipient defaults to none (address 0). */
+export async function readResult(registry: ethers.Contract, modelId: bigint | number, key: ResultKey): Promise<RecordedResult> {
+  const recipient = key.recipient ?? ethers.ZeroAddress;
+  if (key.outputCommitment) {
+    const [exists, submitter, blockNumber] = await registry.resultOfCommitted(modelId, key.inputKey, recipient, key.outputCommitment);
+    return { exists, submitter, blockNumber, outputCommitment: exists ? key.outputCommitment : 0n, output: [] };
+  }
+  const [exists, submitter, blockNumber, outputCommitment, output] = await registry.resultOf(modelId, key.inputKey, recipient);
   return { exists, submitter, blockNumber, outputCommitment, output: [...output] };
 }
 

@@ -12,6 +12,8 @@ export interface CompiledContract {
   bytecode: string;
   /** Size of the deployed (runtime) code: the EVM refuses more than 24,576 bytes (EIP-170). */
   codeSize: number;
+  /** The runtime code, to tell this contract from another at a recorded address. */
+  deployedBytecode: string;
   solcVersion: string;
 }
 
@@ -42,7 +44,7 @@ export function compileSolidity(sources: Record<string, string>, importDir = con
   const result: Record<string, CompiledContract> = {};
   for (const file of Object.keys(sources)) {
     for (const [contractName, c] of Object.entries(output.contracts[file] as Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>)) {
-      result[contractName] = { contractName, abi: c.abi, bytecode: `0x${c.evm.bytecode.object}`, codeSize: c.evm.deployedBytecode.object.length / 2, solcVersion: solc.version() };
+      result[contractName] = { contractName, abi: c.abi, bytecode: `0x${c.evm.bytecode.object}`, codeSize: c.evm.deployedBytecode.object.length / 2, deployedBytecode: `0x${c.evm.deployedBytecode.object}`, solcVersion: solc.version() };
     }
   }
   return result;

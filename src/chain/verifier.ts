@@ -20,8 +20,12 @@ export interface VerifierArtifact {
   bytecode: string;
   /** Size of the deployed (runtime) code: the EVM refuses more than MAX_CODE_SIZE (EIP-170). */
   codeSize: number;
+  /** The runtime code: a recorded verifier address must hold exactly this. */
+  deployedBytecode: string;
   solcVersion: string;
   sourceSha256: string;
+  /** The build it was made from (not stored): deployVerifier applies the build's key policy. */
+  build?: string;
 }
 
 /**
@@ -44,12 +48,12 @@ export async function verifierArtifact(buildDir: string): Promise<VerifierArtifa
   const sourceSha256 = sha256(source);
   if (existsSync(paths.verifierArtifact)) {
     const cached = JSON.parse(readFileSync(paths.verifierArtifact, 'utf8')) as VerifierArtifact;
-    if (cached.sourceSha256 === sourceSha256 && cached.codeSize !== undefined) return cached;
+    if (cached.sourceSha256 === sourceSha256 && cached.deployedBytecode !== undefined) return { ...cached, build: paths.root };
   }
   writeFileSync(paths.verifierSol, source);
   const { Groth16Verifier: artifact } = compileSolidity({ 'Verifier.sol': source });
   writeFileSync(paths.verifierArtifact, JSON.stringify({ ...artifact, sourceSha256 }, null, 1));
-  return { ...artifact, sourceSha256 };
+  return { ...artifact, sourceSha256, build: paths.root };
 }
 
 /** Where snarkjs' template starts the pairing check, after the field checks of every signal. */

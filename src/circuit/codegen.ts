@@ -26,9 +26,11 @@ const includes = ['input_range.circom', 'rescale_relu.circom', 'rescale_leaky.ci
  * Emits the circom main component for a quantized program. Every op contributes its own text
  * (src/ops); this function only wires op outputs to op inputs and declares the public interface
  * the visibility asks for (src/commit/visibility.ts gives its order):
- *   recipient  public; the address the proof is bound to. Squared once (one constraint) so that
- *              it enters the verification equation: a public input that no constraint touches
- *              has a zero verifying-key point and could be changed freely.
+ *   recipient  public; the address the proof is bound to. It is in the verification equation
+ *              through its verifying-key point, which snarkjs' setup makes nonzero for every
+ *              public input (zkey_new adds a row per public signal); the one constraint
+ *              recipient * recipient keeps that true under a setup that does not (Tornado Cash's
+ *              precaution, for one constraint).
  *   in[n]      the quantized input; public only when input visibility is public
  *   saltIn     private; first element of the input commitment (hashed) or the nullifier (private)
  *   saltOut    private; first element of the output commitment

@@ -173,7 +173,7 @@ program
   .option('--sample <k>', 'with --input: prove sample k of a file of several (default: the file must hold one)', int('--sample', 0, 1_000_000_000))
   .option('-o, --out <path>', 'proof file (--input) or folder (--batch); default: <build>/proofs')
   .option('-w, --workers <n>', 'pool size for --batch', int('--workers', 1, 64), 2)
-  .option('--salt <n>', 'master salt of the input/output commitments and nullifier (salted builds; decimal or 0x-hex; default: random, recorded in the proof file)')
+  .option('--salt <n>', 'master salt of the input/output commitments and nullifier (salted builds; decimal or 0x-hex; default: random, recorded in the proof file); with --batch each input gets its own, derived from it')
   .option('--recipient <address>', 'bind the proof to this address: the registry credits its result to it, and a copied proof cannot credit anyone else (default: none)')
   .action(async (build: string, o) => {
     if (!!o.input === !!o.batch) throw new InvalidArgumentError('give exactly one of --input <file> or --batch <file>');
@@ -197,7 +197,7 @@ program
     const items = await z.proveBatch(build, inputs, {
       workers: o.workers,
       salt: o.salt === undefined ? undefined : String(parseSalt(o.salt)),
-      recipient: recipient === undefined ? undefined : `0x${recipient.toString(16)}`,
+      recipient: recipient === undefined ? undefined : recipientAddress(recipient),
       onResult: (index, outcome, done) => {
         if (outcome.ok) writeJsonAtomic(join(dir, `proof_${index}.json`), outcome.result);
         else failed++;
@@ -265,7 +265,7 @@ program
       let deployGas: bigint | undefined;
       if (o.address) contract = z.attachVerifier(chain, artifact, o.address);
       else {
-        const d = await z.deployVerifier(chain, artifact);
+        const d = await z.deployVerifier(chain, artifact, { insecureDevKeys: o.insecureDevKeys });
         contract = d.contract;
         deployGas = d.gasUsed;
         log(`deployed ${artifact.contractName} at ${d.address} on ${chain.description} (${d.gasUsed} gas)`);
@@ -378,7 +378,7 @@ chainOptions(
     const d = await z.ensureDeployed(chain, { build, registry: o.registry, modelId: o.modelId, register: !rpc, known, onStale: 'fail', insecureDevKeys: o.insecureDevKeys, log });
     const s = await z.submitProof(d.registry, d.modelId!, doc.proof, doc.publicSignals);
     if (BigInt(s.recipient) === 0n) log('note: this proof is bound to no recipient, so its result is credited to no one (`zkml prove --recipient <address>` binds one)');
-    const result = await z.readResult(d.registry, d.modelId!, s.inputKey, s.recipient);
+    const result = await z.readResult(d.registry, d.modelId!, s);
     // The recorded output as field elements (what contracts read) and decoded (signs and scale, as ZkmlOutput.sol does).
     const { program } = loadBuild(build);
     const decoded = result.output.length ? { output: decodeOutput(program, result.output.map((v) => fromField(v))) } : {};
@@ -419,10 +419,10 @@ program
   .description('write what a Solidity developer needs for a build: the verifier (Solidity, ABI, bytecode), the registry\'s ABI and interface, the output decoding library, the registration parameters and, for a hashed output, the on-chain opener')
   .argument('<build>', 'build folder with keys')
   .option('-o, --out <dir>', 'output folder (default: <build>/contracts)')
+  .option(INSECURE_DEV_KEYS, 'export a verifier whose keys anyone can forge proofs for (dev keys); the files then say so')
   .action(async (build: string, o) => {
-    await warnInsecureKeys(build);
     const out = o.out ?? join(buildPaths(build).root, 'contracts');
-    const files = await z.exportContracts(build, out);
+    const files = await z.exportContracts(build, out, { insecureDevKeys: o.insecureDevKeys, log });
     console.log(`wrote ${files.length} files to ${out}: ${files.join(', ')}`);
   });
 

@@ -58,6 +58,17 @@ export async function deriveSalts(v: Visibility, master: bigint): Promise<Salts>
   return { ...(need.input ? { input: derive(1n) } : {}), ...(need.output ? { output: derive(2n) } : {}) };
 }
 
+/**
+ * The master salt of item `index` of a batch proved under one given salt: Poseidon(salt, 3, index).
+ * Each proof of a batch then has its own salts and nullifier; one salt for every item would repeat
+ * a private input's nullifier (one result for the whole batch) and let the opening of one item's
+ * commitment brute-force the others'.
+ */
+export async function batchSalt(master: bigint, index: number): Promise<bigint> {
+  const h = await hasher();
+  return h.F.toObject(h([master, 3n, BigInt(index)]));
+}
+
 /** What a proof binds beside the input and output: its salts and its recipient. */
 export interface StatementParams {
   salts: Salts;

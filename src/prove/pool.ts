@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
+import { batchSalt } from '../commit/statement.js';
 import { WorkerCrashedError } from '../errors.js';
 import type { ProveTask, TaskOutcome } from './worker.js';
 
 export interface BatchOptions {
   workers?: number;
-  /** Master salt (decimal) for every input of a salted build; random per proof when absent. */
+  /** Master salt (decimal) of a salted build: each input's proof gets batchSalt(salt, index) (the salt itself for one input); random per proof when absent. */
   salt?: string;
   /** The address every proof is bound to (0x hex); none when absent. */
   recipient?: string;
@@ -122,11 +123,13 @@ export class ProvingPool {
    */
   async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult'], params: TaskParams = {}): Promise<BatchItem[]> {
     let done = 0;
+    // One given salt seeds a distinct salt per item (batchSalt), so no two proofs share salts or a nullifier.
+    const salts = params.salt === undefined || inputs.length === 1 ? undefined : await Promise.all(inputs.map((_, i) => batchSalt(BigInt(params.salt!), i)));
     return Promise.all(
       inputs.map(async (input, index) => {
         let outcome: TaskOutcome;
         try {
-          outcome = await this.pool.run({ buildDir: this.buildDir, input: [...input], ...taskParams(params) });
+          outcome = await this.pool.run({ buildDir: this.buildDir, input: [...input], ...taskParams({ ...params, ...(salts ? { salt: String(salts[index]) } : {}) }) });
         } catch (err) {
           const lost = new WorkerCrashedError('proving pool', (err as Error).message);
           outcome = { ok: false, error: { code: lost.code, message: lost.message } };

@@ -33,7 +33,7 @@ export const submitJobBody = {
     model: { type: 'string', minLength: 1, maxLength: 200, description: 'model name, as GET /v1/models lists it' },
     input: { ...vector, description: 'one input: the model inputs flattened and concatenated' },
     inputs: { type: 'array', items: vector, minItems: 1, maxItems: 100_000, description: 'a batch of inputs, one proof each' },
-    salt: { type: 'string', maxLength: 80, description: 'master salt of the commitments and nullifier for every input (salted builds; decimal or 0x-hex); default: random per input' },
+    salt: { type: 'string', maxLength: 80, description: 'master salt of the commitments and nullifier (salted builds; decimal or 0x-hex): of the input, or, for a batch, each input\'s is derived from it (Poseidon(salt, 3, index)); default: random per input' },
     recipient: { type: 'string', maxLength: 42, description: 'the address every proof of the job is bound to (0x and 40 hex digits): the registry credits the result to it, and no copy of the proof can credit anyone else; default: none' },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000, description: 'time limit of each proving attempt; default and cap: the server\'s --proof-timeout' },
   },

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isLoopbackHost } from '../chain/network.js';
 import { InvalidInputError } from '../errors.js';
 import { UnauthorizedError } from './errors.js';
 
@@ -107,7 +108,9 @@ export class KeyRing implements Authenticator {
       this.keys = load(this.file);
       this.log(`api keys: reloaded ${this.file} (${this.size} active)`);
     } catch (err) {
-      if (this.stamp !== 'failed') this.log(`api keys: cannot reload ${this.file}, keeping the keys read last: ${(err as Error).message}`);
+      // Fail closed: a keys file that cannot be read (deleted, half-edited) must not keep a revoked key alive.
+      if (this.stamp !== 'failed') this.log(`api keys: cannot read ${this.file}, so every request gets 401 until it can: ${(err as Error).message}`);
+      this.keys = [];
       this.stamp = 'failed';
       return;
     }
@@ -191,8 +194,7 @@ export function revokeApiKey(file: string, idOrName: string): StoredKey {
   return key;
 }
 
-/** Whether `host` is a loopback address, where --insecure-no-auth is allowed. */
+/** Whether `host` is a loopback address, where --insecure-no-auth is allowed (src/chain/network.ts's test, and IPv4-mapped ::ffff:127.x). */
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+  return isLoopbackHost(host) || /^::ffff:127(\.\d{1,3}){3}$/.test(host.replace(/^\[|\]$/g, '').toLowerCase());
 }

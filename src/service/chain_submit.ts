@@ -1,7 +1,8 @@
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 import { readDeployment } from '../chain/deployment.js';
 import type { Chain } from '../chain/network.js';
-import { attachRegistry, ContractRevertError, readResult, submitProof } from '../chain/registry.js';
+import { readFileSync } from 'node:fs';
+import { attachRegistry, ContractRevertError, readResult, registrationFor, registrationMismatch, submitProof } from '../chain/registry.js';
 import { ConflictError, InvalidRequestError } from './errors.js';
 import type { ServedModel } from './models.js';
 
@@ -24,18 +25,25 @@ export class ChainSubmitter {
     return run;
   }
 
+  private registration(model: ServedModel, verifier: string) {
+    const vkey = JSON.parse(readFileSync(model.build.paths.vkey, 'utf8'));
+    return registrationFor(model.build.manifest, vkey, verifier);
+  }
+
   private async send(model: ServedModel, proof: Groth16Proof, publicSignals: PublicSignals) {
     const record = await readDeployment(model.dir, this.chain);
     if (!record?.registry || !record.modelId) {
       throw new ConflictError(`model ${model.name} is not registered on ${this.rpc}: run \`zkml deploy ${model.dir} --rpc ${this.rpc}\` and \`zkml register\` first`);
     }
-    if ((await this.chain.provider.getCode(record.registry)) === '0x') {
-      throw new ConflictError(`the registry recorded for ${model.name} at ${record.registry} has no code on ${this.rpc}: the chain was reset; run \`zkml register ${model.dir} --rpc ${this.rpc}\` again`);
-    }
     const registry = attachRegistry(this.chain, record.registry);
+    // The recorded registry must hold this model's registration: a reset chain or a planted record is named, not used.
+    const stale = (await this.chain.provider.getCode(record.registry)) === '0x' ? 'the registry has no code (the chain was reset?)' : await registrationMismatch(registry, BigInt(record.modelId), this.registration(model, record.verifier ?? ''));
+    if (stale) {
+      throw new ConflictError(`the registration recorded for ${model.name} (registry ${record.registry}, model ${record.modelId}) is not usable on ${this.rpc}: ${stale}; run \`zkml register ${model.dir} --rpc ${this.rpc}\` again`);
+    }
     try {
       const s = await submitProof(registry, BigInt(record.modelId), proof, publicSignals);
-      const r = await readResult(registry, BigInt(record.modelId), s.inputKey, s.recipient);
+      const r = await readResult(registry, BigInt(record.modelId), s);
       return {
         registry: record.registry,
         modelId: record.modelId,

@@ -4,7 +4,7 @@ import { parseRecipient, parseSalt, recipientAddress } from '../commit/statement
 import { ZkmlError } from '../errors.js';
 import { verify } from '../verify/verify.js';
 import { chainSubmitBody, itemParams, jobParams, modelParams, openApiDocument, resultsQuery, submitJobBody, verifyBody } from './api.js';
-import type { Authenticator, Principal, Scope } from './auth.js';
+import { isLoopback, type Authenticator, type Principal, type Scope } from './auth.js';
 import type { ChainSubmitter } from './chain_submit.js';
 import { ForbiddenError, InvalidRequestError, NotFoundError, QueueFullError, ServiceError, UnauthorizedError, UnavailableError } from './errors.js';
 import { bodyHash, type JobBackend } from './jobs.js';
@@ -68,6 +68,10 @@ export function createApp(ctx: AppContext): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     // Shutting down: running proofs drain, every route but /health answers 503 until the port closes.
     if (ctx.draining() && req.url !== '/health') throw new UnavailableError('the service is shutting down; retry after it restarts (or on another instance)');
+    // Without keys, only requests addressed to a loopback name are served: a web page's DNS-rebound name is not.
+    if (ctx.auth.open && !isLoopback((req.headers.host ?? '').replace(/:\d+$/, ''))) {
+      throw new ForbiddenError('this service runs without authentication (--insecure-no-auth) and answers only requests addressed to localhost or a loopback address');
+    }
     if (req.is404) return;
     const access = req.routeOptions.config.access ?? 'key';
     if (access === 'public') return;

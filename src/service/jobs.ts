@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { randomSalt } from '../commit/statement.js';
+import { batchSalt, randomSalt } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import type { ProofResult } from '../prove/prover.js';
 import { InvalidRequestError, QueueFullError } from './errors.js';
@@ -120,12 +120,16 @@ export async function admit(size: number, maxQueue: number, queueDepth: () => nu
 }
 
 /**
- * Each item's commitment salt, fixed when the job is accepted so that a retry proves the same
- * statement: the job's salt, else a random one per item; none for a build that commits to nothing salted.
+ * Each item's master salt, fixed when the job is accepted so that a retry proves the same
+ * statement: the job's salt for a single input, batchSalt(salt, index) for each item of a batch,
+ * else a random one per item; none for a build that commits to nothing salted.
  */
-export function itemSalts(spec: JobSpec): (string | undefined)[] {
-  const salted = usesSalt(spec.model.build.manifest.visibility);
-  return spec.inputs.map(() => (salted ? (spec.salt ?? String(randomSalt())) : undefined));
+export async function itemSalts(spec: JobSpec): Promise<(string | undefined)[]> {
+  if (!usesSalt(spec.model.build.manifest.visibility)) return spec.inputs.map(() => undefined);
+  const { salt } = spec;
+  if (salt === undefined) return spec.inputs.map(() => String(randomSalt()));
+  if (spec.inputs.length === 1) return [salt];
+  return Promise.all(spec.inputs.map(async (_, i) => String(await batchSalt(BigInt(salt), i))));
 }
 
 /** Job ids sort by creation time (9 base36 digits of milliseconds) and are unguessable (128 random bits). */

@@ -100,7 +100,7 @@ export class LocalBackend implements JobBackend {
     if (earlier && earlierJob) return this.replay(spec, earlier, earlierJob);
     await admit(spec.inputs.length, this.options.maxQueue, () => this.queue.length, (depth) => Math.max(1, Math.ceil((depth * this.meanProofSeconds) / this.pool.workers)));
     const { model } = spec;
-    const salts = itemSalts(spec);
+    const salts = await itemSalts(spec);
     const record = newJobRecord(newJobId(), model.name, model.build.manifest.circuit.sha256, spec.inputs.length, spec.timeoutMs, spec.owner, spec.idempotency?.key);
     const created = await this.store.create(
       record,
@@ -216,7 +216,13 @@ export class LocalBackend implements JobBackend {
 
   private async run(id: string, index: number, stop: AbortSignal): Promise<void> {
     const job = this.store.job(id);
-    if (!job || job.cancelledAt !== undefined) return; // deleted or cancelled while queued
+    if (!job) return; // deleted while queued
+    if (job.cancelledAt !== undefined) {
+      // Cancelled while queued, or put back in the queue (a retry, a restart) around the cancel:
+      // finish it, so that the job finishes and can be deleted and swept.
+      await this.fail(id, index, { ...CANCELLED });
+      return;
+    }
     const model = this.models.get(job.model);
     if (!model || model.build.manifest.circuit.sha256 !== job.circuitSha256) {
       const why = model ? 'its build was recompiled (another circuit)' : 'it is not served any more';

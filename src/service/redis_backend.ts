@@ -78,7 +78,7 @@ export class RedisBackend implements JobBackend {
     await admit(spec.inputs.length, this.options.maxQueue, () => this.queueDepth(), () => 5);
     const queue = this.queues.get(model.name)!;
     const id = newJobId();
-    const salts = itemSalts(spec);
+    const salts = await itemSalts(spec);
     const meta: JobMeta = {
       queue: queue.name,
       model: model.name,

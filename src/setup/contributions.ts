@@ -20,6 +20,8 @@ export interface Phase1Secret {
 export interface Phase1Contributions {
   contributions: number;
   beacons: number;
+  /** alpha times the G1 generator after the last contribution (affine, decimal): a key's vk_alpha_1 comes from it unchanged. */
+  alpha1?: string[];
   /** No contribution, or only beacons: anyone can recompute tau, alpha and beta. */
   secretPublic: boolean;
   /** The recomputed secret, checked against the file (asked for, and the beacons are cheap to replay). */
@@ -37,7 +39,7 @@ export interface Phase2Contributions {
 type Point = unknown;
 /** What the phase-1 check needs of snarkjs' curve (src/setup/dev_zkey.ts passes its own view of it). */
 interface Phase1Curve {
-  G1: { g: Point; eq(a: Point, b: Point): boolean; timesFr(p: Point, s: Uint8Array): Point };
+  G1: { g: Point; eq(a: Point, b: Point): boolean; timesFr(p: Point, s: Uint8Array): Point; toAffine(p: Point): Point; toObject(p: Point): bigint[] };
   Fr: { e(v: bigint): Uint8Array; toObject(a: Uint8Array): bigint };
 }
 interface PtauContribution {
@@ -70,7 +72,9 @@ export async function phase1Contributions(
   const list = (await utils.readContributions(fd, curve, sections)) as PtauContribution[];
   const beacons = list.filter((c) => c.type === 1).length;
   const secretPublic = beacons === list.length;
-  const result: Phase1Contributions = { contributions: list.length, beacons, secretPublic };
+  const last = list.at(-1);
+  const alpha1 = last ? curve.G1.toObject(curve.G1.toAffine(last.alphaG1)).slice(0, 2).map(String) : undefined;
+  const result: Phase1Contributions = { contributions: list.length, beacons, secretPublic, ...(alpha1 ? { alpha1 } : {}) };
   if (!options.recover || !secretPublic || list.length === 0 || list.some((c) => !c.beaconHash || (c.numIterationsExp ?? 99) > MAX_REPLAYED_ITERATIONS_EXP)) return result;
   let challenge: Uint8Array = utils.calculateFirstChallengeHash(curve, ceremonyPower);
   const secret: Phase1Secret = { tau: 1n, alpha: 1n, beta: 1n };

@@ -21,6 +21,8 @@ interface Group {
   toRprUncompressed(b: Uint8Array, o: number, p: unknown): void;
   timesFr(p: unknown, s: Uint8Array): unknown;
   eq(a: unknown, b: unknown): boolean;
+  toAffine(p: unknown): unknown;
+  toObject(p: unknown): bigint[];
   g: unknown;
   F: { n8: number };
 }

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ChainKind } from '../chain/network.js';
 import { InsecureKeysError } from '../errors.js';
-import { buildPaths, requireFile } from '../paths.js';
+import { sha256File } from '../hash.js';
+import { buildPaths, defaultPtauCache, requireFile } from '../paths.js';
 import { readPhase1, readPhase2 } from './contributions.js';
 import type { Logger } from './curve.js';
 import type { SetupRecord } from './setup.js';
@@ -61,7 +62,7 @@ export function keyProvenance(buildDir: string): Promise<KeyProvenance> {
 
 async function readProvenance(buildDir: string): Promise<KeyProvenance> {
   const paths = buildPaths(buildDir);
-  const vkey = JSON.parse(readFileSync(requireFile(paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8')) as { vk_gamma_2: unknown; vk_delta_2: unknown };
+  const vkey = JSON.parse(readFileSync(requireFile(paths.vkey, 'no verification key; run `zkml setup <build>` first'), 'utf8')) as { vk_gamma_2: unknown; vk_delta_2: unknown; vk_alpha_1: unknown };
   const record = existsSync(paths.setup) ? (JSON.parse(readFileSync(paths.setup, 'utf8')) as Partial<SetupRecord>) : undefined;
   const problems: string[] = [];
   const deltaIsGamma = JSON.stringify(vkey.vk_delta_2) === JSON.stringify(vkey.vk_gamma_2);
@@ -80,13 +81,28 @@ async function readProvenance(buildDir: string): Promise<KeyProvenance> {
     problems.push(`every phase-2 contribution is a public beacon (${beacons}), so anyone can recompute delta and forge proofs`);
   }
 
+  // Phase 1. vk_alpha_1 is alpha times G1 from the ptau, unchanged by phase 2: a ptau whose
+  // alpha matches is this key's phase 1. The ptau setup.json names is read when it is here (and
+  // must match); else a dev ptau of the cache that matches gives it away; else setup.json is
+  // believed only if its zkey hash is the zkey's (a copied or edited record vouches for nothing).
+  const alpha1 = (vkey.vk_alpha_1 as string[]).slice(0, 2).map(String);
+  const matches = (p: { alpha1?: string[] }) => p.alpha1 !== undefined && p.alpha1[0] === alpha1[0] && p.alpha1[1] === alpha1[1];
   const phase1: KeyProvenance['phase1'] = { source: record?.ptau?.source ?? 'unknown', checked: 'none', ...(record?.ptau?.file ? { file: record.ptau.file } : {}) };
-  if (record?.ptau?.file && existsSync(record.ptau.file)) {
-    const p1 = await readPhase1(record.ptau.file);
-    Object.assign(phase1, { checked: 'ptau', contributions: p1.contributions, beacons: p1.beacons, secretPublic: p1.secretPublic });
-  } else if (record?.ptau) {
+  const named = record?.ptau?.file && existsSync(record.ptau.file) ? await readPhase1(record.ptau.file) : undefined;
+  const dev = named && matches(named) ? undefined : await matchingDevPtau(matches);
+  if (named && matches(named)) {
+    Object.assign(phase1, { checked: 'ptau', contributions: named.contributions, beacons: named.beacons, secretPublic: named.secretPublic });
+  } else if (dev) {
+    Object.assign(phase1, { source: 'dev', checked: 'ptau', file: dev.file, contributions: dev.p.contributions, beacons: dev.p.beacons, secretPublic: true });
+  } else if (record?.ptau && !named && (!existsSync(paths.zkey) || record.zkeySha256 === sha256File(paths.zkey))) {
     // Older records have no secretPublic: a dev ptau always has a public secret.
     Object.assign(phase1, { checked: 'setup.json', secretPublic: record.ptau.secretPublic ?? record.ptau.source === 'dev' });
+  } else {
+    problems.push(
+      named
+        ? `the ptau setup.json names (${record!.ptau!.file}) is not these keys' phase 1 (its alpha differs), so how phase 1 was made is unknown`
+        : 'how phase 1 was made is unknown: no setup.json whose zkey hash matches these keys, and their ptau is not here (`zkml setup --ptau <file>` or `zkml ceremony` records it)',
+    );
   }
   if (phase1.secretPublic) {
     problems.push(`phase 1 (${phase1.file ?? 'the ptau'}) is a development powers of tau whose contributions are all public beacons, so anyone can recompute tau, alpha and beta and, with the proving key, forge proofs`);
@@ -101,6 +117,17 @@ async function readProvenance(buildDir: string): Promise<KeyProvenance> {
     ...(record?.ceremony ? { ceremony: record.ceremony } : {}),
     problems,
   };
+}
+
+/** A beacon-only ptau of zkml's dev cache whose alpha is the key's: the key's phase 1 is a dev ptau. */
+async function matchingDevPtau(matches: (p: { alpha1?: string[] }) => boolean): Promise<{ file: string; p: Awaited<ReturnType<typeof readPhase1>> } | undefined> {
+  if (!existsSync(defaultPtauCache)) return undefined;
+  for (const f of readdirSync(defaultPtauCache).filter((n) => /^dev_bn128_\d+\.ptau$/.test(n))) {
+    const file = join(defaultPtauCache, f);
+    const p = await readPhase1(file).catch(() => undefined);
+    if (p?.secretPublic && matches(p)) return { file, p };
+  }
+  return undefined;
 }
 
 /** One line for `zkml inspect`: secure, or why not. */

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {IInferenceRegistry} from "./IInferenceRegistry.sol";
+import {ZkmlOutput} from "./ZkmlOutput.sol";
 
 /// @title ApprovalPayout
 /// @notice An example consumer, written to be copied: pays a fixed amount once per application
@@ -19,9 +20,12 @@ import {IInferenceRegistry} from "./IInferenceRegistry.sol";
 ///    recipient the proof names, which no copy can change) counts. Who submits the proof or calls
 ///    claim does not matter.
 ///  - A withdrawn model. No payout while the registry has the model disabled.
-/// It trusts nothing but the registry's verified results and the issuer's applications.
+///  - Data swapped after the check. The model's input key must commit to the input (public or
+///    hashed input; checked at construction): a private input's nullifier does not, so its prover
+///    could show the issuer one input and prove another under the same key.
+/// It trusts nothing but the registry's verified results and the issuer's applications. The issuer
+/// may revoke an unpaid application and withdraw what is not needed.
 contract ApprovalPayout {
-    uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     IInferenceRegistry public immutable registry;
     uint256 public immutable modelId;
@@ -42,6 +46,7 @@ contract ApprovalPayout {
     mapping(address => bool) public paidApplicant;
 
     event ApplicationOpened(bytes32 indexed inputKey, address indexed applicant);
+    event ApplicationRevoked(bytes32 indexed inputKey);
     event Paid(bytes32 indexed inputKey, address indexed applicant, int256 score, uint256 amount);
 
     error NotIssuer(address caller);
@@ -54,6 +59,7 @@ contract ApprovalPayout {
     error Declined(int256 score, int256 threshold);
     error OutputNotPublic();
     error PayoutFailed();
+    error InputNotCommitted(uint256 modelId);
 
     constructor(IInferenceRegistry registry_, uint256 modelId_, uint256 outputIndex_, int256 threshold_, uint256 payout_, address issuer_) payable {
         registry = registry_;
@@ -62,15 +68,35 @@ contract ApprovalPayout {
         threshold = threshold_;
         payout = payout_;
         issuer = issuer_;
+        if (!registry_.commitsToInput(modelId_)) revert InputNotCommitted(modelId_);
+    }
+
+    modifier onlyIssuer() {
+        if (msg.sender != issuer) revert NotIssuer(msg.sender);
+        _;
     }
 
     /// @notice The issuer vouches that `inputKey` commits to `applicant`'s checked data.
-    function openApplication(bytes32 inputKey, address applicant) external {
-        if (msg.sender != issuer) revert NotIssuer(msg.sender);
+    function openApplication(bytes32 inputKey, address applicant) external onlyIssuer {
         if (applicant == address(0)) revert InvalidApplicant();
         if (applications[inputKey].applicant != address(0)) revert ApplicationExists(inputKey);
         applications[inputKey].applicant = applicant;
         emit ApplicationOpened(inputKey, applicant);
+    }
+
+    /// @notice Withdraws an application that was not paid.
+    function revokeApplication(bytes32 inputKey) external onlyIssuer {
+        Application storage app = applications[inputKey];
+        if (app.applicant == address(0)) revert UnknownApplication(inputKey);
+        if (app.paid) revert AlreadyPaid(app.applicant);
+        delete applications[inputKey];
+        emit ApplicationRevoked(inputKey);
+    }
+
+    /// @notice Sends funds the issuer no longer wants to pay out.
+    function withdraw(address payable to, uint256 amount) external onlyIssuer {
+        (bool ok, ) = to.call{value: amount}("");
+        if (!ok) revert PayoutFailed();
     }
 
     /// @notice Pays the application's applicant if the registry holds a verified "yes" for its
@@ -84,7 +110,7 @@ contract ApprovalPayout {
         (bool exists, , , , uint256[] memory output) = registry.resultOf(modelId, inputKey, applicant);
         if (!exists) revert NoVerifiedResult(inputKey, applicant);
         if (output.length <= outputIndex) revert OutputNotPublic();
-        int256 score = _signed(output[outputIndex]);
+        int256 score = ZkmlOutput.toInt(output[outputIndex]);
         if (score < threshold) revert Declined(score, threshold);
         app.paid = true;
         paidApplicant[applicant] = true;
@@ -94,8 +120,4 @@ contract ApprovalPayout {
     }
 
     receive() external payable {}
-
-    function _signed(uint256 v) internal pure returns (int256) {
-        return v > FIELD / 2 ? -int256(FIELD - v) : int256(v);
-    }
 }

@@ -3,16 +3,29 @@ pragma solidity ^0.8.20;
 
 /// @notice What other contracts read from an InferenceRegistry: verified inference results.
 interface IInferenceRegistry {
-    /// @notice The verified result of model `modelId` for `inputKey`, bound to `recipient` (the
-    /// address the proof names; address(0) for a proof bound to no one). `exists` is false when no
-    /// proof has been accepted for it. `submitter` sent the transaction (anyone may relay a proof;
-    /// only `recipient` is credited). `output` holds the output values (field elements; values
-    /// above p/2 are negative) when the model's output is public, `outputCommitment` the Poseidon
-    /// commitment when it is hashed.
+    /// @notice The verified result of a public-output model `modelId` for `inputKey`, bound to
+    /// `recipient` (the address the proof names; address(0) for a proof bound to no one). `exists`
+    /// is false when no proof has been accepted for it. `submitter` sent the transaction (anyone
+    /// may relay a proof; only `recipient` is credited). `output` holds the output values (field
+    /// elements; values above p/2 are negative; see ZkmlOutput).
     function resultOf(uint256 modelId, bytes32 inputKey, address recipient)
         external
         view
         returns (bool exists, address submitter, uint64 blockNumber, uint256 outputCommitment, uint256[] memory output);
+
+    /// @notice The same for a hashed-output model: its results are also keyed by the output
+    /// commitment, so a proof of the same input and recipient under another output salt (which
+    /// anyone who can prove the input can make) is another result and never takes this one's
+    /// place. ZkmlOutputOpener computes the commitment from the revealed output and salt.
+    function resultOfCommitted(uint256 modelId, bytes32 inputKey, address recipient, uint256 outputCommitment)
+        external
+        view
+        returns (bool exists, address submitter, uint64 blockNumber);
+
+    /// @notice Whether the model's input key commits to the input itself (public or hashed input),
+    /// as a consumer that pays per input must require. A private input's key is a nullifier: it
+    /// names a proof, not the data behind it.
+    function commitsToInput(uint256 modelId) external view returns (bool);
 
     /// @notice Whether the model is registered and accepting proofs.
     function isActive(uint256 modelId) external view returns (bool);

@@ -22,8 +22,11 @@ import {IInferenceRegistry} from "./IInferenceRegistry.sol";
 ///    sent first (front-running) records the same result for the same recipient; a proof of the
 ///    same public input for another recipient is another result and blocks no one.
 ///  - The input key is the input commitment (hashed input), the input nullifier Poseidon(salt)
-///    (private input), or keccak256 of the input signals (public input). The first accepted result
-///    for a (model, input key, recipient) is final: a resubmission, whether a replay of the same
+///    (private input), or keccak256 of the input signals (public input). Results are keyed by
+///    (model, input key, recipient, output commitment), the last 0 for a public output: with a
+///    hashed output, whoever can prove an input can prove it under any output salt, and each such
+///    commitment is its own result, so none can take the place of the recipient's own.
+///  - The first accepted result for a key is final: a resubmission, whether a replay of the same
 ///    proof or another proof of the same statement, reverts with ResultExists. The circuits are
 ///    deterministic, so no second valid result could differ in what it attests.
 contract InferenceRegistry is IInferenceRegistry {
@@ -74,7 +77,7 @@ contract InferenceRegistry is IInferenceRegistry {
     uint256 public modelCount;
     mapping(uint256 => Model) private _models;
     mapping(uint256 => address) public pendingOwner;
-    /// modelId => keccak256(inputKey, recipient) => result
+    /// modelId => keccak256(inputKey, recipient, output commitment or 0) => result
     mapping(uint256 => mapping(bytes32 => Result)) private _results;
 
     event ModelRegistered(uint256 indexed modelId, address indexed owner, address verifier, bytes32 vkHash, uint256 weightsCommitment, string metadataURI);
@@ -93,7 +96,7 @@ contract InferenceRegistry is IInferenceRegistry {
     error SignalNotInField(uint256 index);
     error RecipientNotAnAddress(uint256 value);
     error WeightsCommitmentMismatch(uint256 expected, uint256 actual);
-    error ResultExists(uint256 modelId, bytes32 inputKey, address recipient);
+    error ResultExists(uint256 modelId, bytes32 inputKey, address recipient, uint256 outputCommitment);
     error InvalidProof();
 
     modifier onlyOwner(uint256 modelId) {
@@ -151,20 +154,13 @@ contract InferenceRegistry is IInferenceRegistry {
     /// @notice Verifies a proof for a registered model and records its result for the recipient it names.
     /// @param a,b,c the Groth16 proof, as the generated verifier takes it (b's coordinates swapped)
     /// @param signals the public signals, in the model's layout
-    /// @return inputKey and recipient: the result is recorded under (modelId, inputKey, recipient)
+    /// @return inputKey and recipient: the result is recorded under (modelId, inputKey, recipient) and, for a hashed output, its commitment
     function submit(uint256 modelId, uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[] calldata signals)
         external
         returns (bytes32 inputKey, address recipient)
     {
         Model storage m = _models[modelId];
-        if (m.owner == address(0)) revert UnknownModel(modelId);
-        if (!m.active) revert ModelDisabled(modelId);
-        Layout memory l = m.layout;
-        if (signals.length != l.publicSignals) revert WrongSignalCount(l.publicSignals, signals.length);
-        for (uint256 i = 0; i < signals.length; i++) if (signals[i] >= FIELD) revert SignalNotInField(i);
-        if (l.weightsMode == WeightsMode.Hashed && signals[l.weightsIndex] != m.weightsCommitment) {
-            revert WeightsCommitmentMismatch(m.weightsCommitment, signals[l.weightsIndex]);
-        }
+        Layout memory l = _checkSignals(m, modelId, signals);
         uint256 r = signals[l.recipientIndex];
         if (r >> 160 != 0) revert RecipientNotAnAddress(r);
         recipient = address(uint160(r));
@@ -174,11 +170,28 @@ contract InferenceRegistry is IInferenceRegistry {
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
 
         inputKey = _inputKey(l, signals);
-        Result storage res = _results[modelId][_resultKey(inputKey, recipient)];
-        if (res.submitter != address(0)) revert ResultExists(modelId, inputKey, recipient);
+        _record(modelId, l, inputKey, recipient, signals);
+    }
+
+    /// The model accepts proofs, and the signals fit its layout and registration.
+    function _checkSignals(Model storage m, uint256 modelId, uint256[] calldata signals) internal view returns (Layout memory l) {
+        if (m.owner == address(0)) revert UnknownModel(modelId);
+        if (!m.active) revert ModelDisabled(modelId);
+        l = m.layout;
+        if (signals.length != l.publicSignals) revert WrongSignalCount(l.publicSignals, signals.length);
+        for (uint256 i = 0; i < signals.length; i++) if (signals[i] >= FIELD) revert SignalNotInField(i);
+        if (l.weightsMode == WeightsMode.Hashed && signals[l.weightsIndex] != m.weightsCommitment) {
+            revert WeightsCommitmentMismatch(m.weightsCommitment, signals[l.weightsIndex]);
+        }
+    }
+
+    function _record(uint256 modelId, Layout memory l, bytes32 inputKey, address recipient, uint256[] calldata signals) internal {
+        uint256 commitment = l.outputMode == OutputMode.Hashed ? signals[l.outputOffset] : 0;
+        Result storage res = _results[modelId][_resultKey(inputKey, recipient, commitment)];
+        if (res.submitter != address(0)) revert ResultExists(modelId, inputKey, recipient, commitment);
         res.submitter = msg.sender;
         res.blockNumber = uint64(block.number);
-        if (l.outputMode == OutputMode.Hashed) res.outputCommitment = signals[l.outputOffset];
+        if (commitment != 0) res.outputCommitment = commitment;
         else res.output = signals[l.outputOffset:l.outputOffset + l.outputSize];
         emit InferenceVerified(modelId, inputKey, recipient, msg.sender, res.outputCommitment, res.output);
     }
@@ -196,12 +209,26 @@ contract InferenceRegistry is IInferenceRegistry {
         view
         returns (bool exists, address submitter, uint64 blockNumber, uint256 outputCommitment, uint256[] memory output)
     {
-        Result storage r = _results[modelId][_resultKey(inputKey, recipient)];
+        Result storage r = _results[modelId][_resultKey(inputKey, recipient, 0)];
         return (r.submitter != address(0), r.submitter, r.blockNumber, r.outputCommitment, r.output);
+    }
+
+    function resultOfCommitted(uint256 modelId, bytes32 inputKey, address recipient, uint256 outputCommitment)
+        external
+        view
+        returns (bool exists, address submitter, uint64 blockNumber)
+    {
+        Result storage r = _results[modelId][_resultKey(inputKey, recipient, outputCommitment)];
+        return (r.submitter != address(0), r.submitter, r.blockNumber);
     }
 
     function isActive(uint256 modelId) external view returns (bool) {
         return _models[modelId].active;
+    }
+
+    function commitsToInput(uint256 modelId) external view returns (bool) {
+        if (_models[modelId].owner == address(0)) revert UnknownModel(modelId);
+        return _models[modelId].layout.inputMode != InputMode.Private;
     }
 
     function getModel(uint256 modelId) external view returns (Model memory) {
@@ -209,8 +236,8 @@ contract InferenceRegistry is IInferenceRegistry {
         return _models[modelId];
     }
 
-    function _resultKey(bytes32 inputKey, address recipient) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(inputKey, recipient));
+    function _resultKey(bytes32 inputKey, address recipient, uint256 outputCommitment) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(inputKey, recipient, outputCommitment));
     }
 
     function _inputKey(Layout memory l, uint256[] calldata signals) internal pure returns (bytes32) {

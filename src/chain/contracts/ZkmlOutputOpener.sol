@@ -67,10 +67,9 @@ contract ZkmlOutputOpener {
         h = abi.decode(ret, (uint256));
     }
 
-    /// @notice Whether `values` and `salt` open the output commitment the registry recorded for
-    /// (modelId, inputKey, recipient).
-    function opens(IInferenceRegistry registry, uint256 modelId, bytes32 inputKey, address recipient, uint256 salt, int256[] calldata values) external view returns (bool) {
-        (bool exists, , , uint256 recorded, ) = registry.resultOf(modelId, inputKey, recipient);
-        return exists && recorded != 0 && commitment(salt, values) == recorded;
+    /// @notice Whether the registry holds a verified result for (modelId, inputKey, recipient)
+    /// whose output commitment `values` and `salt` open.
+    function opens(IInferenceRegistry registry, uint256 modelId, bytes32 inputKey, address recipient, uint256 salt, int256[] calldata values) external view returns (bool exists) {
+        (exists, , ) = registry.resultOfCommitted(modelId, inputKey, recipient, commitment(salt, values));
     }
 }
