@@ -152,6 +152,8 @@ describe('zkml CLI', () => {
       const again = await zkml('bench', build, '--samples', modelFile('iris_mlp', 'test.json'), '--proofs', '2', '--no-cold-start', '--out', join(dir, 'bench-build'));
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /\| iris \| \d+ \|/);
+      // A measurement that hangs is killed at --timeout and reported, not waited on forever.
+      expectError(await zkml('bench', build, '--samples', modelFile('iris_mlp', 'test.json'), '--no-cold-start', '--timeout', '1', '--out', join(dir, 'bench-timeout')), /measuring iris failed \(no result after 1 s \(raise --timeout/);
     });
 
     it('--input and --batch together are a usage error', async () => {

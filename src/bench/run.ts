@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** Also time a 2^16 circuit's dev setup from an empty ptau cache (about 2 minutes). */
   setup16?: boolean;
   coldStart?: boolean;
+  /** Time limit of one measurement process (one model, the cold start, the 2^16 setup); default 30 minutes. */
+  timeoutS?: number;
   log?: (line: string) => void;
 }
 
@@ -34,14 +36,24 @@ export class BenchError extends ZkmlError {
   readonly code = 'BENCH';
 }
 
-function child(request: MeasureRequest): Promise<unknown> {
+const defaultTimeoutS = 30 * 60;
+
+/** Runs one measurement in its own process, so a crash or a hang (killed at timeoutS) fails that measurement with its reason. */
+function child(request: MeasureRequest, timeoutS: number): Promise<unknown> {
   return new Promise((done, fail) => {
     const p = spawn(process.execPath, [new URL('./measure.js', import.meta.url).pathname, JSON.stringify(request)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutS * 1000);
     p.stderr.on('data', (d) => (err += d));
     p.on('close', (code) => {
+      clearTimeout(timer);
+      const why = timedOut ? `no result after ${timeoutS} s (raise --timeout for larger models)` : code === null ? 'killed' : `exit ${code}`;
       if (code === 0) done(JSON.parse(readFileSync(request.out, 'utf8')));
-      else fail(new BenchError(`measuring ${request.target.name} failed (${code === null ? 'killed' : `exit ${code}`}): ${err.split('\n').filter((l) => !l.startsWith('*')).slice(-8).join('\n')}`));
+      else fail(new BenchError(`measuring ${request.target.name} failed (${why}): ${err.split('\n').filter((l) => !l.startsWith('*')).slice(-8).join('\n')}`));
     });
   });
 }
@@ -92,6 +104,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     if (taken.has(t.name)) throw new InvalidInputError(`two benchmark targets are named ${t.name}; rename one`);
     taken.add(t.name);
   }
+  const timeoutS = options.timeoutS ?? defaultTimeoutS;
   const base = { buildRoot: join(work, 'build'), ptauCache: defaultPtauCache, proofs: options.proofs ?? 20, workers: Array.from({ length: cores }, (_, i) => i + 1), batchPerWorker: options.batchPerWorker ?? 24 };
   const results: BenchResults = {
     machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, memoryGb: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.versions.node },
@@ -103,18 +116,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   for (const [k, target] of targets.entries()) {
     const started = performance.now();
     log(`[${k + 1}/${targets.length}] ${target.name} ...`);
-    const r = (await child({ ...base, kind: 'model', target, out: join(work, `${target.name}.json`) })) as ModelResult;
+    const r = (await child({ ...base, kind: 'model', target, out: join(work, `${target.name}.json`) }, timeoutS)) as ModelResult;
     results.models.push(r);
     log(`    ${r.constraints} constraints, prove p50 ${r.proveMs.p50.toFixed(0)} ms, ${r.throughput.map((t) => `${t.workers}w ${t.proofsPerS.toFixed(2)}/s`).join(', ')} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   if (options.coldStart !== false) {
     log('cold start: digits_mlp from an empty build folder and ptau cache ...');
-    results.coldStart = (await child({ ...base, kind: 'cold-start', target: suiteTarget('digits_mlp'), ptauCache: join(work, 'ptau_cold'), out: join(work, 'cold.json') })) as ColdStartResult;
+    results.coldStart = (await child({ ...base, kind: 'cold-start', target: suiteTarget('digits_mlp'), ptauCache: join(work, 'ptau_cold'), out: join(work, 'cold.json') }, timeoutS)) as ColdStartResult;
     log(`    ${results.coldStart.totalS.toFixed(1)} s, valid on-chain: ${results.coldStart.valid}`);
   }
   if (options.setup16) {
     log('2^16 dev setup: scaling_conv64 from an empty ptau cache ...');
-    results.setup16 = (await child({ ...base, kind: 'cold-start', target: suiteTarget('scaling_conv64'), ptauCache: join(work, 'ptau_16'), out: join(work, 'setup16.json'), verifyPtau: true })) as ColdStartResult;
+    results.setup16 = (await child({ ...base, kind: 'cold-start', target: suiteTarget('scaling_conv64'), ptauCache: join(work, 'ptau_16'), out: join(work, 'setup16.json'), verifyPtau: true }, timeoutS)) as ColdStartResult;
     log(`    ${results.setup16.totalS.toFixed(1)} s, valid on-chain: ${results.setup16.valid}; snarkjs powersoftau verify: ${results.setup16.ptauVerify?.valid}`);
   }
   rmSync(join(work, 'ptau_cold'), { recursive: true, force: true });
@@ -134,23 +147,32 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   return results;
 }
 
+function positive(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`${flag} needs a whole number of at least 1, got ${value ?? 'nothing'}`);
+  return n;
+}
+
 function parseArgs(argv: string[]): BenchOptions {
   const o: BenchOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--models') o.models = argv[++i] === 'all' ? suite.map((s) => s.name) : argv[i].split(',');
     else if (a === '--out') o.out = argv[++i];
-    else if (a === '--proofs') o.proofs = Number(argv[++i]);
+    else if (a === '--proofs') o.proofs = positive(a, argv[++i]);
     else if (a === '--setup16') o.setup16 = true;
     else if (a === '--no-cold-start') o.coldStart = false;
-    else throw new Error(`unknown option ${a}; options: --models a,b|all, --out dir, --proofs n, --setup16, --no-cold-start`);
+    else if (a === '--timeout') o.timeoutS = positive(a, argv[++i]);
+    else throw new InvalidInputError(`unknown option ${a}; options: --models a,b|all, --out dir, --proofs n, --setup16, --no-cold-start, --timeout s`);
   }
   return o;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runBench(parseArgs(process.argv.slice(2))).catch((err) => {
-    console.error(`error: ${(err as Error).message}`);
-    process.exitCode = 1;
-  });
+  Promise.resolve()
+    .then(() => runBench(parseArgs(process.argv.slice(2))))
+    .catch((err) => {
+      console.error(`error: ${(err as Error).message}`);
+      process.exitCode = 1;
+    });
 }

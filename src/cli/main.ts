@@ -569,12 +569,13 @@ program
   .option('--proofs <n>', 'in-process proofs timed per model (p50/p95)', int('--proofs', 1, 10_000), 20)
   .option('--setup16', 'also time a 2^16 circuit from an empty ptau cache to a proof verified on-chain')
   .option('--no-cold-start', 'skip the cold-start measurement')
+  .option('--timeout <s>', 'seconds one measurement (a model, the cold start) may take before it is killed and reported', int('--timeout', 1, 86_400), 1800)
   .action(async (paths: string[], o) => {
     const { runBench } = await import('../bench/run.js');
     const { suite } = await import('../bench/suite.js');
     const models = o.models === undefined ? undefined : o.models === 'all' ? suite.map((s) => s.name) : String(o.models).split(',');
     const targets = paths.map((p) => benchTarget(p, o));
-    await runBench({ models, targets: targets.length ? targets : undefined, out: o.out, proofs: o.proofs, setup16: o.setup16, coldStart: o.coldStart, log });
+    await runBench({ models, targets: targets.length ? targets : undefined, out: o.out, proofs: o.proofs, setup16: o.setup16, coldStart: o.coldStart, timeoutS: o.timeout, log });
   });
 
 program
