@@ -82,7 +82,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       const [first] = precision.trials;
       const chosen = precision.trials.filter((t) => t.accepted).at(-1)!;
       if (precision.raised) log(`precision: the default budgets miss the accuracy target (${describeTrial(first)}); raised to ${describeTrial(precision.trials.find((t) => t.accepted)!)}`);
-      log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints by formula (defaults: ${first.constraints}), ${precision.trials.length} trials`);
+      log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints in the ops by formula (defaults: ${first.constraints}; commitments and the recipient binding come on top), ${precision.trials.length} trials`);
     }
     const visibility = parseVisibility(options.visibility);
     const quantized = precision?.program ?? quantize(graph, calibration.inputs, config);
