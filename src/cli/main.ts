@@ -110,6 +110,10 @@ program
     return v;
   }, 'auto')
   .option('--visibility <spec>', 'what proofs reveal: input=public|private|hashed, output=public|hashed, weights=fixed|hashed, comma-separated; or a preset: public (default), compact (hashed input and output: constant, small public signals), private-model (hashed weights)', parseVisibilitySpec)
+  .option('--backend <backend>', 'circom (default): compile the generated circom source; r1cs: build the R1CS directly from the op definitions (linear time and memory, for large models; witnesses computed in JavaScript)', (v: string) => {
+    if (v !== 'circom' && v !== 'r1cs') throw new InvalidArgumentError('--backend must be circom or r1cs');
+    return v;
+  })
   .option('--native-witness', 'also build circom\'s C++ witness generator (g++, nasm, libgmp-dev, nlohmann-json3-dev), time it against the WASM calculator and prove with the faster')
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
   .option('--input-range <spec>', 'known input bounds instead of the calibrated range: lo:hi for every value (0:255 for pixels), or a JSON file {"min", "max"} with a number or one per value (a scaler\'s data_min_/data_max_), or per input name')
@@ -135,6 +139,7 @@ program
       inputRange: o.inputRange,
       minAgreement: o.minAgreement,
       maxRelativeError: o.maxRelativeError,
+      backend: o.backend,
       log,
     });
     const a = m.accuracy;

@@ -22,7 +22,7 @@ export function hasher(): Promise<Poseidon> {
   return poseidon;
 }
 
-function blocks<T>(xs: readonly T[]): T[][] {
+export function blocks<T>(xs: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += BLOCK) out.push(xs.slice(i, i + BLOCK));
   return out.length ? out : [[]];

@@ -20,7 +20,13 @@ import { ACCURACY_TARGET, planPrecision, type PrecisionPlan, type PrecisionTrial
 import { outsideRange, resolveInputRange, type InputRangeSpec } from './input_range.js';
 import { readR1csHeader } from './r1cs_header.js';
 import { runCircom } from './circom.js';
-import { MANIFEST_VERSION, type Manifest } from './manifest.js';
+import { MANIFEST_VERSION, type Backend, type Manifest } from './manifest.js';
+import { deriveSalts, NO_RECIPIENT, PublicStatement } from '../commit/statement.js';
+import { usesSalt } from '../commit/visibility.js';
+import { programCosts } from '../quant/bounds.js';
+import { quantizeInput } from '../quant/io.js';
+import { writeR1cs } from '../r1cs/files.js';
+import { synthesize } from '../r1cs/synthesize.js';
 import { readSamples, type SampleSet } from './samples.js';
 
 export interface CompileOptions {
@@ -46,6 +52,12 @@ export interface CompileOptions {
    */
   minAgreement?: number;
   maxRelativeError?: number;
+  /**
+   * How the circuit becomes R1CS: 'circom' compiles the generated circom source (and writes
+   * circom's witness WASM); 'r1cs' builds the same constraints directly from the op definitions
+   * (src/r1cs), in time and memory linear in the circuit, and computes witnesses in JavaScript.
+   */
+  backend?: Backend;
   log?: (line: string) => void;
 }
 
@@ -60,6 +72,8 @@ const IMPORT_TOLERANCE = 1e-3;
 export async function compile(onnxFile: string, options: CompileOptions): Promise<Manifest> {
   const log = options.log ?? (() => {});
   const started = performance.now();
+  const backend = options.backend ?? 'circom';
+  if (backend !== 'circom' && backend !== 'r1cs') throw new InvalidInputError(`unknown backend ${String(backend)}; choose circom or r1cs`);
   const graph = loadOnnx(onnxFile);
   const calibration = typeof options.calibration === 'string' ? readSamples(options.calibration) : options.calibration;
   const test = options.test === undefined ? calibration : typeof options.test === 'string' ? readSamples(options.test) : options.test;
@@ -88,7 +102,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
     const quantized = precision?.program ?? quantize(graph, calibration.inputs, config);
     // Hiding the weights changes neither the integer semantics nor accuracy, only the circuit.
     const program = visibility.weights === 'hashed' ? hideWeights(quantized) : quantized;
-    const circuit = generateCircuit(program, visibility);
+    const circuit = backend === 'circom' ? generateCircuit(program, visibility) : undefined;
     const weightsCommitment = visibility.weights === 'hashed' ? String(await commitWeights(program)) : undefined;
     const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
@@ -105,11 +119,24 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       const paths = buildPaths(tmp);
       copyFileSync(onnxFile, paths.onnx);
       writeFileSync(paths.program, serializeProgram(program));
-      writeFileSync(paths.circom, circuit.source);
-      log('compiling circuit with circom');
-      const stats = await runCircom(tmp, 'model.circom');
       const layout = publicLayout(visibility, inputSize(program), size(program.output.shape));
-      if (publicSignalCount(layout) !== stats.publicInputs + stats.publicOutputs) throw new CircomError(`circom reports ${stats.publicInputs + stats.publicOutputs} public signals, the layout expects ${publicSignalCount(layout)}`);
+      let stats: { wires: number; publicSignals: number };
+      if (circuit) {
+        writeFileSync(paths.circom, circuit.source);
+        log('compiling circuit with circom');
+        const circom = await runCircom(tmp, 'model.circom');
+        stats = { wires: circom.wires, publicSignals: circom.publicInputs + circom.publicOutputs };
+      } else {
+        log('building the R1CS from the op definitions');
+        // Synthesized on a real sample: the witness it computes is checked against every constraint.
+        const statement = await PublicStatement.for(program, visibility, layout);
+        const sample = firstAccepted(program, calibration.inputs);
+        const signals = statement.circuitInputs(sample, { salts: usesSalt(visibility) ? await deriveSalts(visibility, 1n) : {}, recipient: NO_RECIPIENT });
+        const s = synthesize(program, visibility, signals, true);
+        writeFileSync(paths.r1cs, writeR1cs({ wires: s.cs.wires, publicOutputs: s.publicOutputs, publicInputs: s.publicInputs, privateInputs: s.privateInputs }, s.cs.constraints));
+        stats = { wires: s.cs.wires, publicSignals: s.publicOutputs + s.publicInputs };
+      }
+      if (publicSignalCount(layout) !== stats.publicSignals) throw new CircomError(`the circuit has ${stats.publicSignals} public signals, the layout expects ${publicSignalCount(layout)}`);
       // The R1CS header is authoritative: circom's printed count leaves out linear constraints it kept.
       const r1cs = readR1csHeader(paths.r1cs);
       const manifest: Manifest = {
@@ -132,10 +159,11 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         circuit: {
           sha256: sha256File(paths.r1cs),
           constraints: r1cs.constraints,
+          backend,
           wires: stats.wires,
-          publicSignals: stats.publicInputs + stats.publicOutputs,
+          publicSignals: stats.publicSignals,
           publicLayout: layout,
-          costs: circuit.costs,
+          costs: circuit?.costs ?? programCosts(program),
           compileSeconds: (performance.now() - started) / 1000,
         },
         accuracy,
@@ -172,6 +200,18 @@ function carryOverKeys(oldDir: string, newDir: string, circuitSha256: string): v
   for (const key of ['zkey', 'vkey', 'setup', 'verifierSol', 'verifierArtifact', 'proofs', 'nativeWitness', 'witnessChoice'] as const) {
     if (existsSync(old[key])) renameSync(old[key], fresh[key]);
   }
+}
+
+/** The first sample the circuit accepts, quantized (the calibration range holds every calibration sample, so the first). */
+function firstAccepted(program: QProgram, samples: readonly number[][]): bigint[] {
+  for (const x of samples) {
+    try {
+      return quantizeInput(program, x);
+    } catch {
+      // outside a pinned input range: try the next
+    }
+  }
+  return quantizeInput(program, samples[0]);
 }
 
 /** Guards the importer: its float IR must agree with onnxruntime on a real sample. */

@@ -8,6 +8,9 @@ import { parseProgram, type Approximation, type QProgram, type QuantConfig } fro
 import type { AccuracyReport } from './accuracy.js';
 import type { LayoutEntry, Visibility } from '../commit/visibility.js';
 
+/** How a build's R1CS and witnesses are made (CompileOptions.backend). */
+export type Backend = 'circom' | 'r1cs';
+
 export const MANIFEST_VERSION = 4;
 
 /** What `compile` writes to manifest.json: everything later stages need to know about a build. */
@@ -36,6 +39,8 @@ export interface Manifest {
     /** sha256 of model.r1cs: keys are cached against it. */
     sha256: string;
     constraints: number;
+    /** circom: circom's R1CS and witness WASM; r1cs: built directly, witnesses computed in JavaScript (src/r1cs). Absent: circom. */
+    backend?: Backend;
     wires: number;
     publicSignals: number;
     /** The public signals in order (outputs or their commitment first, then other commitments, then public inputs). */
@@ -59,6 +64,6 @@ export function loadBuild(dir: string): Build {
   const manifest = JSON.parse(readFileSync(requireFile(paths.manifest, hint), 'utf8')) as Manifest;
   if (manifest.version !== MANIFEST_VERSION) throw new MissingArtifactError(paths.manifest, `written by an older zkml (manifest version ${manifest.version}, expected ${MANIFEST_VERSION}); recompile the model`);
   const program = parseProgram(readFileSync(requireFile(paths.program, hint), 'utf8'));
-  for (const f of [paths.r1cs, paths.wasm, paths.onnx]) requireFile(f, `${hint} (the build is incomplete)`);
+  for (const f of [paths.r1cs, ...(manifest.circuit.backend === 'r1cs' ? [] : [paths.wasm]), paths.onnx]) requireFile(f, `${hint} (the build is incomplete)`);
   return { paths, manifest, program };
 }

@@ -1,4 +1,5 @@
 import { hull, signedBits } from './fixed_point.js';
+import { argMax } from '../r1cs/gadgets.js';
 import type { ArgMaxOp, Interval, OpDef } from './types.js';
 
 /** Width of the comparisons in one group: x_i - best (- 1 for strict) over every pair. */
@@ -27,6 +28,9 @@ export const argmaxDef: OpDef<ArgMaxOp> = {
       return `${c}.out`;
     });
     return { declarations: [], statements, outputs };
+  },
+  synthesize(op, { cs, inputs, bounds }) {
+    return op.groups.map((g) => (g.length === 1 ? cs.constant(0n) : argMax(cs, g.map((i) => inputs[0][i]), width(op, g, bounds[0]), op.selectLast)));
   },
   // ArgMax(n, bits): (n - 1) * (bits + 2) - 1 non-linear (the first position update is linear).
   cost: (op, [x]) => ({

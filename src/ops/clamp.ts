@@ -1,4 +1,5 @@
 import { compareBits } from './fixed_point.js';
+import { max2 } from '../r1cs/gadgets.js';
 import type { ClampOp, Interval, OpDef } from './types.js';
 
 function apply(op: ClampOp, v: bigint): bigint {
@@ -13,50 +14,47 @@ function active(op: ClampOp, r: Interval) {
   return { lo: op.lo !== null && r.lo < op.lo, hi: op.hi !== null && r.hi > op.hi };
 }
 
+/** The comparisons one element needs, in order, with their widths: max(x, lo), then min(., hi) as -max(-y, -hi). */
+function steps(op: ClampOp, r: Interval): { bound: 'lo' | 'hi'; bits: number }[] {
+  const a = active(op, r);
+  const out: { bound: 'lo' | 'hi'; bits: number }[] = [];
+  let range = r;
+  if (a.lo) {
+    out.push({ bound: 'lo', bits: compareBits(range, { lo: op.lo!, hi: op.lo! }) });
+    range = { lo: op.lo!, hi: range.hi > op.lo! ? range.hi : op.lo! };
+  }
+  if (a.hi) out.push({ bound: 'hi', bits: compareBits({ lo: -range.hi, hi: -range.lo }, { lo: -op.hi!, hi: -op.hi! }) });
+  return out;
+}
+
 /** Clip: max(x, lo) and min(., hi), each a Max2 comparison (circuits/max2.circom) when it can bind. */
 export const clampDef: OpDef<ClampOp> = {
   evaluate: (op, [x]) => x.map((v) => apply(op, v)),
   bounds: (op, [x]) => x.map((r) => ({ lo: apply(op, r.lo), hi: apply(op, r.hi) })),
   emit(op, ctx) {
     const statements: string[] = [];
-    const outputs = ctx.inputs[0].map((e, j) => {
-      const r = ctx.bounds[0][j];
-      const a = active(op, r);
-      let expr = e;
-      let range = r;
-      if (a.lo) {
-        const bits = compareBits(range, { lo: op.lo!, hi: op.lo! });
-        statements.push(`component ${ctx.id}_lo${j} = Max2(${bits}); ${ctx.id}_lo${j}.a <== ${expr}; ${ctx.id}_lo${j}.b <== ${op.lo};`);
-        expr = `${ctx.id}_lo${j}.out`;
-        range = { lo: op.lo!, hi: range.hi > op.lo! ? range.hi : op.lo! };
-      }
-      if (a.hi) {
-        // min(y, hi) = -max(-y, -hi)
-        const bits = compareBits({ lo: -range.hi, hi: -range.lo }, { lo: -op.hi!, hi: -op.hi! });
-        statements.push(`component ${ctx.id}_hi${j} = Max2(${bits}); ${ctx.id}_hi${j}.a <== -(${expr}); ${ctx.id}_hi${j}.b <== ${-op.hi!};`);
-        expr = `(-${ctx.id}_hi${j}.out)`;
-      }
-      return expr;
-    });
+    const outputs = ctx.inputs[0].map((e, j) =>
+      steps(op, ctx.bounds[0][j]).reduce((expr, { bound, bits }) => {
+        const c = `${ctx.id}_${bound}${j}`;
+        if (bound === 'lo') {
+          statements.push(`component ${c} = Max2(${bits}); ${c}.a <== ${expr}; ${c}.b <== ${op.lo};`);
+          return `${c}.out`;
+        }
+        statements.push(`component ${c} = Max2(${bits}); ${c}.a <== -(${expr}); ${c}.b <== ${-op.hi!};`);
+        return `(-${c}.out)`;
+      }, e),
+    );
     return { declarations: [], statements, outputs };
+  },
+  synthesize(op, { cs, inputs, bounds }) {
+    return inputs[0].map((x, j) =>
+      steps(op, bounds[0][j]).reduce((y, { bound, bits }) => (bound === 'lo' ? max2(cs, y, cs.constant(op.lo!), bits) : max2(cs, y.scale(-1n), cs.constant(-op.hi!), bits).scale(-1n)), x),
+    );
   },
   // Max2(bits): bits booleanity + 1 product per active bound.
   cost(op, [x]) {
-    let nonLinear = 0;
-    let comparisons = 0;
-    for (const r of x) {
-      const a = active(op, r);
-      let range = r;
-      if (a.lo) {
-        nonLinear += compareBits(range, { lo: op.lo!, hi: op.lo! }) + 1;
-        comparisons++;
-        range = { lo: op.lo!, hi: range.hi > op.lo! ? range.hi : op.lo! };
-      }
-      if (a.hi) {
-        nonLinear += compareBits({ lo: -range.hi, hi: -range.lo }, { lo: -op.hi!, hi: -op.hi! }) + 1;
-        comparisons++;
-      }
-    }
-    return { nonLinear, linear: nonLinear > 0 ? x.length : 0, floor: nonLinear - comparisons };
+    const all = x.flatMap((r) => steps(op, r));
+    const nonLinear = all.reduce((acc, s) => acc + s.bits + 1, 0);
+    return { nonLinear, linear: nonLinear > 0 ? x.length : 0, floor: nonLinear - all.length };
   },
 };

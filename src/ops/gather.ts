@@ -12,5 +12,6 @@ export const gatherDef: OpDef<GatherOp> = {
     statements: [],
     outputs: op.index.map((i, j) => (op.src[j] < 0 ? String(op.constant[j]) : ctx.inputs[op.src[j]][i])),
   }),
+  synthesize: (op, { cs, inputs }) => op.index.map((i, j) => (op.src[j] < 0 ? cs.constant(op.constant[j]) : inputs[op.src[j]][i])),
   cost: () => ({ nonLinear: 0, linear: 0, floor: 0 }),
 };

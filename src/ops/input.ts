@@ -1,4 +1,5 @@
 import { FixedPointRangeError } from '../errors.js';
+import { inputRange } from '../r1cs/gadgets.js';
 import type { InputOp, OpDef } from './types.js';
 
 /** Highest integer the circuit accepts for element i: the range check admits exactly [lo, lo + 2^bits - 1]. */
@@ -26,6 +27,13 @@ export const inputDef: OpDef<InputOp> = {
       statements: [`component ${ctx.id}[${outputs.length}];`, ...outputs.map((e, i) => `${ctx.id}[${i}] = InputRange(${op.lo[i]}, ${op.bits[i]}); ${ctx.id}[${i}].in <== ${e};`)],
       outputs,
     };
+  },
+  synthesize(op, { cs, signals }) {
+    return op.lo.map((lo, i) => {
+      const x = signals.in[op.offset + i];
+      inputRange(cs, x, lo, op.bits[i]);
+      return x;
+    });
   },
   // InputRange(lo, bits): bits booleanity constraints + 1 linear recomposition, per element.
   cost: (op) => {

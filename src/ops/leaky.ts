@@ -1,5 +1,6 @@
 import { FieldOverflowError } from '../errors.js';
 import { MAX_DECOMPOSITION_BITS, hull, rescale, rescaleBits, scale, signedBits } from './fixed_point.js';
+import { rescaleLeaky } from '../r1cs/gadgets.js';
 import type { Interval, LeakyOp, OpDef } from './types.js';
 
 function multiplier(op: LeakyOp, j: number, v: bigint): bigint {
@@ -41,6 +42,10 @@ export const leakyDef: OpDef<LeakyOp> = {
       ],
       outputs: w.map((_, j) => `${ctx.id}[${j}].out`),
     };
+  },
+  synthesize(op, { cs, inputs, bounds }) {
+    const w = widths(op, bounds[0]);
+    return inputs[0].map((x, j) => rescaleLeaky(cs, x, w[j][0], w[j][1], op.shift, op.alpha[j], op.alphaFrac));
   },
   // RescaleLeaky(signBits, bits, ...): signBits + 1 (sign * x) + bits non-linear.
   cost: (op, [x]) => {

@@ -1,5 +1,7 @@
 import { balancedSum, term } from './circom_literals.js';
 import { hull } from './fixed_point.js';
+import { inputRange } from '../r1cs/gadgets.js';
+import type { Lin } from '../r1cs/system.js';
 import type { HiddenParams, Interval, LinearOp, OpDef } from './types.js';
 
 function rows<T>(op: LinearOp, f: (j: number, terms: [number, number, bigint, number][]) => T): T[] {
@@ -67,6 +69,20 @@ export const linearDef: OpDef<LinearOp> = {
       });
     }
     return { declarations: [], statements, outputs: Array.from({ length: n }, (_, j) => `${ctx.id}[${j}]`) };
+  },
+  synthesize(op, { cs, inputs, signals }) {
+    const h = op.hidden;
+    if (!h) return rows(op, (j, terms) => cs.sum(terms.map(([s, i, w]) => [inputs[s][i], w] as const), op.bias[j]));
+    const terms = op.weight.length;
+    const w = (k: number) => signals.w[h.offset + k];
+    for (let k = 0; k < terms + op.bias.length; k++) {
+      const [lo, bits] = k < terms ? [h.weightLo, h.weightBits] : [h.biasLo, h.biasBits];
+      inputRange(cs, w(k), lo, bits);
+    }
+    return rows(op, (j, row) => {
+      const products: (readonly [Lin, bigint])[] = row.map(([s, i, , t]) => [cs.mul(w(t), inputs[s][i], 'hidden weight product'), 1n]);
+      return cs.sum([...products, [w(terms + j), 1n]]);
+    });
   },
   // Constant weights: one linear constraint per output, which circom --O2 substitutes away.
   // Hidden: one product per term, and a range check (bits + 1 linear) per weight and bias.

@@ -1,4 +1,5 @@
 import { compareBits, hull } from './fixed_point.js';
+import { max2 } from '../r1cs/gadgets.js';
 import type { Interval, MaxOp, OpDef } from './types.js';
 
 /** Widths of the Max2 chain over one window: running max vs the next element. */
@@ -29,6 +30,9 @@ export const maxDef: OpDef<MaxOp> = {
       return expr;
     });
     return { declarations: [], statements, outputs };
+  },
+  synthesize(op, { cs, inputs, bounds }) {
+    return op.windows.map((w) => chain(w, bounds[0]).reduce((running, bits, k) => max2(cs, inputs[0][w[k + 1]], running, bits), inputs[0][w[0]]));
   },
   // Max2(bits) per comparison: bits + 1 non-linear; a window of n elements needs n - 1.
   cost: (op, [x]) => {

@@ -35,5 +35,12 @@ export const mulDef: OpDef<MulOp> = {
     });
     return { declarations: [], statements, outputs: Array.from({ length: op.rowStart.length - 1 }, (_, j) => `${ctx.id}[${j}]`) };
   },
+  synthesize(op, { cs, inputs: [a, b] }) {
+    return op.rowStart.slice(0, -1).map((start, j) => {
+      const products = [];
+      for (let p = start; p < op.rowStart[j + 1]; p++) products.push([cs.mul(a[op.left[p]], b[op.right[p]], 'product'), 1n] as const);
+      return cs.sum(products);
+    });
+  },
   cost: (op) => ({ nonLinear: op.left.length, linear: op.rowStart.length - 1, floor: op.left.length }),
 };

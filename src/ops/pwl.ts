@@ -1,6 +1,7 @@
 import { FieldOverflowError } from '../errors.js';
 import { constArrayFunction } from './circom_literals.js';
 import { MAX_DECOMPOSITION_BITS, hull, rescale, rescaleBits, signedBits } from './fixed_point.js';
+import { piecewiseLinear } from '../r1cs/gadgets.js';
 import type { Interval, OpDef, PwlOp } from './types.js';
 
 export const activations = {
@@ -94,6 +95,10 @@ export const pwlDef: OpDef<PwlOp> = {
       ],
       outputs: w.map((_, j) => `${ctx.id}[${j}].out`),
     };
+  },
+  synthesize(op, { cs, inputs, bounds }) {
+    const w = widths(op, bounds[0]);
+    return inputs[0].map((x, j) => piecewiseLinear(cs, x, w[j][0], op.domainBits, op.segmentsLog2, op.a, op.b, op.below, op.above, w[j][1]));
   },
   // PiecewiseLinear: bits (decomposition) + 3 (range test, when bits > domainBits + 1)
   // + 2^segmentsLog2 (one-hot decoder) + 2 (slope product, saturation select) + vBits (final rescale).

@@ -1,6 +1,7 @@
 import { FieldOverflowError } from '../errors.js';
 import { constArrayFunction } from './circom_literals.js';
 import { MAX_DECOMPOSITION_BITS, relu, rescale, rescaleBits } from './fixed_point.js';
+import { rescaleRelu } from '../r1cs/gadgets.js';
 import type { Interval, OpDef, RescaleOp } from './types.js';
 
 function apply(op: RescaleOp, v: bigint): bigint {
@@ -37,6 +38,10 @@ export const rescaleDef: OpDef<RescaleOp> = {
       ],
       outputs: widths.map((_, i) => `${ctx.id}[${i}].out`),
     };
+  },
+  synthesize(op, { cs, inputs, bounds }) {
+    const widths = decompositionWidths(op.output, op.shift, bounds[0]);
+    return inputs[0].map((x, i) => rescaleRelu(cs, x, widths[i], op.shift, op.relu));
   },
   // RescaleRelu(bits, shift, relu): bits booleanity, + 1 for the ReLU product unless the quotient
   // magnitude has no bits (bits == shift + 1: the ReLU output is the constant 0); 1 linear recomposition.

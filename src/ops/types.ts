@@ -5,6 +5,7 @@
  * Tensors are flat row-major vectors of integers; an op reads one or more earlier tensors.
  */
 import type { Shape } from '../ir/graph.js';
+import type { ConstraintSystem, Lin } from '../r1cs/system.js';
 
 /** Closed integer interval, inclusive at both ends. */
 export interface Interval {
@@ -153,12 +154,23 @@ export interface Cost {
   floor: number;
 }
 
+/** What an op's R1CS synthesis reads: its input elements as linear combinations, with their bounds. */
+export interface SynthContext {
+  cs: ConstraintSystem;
+  inputs: Lin[][];
+  bounds: Interval[][];
+  /** The circuit's input signals: `in` (the model input) and `w` (hidden weights). */
+  signals: { in: Lin[]; w: Lin[] };
+}
+
 export interface OpDef<O extends QOp> {
   /** Integer semantics: the reference evaluator runs exactly this. */
   evaluate(op: O, x: readonly bigint[][]): bigint[];
   /** Output bounds from input bounds; sound for every input the circuit admits. */
   bounds(op: O, x: readonly Interval[][]): Interval[];
   emit(op: O, ctx: EmitContext): Emission;
+  /** The same constraints as emit's circom, built directly (src/r1cs): one Lin per output element. */
+  synthesize(op: O, ctx: SynthContext): Lin[];
   cost(op: O, x: readonly Interval[][]): Cost;
 }
 

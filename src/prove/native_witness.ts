@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { runCircom } from '../compile/circom.js';
+import { loadBuild } from '../compile/manifest.js';
 import { ZkmlError } from '../errors.js';
 import { buildPaths } from '../paths.js';
 
@@ -60,6 +61,7 @@ export function witnessChoiceFile(buildDir: string): string {
  * circom's default -O3 took over 15 minutes, -O1 over 10, -O0 82 s (and 4.8 GB).
  */
 export async function buildNativeWitness(buildDir: string, signals: Record<string, string | string[]>, log: (l: string) => void = () => {}): Promise<WitnessChoice> {
+  if (loadBuild(buildDir).manifest.circuit.backend === 'r1cs') throw new NativeWitnessError('the build was made with --backend r1cs: it has no circom source to build a C++ witness generator from (its witnesses are computed from the op definitions)');
   const missing = missingToolchain();
   if (missing.length) throw new NativeWitnessError(`the C++ witness generator needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
   const paths = buildPaths(buildDir);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
+import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { deriveSalts, NO_RECIPIENT, PublicStatement, randomSalt, recipientAddress, type StatementParams } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
@@ -8,6 +8,8 @@ import { FloatModel } from '../onnx/runtime.js';
 import { requireFile } from '../paths.js';
 import { decodeOutput, quantizeInput } from '../quant/io.js';
 import { referenceOutput } from '../quant/reference.js';
+import { writeWtns } from '../r1cs/files.js';
+import { synthesize } from '../r1cs/synthesize.js';
 import { snarkjs } from '../setup/curve.js';
 import { nativeWitness, readWitnessChoice } from './native_witness.js';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
@@ -53,6 +55,19 @@ export interface ProveOptions {
   recipient?: bigint;
 }
 
+/** Computes a build's witness file from its input signals. */
+interface Witnesses {
+  calculateWTNSBin(signals: Record<string, unknown>, sanityCheck: boolean): Promise<Uint8Array>;
+}
+
+/** circom's witness WASM, or for builds made with the r1cs backend the op definitions themselves (every constraint checked). */
+async function witnessesOf(build: Build): Promise<Witnesses> {
+  if (build.manifest.circuit.backend !== 'r1cs') return WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
+  return {
+    calculateWTNSBin: async (signals) => writeWtns(synthesize(build.program, build.manifest.visibility, signals as Record<string, string | string[]>, false).cs.values),
+  };
+}
+
 export class CircuitMismatchError extends ZkmlError {
   readonly code = 'CIRCUIT_MISMATCH';
 }
@@ -65,7 +80,7 @@ export class Prover {
   private constructor(
     readonly build: Build,
     private readonly float: FloatModel,
-    private readonly witness: WitnessCalculator,
+    private readonly witness: Witnesses,
     private readonly zkey: Uint8Array,
     private readonly singleThread: boolean,
     private readonly engine: 'wasm' | 'native',
@@ -77,7 +92,7 @@ export class Prover {
     const zkey = readFileSync(requireFile(build.paths.zkey, 'no proving key; run `zkml setup <build>` first'));
     const { manifest } = build;
     const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInputs, manifest.model.onnxOutput);
-    const witness = await WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
+    const witness = await witnessesOf(build);
     const statement = await PublicStatement.for(build.program, manifest.visibility, manifest.circuit.publicLayout);
     return new Prover(build, float, witness, zkey, options.singleThread ?? false, readWitnessChoice(buildDir)?.engine ?? 'wasm', statement);
   }

@@ -12,6 +12,8 @@ import type { QuantConfig } from '../../src/quant/program.js';
 import { quantize } from '../../src/quant/quantize.js';
 import { referenceOutput } from '../../src/quant/reference.js';
 import { scratchDir } from './fixtures.js';
+import { crossCheck } from './r1cs_backend.js';
+import { defaultVisibility } from '../../src/commit/visibility.js';
 
 export const TESTDATA = '/usr/share/libonnx-testdata/data';
 
@@ -65,10 +67,13 @@ export async function runCase(dir: string, computed = 1): Promise<CaseResult> {
     writeFileSync(join(build, 'model.circom'), circuit.source);
     const stats = await runCircom(build, 'model.circom');
     const wc = await WitnessCalculatorBuilder(readFileSync(join(build, 'model_js', 'model.wasm')));
-    const w = await wc.calculateWitness({ in: q.map(String), recipient: '0' }, true);
+    const signals = { in: q.map(String), recipient: '0' };
+    const w = await wc.calculateWitness(signals, true);
     for (let i = 0; i < reference.length; i++) {
       if (w[1 + i] !== toField(reference[i])) return { name, ok: false, reason: `circuit output ${i} differs from the integer reference` };
     }
+    const differs = await crossCheck(program, defaultVisibility, signals, join(build, 'model.r1cs'), w);
+    if (differs) return { name, ok: false, reason: differs };
     const got = decodeOutput(program, reference);
     if (got.length !== expected.data.length) return { name, ok: false, reason: `${got.length} outputs, expected ${expected.data.length}` };
     // Tolerance from the quantization: 16 steps of the relative precision the inputs were quantized

@@ -1,0 +1,89 @@
+/**
+ * The templates of circuits/*.circom, constraint for constraint, for circuits built directly as
+ * R1CS (src/r1cs/synthesize.ts). Each function's comment names its template; the template's
+ * header comment is the specification (semantics, preconditions, cost), and the cross-check tests
+ * compile both and compare counts and witnesses.
+ */
+import { inverse } from './field.js';
+import type { ConstraintSystem, Lin } from './system.js';
+
+const pow2 = (k: number) => 1n << BigInt(k);
+
+/** InputRange(lo, bits): in in [lo, lo + 2^bits). */
+export function inputRange(cs: ConstraintSystem, x: Lin, lo: bigint, bits: number): void {
+  cs.bits(x, -lo, bits, 'input range');
+}
+
+/** RescaleRelu(bits, shift, relu). */
+export function rescaleRelu(cs: ConstraintSystem, x: Lin, bits: number, shift: number, relu: boolean): Lin {
+  const half = shift > 0 ? pow2(shift - 1) : 0n;
+  const b = cs.bits(x, half + pow2(bits - 1), bits, 'rescale');
+  const low = cs.sum(b.slice(shift, bits - 1).map((bit, i) => [bit, pow2(i)] as const));
+  const sign = b[bits - 1];
+  if (relu) return cs.mul(sign, low, 'relu');
+  // low - (1 - sign) * 2^(bits-1-shift)
+  return cs.sum([[low, 1n], [sign, pow2(bits - 1 - shift)]], -pow2(bits - 1 - shift));
+}
+
+/** Max2(bits): max(a, b). */
+export function max2(cs: ConstraintSystem, a: Lin, b: Lin, bits: number): Lin {
+  const d = a.sub(b);
+  const bit = cs.bits(d, pow2(bits - 1), bits, 'max');
+  return b.add(cs.mul(bit[bits - 1], d, 'max select'));
+}
+
+/** RescaleLeaky(signBits, bits, shift, alpha, alphaFrac). */
+export function rescaleLeaky(cs: ConstraintSystem, x: Lin, signBits: number, bits: number, shift: number, alpha: bigint, alphaFrac: number): Lin {
+  const s = cs.bits(x, pow2(signBits - 1), signBits, 'leaky sign');
+  const negative = cs.mul(cs.constant(1n).sub(s[signBits - 1]), x, 'leaky negative part');
+  const z = cs.sum([[x, pow2(alphaFrac)], [negative, alpha - pow2(alphaFrac)]]);
+  return rescaleRelu(cs, z, bits, shift + alphaFrac, false);
+}
+
+/** PiecewiseLinear(bits, domainBits, k, A, B, below, above, vBits). */
+export function piecewiseLinear(cs: ConstraintSystem, x: Lin, bits: number, domainBits: number, k: number, A: readonly bigint[], B: readonly bigint[], below: bigint, above: bigint, vBits: number): Lin {
+  const b = cs.bits(x, pow2(bits - 1), bits, 'piecewise-linear input');
+  const s = b[bits - 1];
+  const nHigh = bits - 1 - domainBits;
+  let inRange: Lin;
+  if (nHigh > 0) {
+    const high = cs.sum(b.slice(domainBits, bits - 1).map((bit) => [bit, 1n] as const));
+    const sh = cs.mul(s, high.scale(2n).addConst(-BigInt(nHigh)), 'domain test');
+    const d = cs.sum([[high, -1n], [sh, 1n]], BigInt(nHigh));
+    const inv = cs.alloc(d.value === 0n ? 0n : inverse(d.value), d.value === 0n);
+    inRange = cs.alloc(1n - d.value * inv.value);
+    cs.enforce(d, inv, cs.constant(1n).sub(inRange), 'domain test');
+    cs.enforce(d, inRange, cs.constant(0n), 'domain test');
+  } else {
+    inRange = cs.constant(1n);
+  }
+  const w = domainBits + 1 - k;
+  const idx = cs.sum(Array.from({ length: k }, (_, m) => [w + m === domainBits ? s : b[w + m], pow2(m)] as const));
+  const t = cs.sum(b.slice(0, w).map((bit, i) => [bit, pow2(i)] as const));
+  const n = 1 << k;
+  // onehot[0] is 1 - (the others): the template's `total === 1`, substituted as circom --O2 does.
+  const rest: Lin[] = [];
+  for (let j = 1; j < n; j++) rest.push(cs.alloc(idx.value === BigInt(j) ? 1n : 0n));
+  const onehot = [cs.sum(rest.map((h) => [h, -1n] as const), 1n), ...rest];
+  onehot.forEach((h, j) => cs.enforce(h, idx.addConst(-BigInt(j)), cs.constant(0n), 'segment decoder'));
+  const aSel = cs.sum(onehot.map((h, j) => [h, A[j]] as const));
+  const bSel = cs.sum(onehot.map((h, j) => [h, B[j]] as const));
+  const slope = cs.mul(bSel, t, 'slope');
+  const sat = cs.sum([[s, above - below]], below);
+  const v = sat.add(cs.mul(inRange, cs.sum([[aSel, pow2(w)], [slope, 1n], [sat, -1n]]), 'saturation select'));
+  return rescaleRelu(cs, v, vBits, w, false);
+}
+
+/** ArgMax(n, bits, selectLast). */
+export function argMax(cs: ConstraintSystem, xs: readonly Lin[], bits: number, selectLast: boolean): Lin {
+  let best = xs[0];
+  let pos = cs.constant(0n);
+  const strict = selectLast ? 0n : 1n;
+  for (let i = 1; i < xs.length; i++) {
+    const bit = cs.bits(xs[i].sub(best), pow2(bits - 1) - strict, bits, 'argmax');
+    const top = bit[bits - 1];
+    best = best.add(cs.mul(top, xs[i].sub(best), 'argmax best'));
+    pos = pos.add(cs.mul(top, pos.scale(-1n).addConst(BigInt(i)), 'argmax position'));
+  }
+  return pos;
+}

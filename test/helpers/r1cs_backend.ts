@@ -1,0 +1,47 @@
+import type { Visibility } from '../../src/commit/visibility.js';
+import { R1cs } from './r1cs.js';
+import { FIELD_MODULUS } from '../../src/prove/field.js';
+import type { QProgram } from '../../src/quant/program.js';
+import { synthesize, type CircuitSignals } from '../../src/r1cs/synthesize.js';
+import type { Terms } from '../../src/r1cs/system.js';
+
+/** Constraints of a recorded system that its own witness violates (computed here, not by the builder's checks). */
+export function violated(constraints: readonly [Terms, Terms, Terms][], values: readonly bigint[]): number[] {
+  const dot = (t: Terms) => {
+    let acc = 0n;
+    for (const [w, c] of t) acc += c * values[w];
+    return acc % FIELD_MODULUS;
+  };
+  const bad: number[] = [];
+  constraints.forEach(([a, b, c], k) => {
+    if ((dot(a) * dot(b) - dot(c)) % FIELD_MODULUS !== 0n) bad.push(k);
+  });
+  return bad;
+}
+
+/** Constraints with a product of two non-constant sides (the rest are linear: A or B is a constant). */
+function nonLinear(constraints: readonly [Terms, Terms, Terms][]): number {
+  const constant = (t: Terms) => [...t.keys()].every((w) => w === 0);
+  return constraints.filter(([a, b]) => !constant(a) && !constant(b)).length;
+}
+
+/**
+ * The r1cs backend against circom on one circuit: the same public signals as circom's witness,
+ * exactly circom's non-linear constraints in number, as linear constraints only the binding of
+ * each public output wire (which circom --O2 substitutes away; it may also keep a few linear
+ * constraints it cannot eliminate), and a witness that satisfies every recorded constraint.
+ * Returns what differs.
+ */
+export async function crossCheck(program: QProgram, visibility: Visibility, signals: CircuitSignals, circomR1cs: string, circomWitness: readonly bigint[]): Promise<string | undefined> {
+  const s = synthesize(program, visibility, signals, true);
+  const circom = nonLinear((await R1cs.load(circomR1cs)).constraints);
+  const ours = nonLinear(s.cs.constraints);
+  if (ours !== circom || s.cs.count - ours !== s.publicOutputs) return `r1cs backend: ${ours} non-linear constraints (circom: ${circom}) and ${s.cs.count - ours} linear (expected ${s.publicOutputs} output bindings)`;
+  const n = s.publicOutputs + s.publicInputs;
+  for (let i = 1; i <= n; i++) if (s.cs.values[i] !== circomWitness[i]) return `r1cs backend: public signal ${i - 1} is ${s.cs.values[i]}, circom's ${circomWitness[i]}`;
+  const bad = violated(s.cs.constraints, s.cs.values);
+  if (bad.length) return `r1cs backend: the witness violates ${bad.length} constraint(s), first #${bad[0]}`;
+  const proving = synthesize(program, visibility, signals, false);
+  if (proving.cs.values.length !== s.cs.values.length || proving.cs.values.some((v, i) => v !== s.cs.values[i])) return 'r1cs backend: the proving-time witness differs from the compile-time one';
+  return undefined;
+}
