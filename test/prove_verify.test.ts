@@ -7,7 +7,7 @@ import type { ethers } from 'ethers';
 import { deployVerifier, verifyOnChain } from '../src/chain/onchain.js';
 import { embeddedChain, rpcChain, type Chain } from '../src/chain/network.js';
 import { startHardhatNode, type LocalNode } from '../src/chain/local_node.js';
-import { MAX_CODE_SIZE, verifierArtifact } from '../src/chain/verifier.js';
+import { MAX_CODE_SIZE, estimatedVerifierSize, verifierArtifact, verifierSizeProblem } from '../src/chain/verifier.js';
 import { FIELD_MODULUS } from '../src/prove/field.js';
 import { proveBatch } from '../src/prove/pool.js';
 import { Prover, type ProofResult } from '../src/prove/prover.js';
@@ -225,6 +225,10 @@ describe('every bundled model proves and verifies off-chain and on-chain', () =>
       const v = await verify(dir, proof, DEV_KEYS);
       assert.equal(v.valid, true, v.reason);
       const artifact = await verifierArtifact(dir);
+      // compile's and inspect's estimate, on the high side and within 5%, so that it warns in time.
+      const estimate = estimatedVerifierSize(proof.publicSignals.length);
+      assert.ok(estimate >= artifact.codeSize && estimate <= artifact.codeSize * 1.05, `estimated ${estimate} bytes, compiled ${artifact.codeSize}`);
+      assert.equal(verifierSizeProblem(proof.publicSignals.length) !== undefined, artifact.codeSize > MAX_CODE_SIZE);
       if (artifact.codeSize > MAX_CODE_SIZE) {
         // 784 public pixels: the verifier cannot exist on an EVM chain; deploying says so.
         await assert.rejects(deployVerifier(chain, artifact), /over the EVM's 24,576-byte limit \(EIP-170\): it holds a constant point for each of 795 public signals/);

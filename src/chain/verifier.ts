@@ -14,6 +14,31 @@ const require = createRequire(import.meta.url);
 /** The EVM's limit on deployed code (EIP-170). */
 export const MAX_CODE_SIZE = 24_576;
 
+/**
+ * Deployed size of snarkjs' Groth16 verifier for a number of public signals, before it is
+ * compiled: one constant point (two PUSH32 and their use) per signal on a fixed base. Fitted on
+ * solc 0.8.30 builds, on the high side: 3 signals 1,538 bytes (estimate 1,538), 8: 2,003 (2,033),
+ * 75: 8,361 (8,666), 795: 79,926 (79,946). The limit falls at about 235 public signals. A
+ * hashed-weights build's verifier also pins its weights commitment (pinPublicSignal): 4 signals,
+ * 1,686 bytes (estimate 1,787).
+ */
+export function estimatedVerifierSize(publicSignals: number, pinned = false): number {
+  return 1_241 + 99 * publicSignals + (pinned ? 150 : 0);
+}
+
+/** What to do about a verifier over the limit. */
+export const FEWER_PUBLIC_SIGNALS = 'to verify on-chain, compile with --visibility compact (the input and output as commitments: 3 public signals) or input=hashed';
+
+/** Why a build's verifier would not deploy, and what to do; undefined when it fits under EIP-170. */
+export function verifierSizeProblem(publicSignals: number, pinned = false): string | undefined {
+  const size = estimatedVerifierSize(publicSignals, pinned);
+  if (size <= MAX_CODE_SIZE) return undefined;
+  return (
+    `its verifier contract would be about ${size.toLocaleString('en-US')} bytes of code, over the EVM's ${MAX_CODE_SIZE.toLocaleString('en-US')}-byte limit (EIP-170), ` +
+    `because the circuit has ${publicSignals} public signals: it verifies off-chain only; ${FEWER_PUBLIC_SIGNALS}`
+  );
+}
+
 export interface VerifierArtifact {
   contractName: string;
   abi: unknown[];

@@ -18,6 +18,7 @@ import type { SetupRecord } from '../setup/setup.js';
 import * as z from '../index.js';
 import { fmt, percent, table, vector } from './format.js';
 import { progress } from './progress.js';
+import { FEWER_PUBLIC_SIGNALS, MAX_CODE_SIZE, estimatedVerifierSize } from '../chain/verifier.js';
 
 const log = (line: string) => console.error(line);
 
@@ -55,6 +56,15 @@ function parseVisibilitySpec(spec: string): Partial<Record<'input' | 'output' | 
     throw new InvalidArgumentError((err as Error).message);
   }
   return out;
+}
+
+/** inspect's verifier line: the compiled size when the verifier was built, else the estimate, against EIP-170. */
+function verifierLine(build: string, publicSignals: number, pinned: boolean): string {
+  const file = buildPaths(build).verifierArtifact;
+  const compiled = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { codeSize?: number }).codeSize : undefined;
+  const size = compiled ?? estimatedVerifierSize(publicSignals, pinned);
+  const what = `verifier contract: ${compiled ? '' : 'about '}${size.toLocaleString('en-US')} bytes of code${compiled ? '' : ' (estimated; not built yet)'} for ${publicSignals} public signals, limit ${MAX_CODE_SIZE.toLocaleString('en-US')} (EIP-170)`;
+  return size > MAX_CODE_SIZE ? `${what}: over the limit, so it verifies off-chain only; ${FEWER_PUBLIC_SIGNALS}` : what;
 }
 
 function modelId(value: string) {
@@ -558,6 +568,7 @@ program
       console.log('keys: none yet (run `zkml setup`)');
     }
     if (existsSync(buildPaths(build).vkey)) console.log(`provenance: ${z.describeProvenance(await z.keyProvenance(build))}`);
+    console.log(verifierLine(build, m.circuit.publicSignals, m.visibility.weights === 'hashed'));
     console.log(`accuracy (${m.accuracy.task}) on ${m.accuracy.samples} samples: decision agreement ${percent(m.accuracy.decisionAgreement)}, relative error ${fmt(m.accuracy.relativeError * 100, 2)}%; max |error| per output ${vector(m.accuracy.maxAbsError)}`);
   });
 

@@ -26,6 +26,7 @@ import { usesSalt } from '../commit/visibility.js';
 import { programCosts } from '../quant/bounds.js';
 import { quantizeInput } from '../quant/io.js';
 import { writeR1cs } from '../r1cs/files.js';
+import { verifierSizeProblem } from '../chain/verifier.js';
 import { synthesize } from '../r1cs/synthesize.js';
 import { readSamples, type SampleSet } from './samples.js';
 
@@ -136,6 +137,8 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         writeFileSync(paths.r1cs, writeR1cs({ wires: s.cs.wires, publicOutputs: s.publicOutputs, publicInputs: s.publicInputs, privateInputs: s.privateInputs }, s.cs.constraints));
         stats = { wires: s.cs.wires, publicSignals: s.publicOutputs + s.publicInputs };
       }
+      const tooLarge = verifierSizeProblem(stats.publicSignals, visibility.weights === 'hashed');
+      if (tooLarge) log(`warning: ${tooLarge}`);
       if (publicSignalCount(layout) !== stats.publicSignals) throw new CircomError(`the circuit has ${stats.publicSignals} public signals, the layout expects ${publicSignalCount(layout)}`);
       // The R1CS header is authoritative: circom's printed count leaves out linear constraints it kept.
       const r1cs = readR1csHeader(paths.r1cs);

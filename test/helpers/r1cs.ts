@@ -14,17 +14,18 @@ export class R1cs {
     return new R1cs(json.constraints.map(([a, b, c]) => [lc(a), lc(b), lc(c)]));
   }
 
-  /** Indexes of the constraints the witness violates (empty: satisfied). */
-  violations(witness: readonly bigint[]): number[] {
+  /** Indexes of the constraints the witness violates (empty: satisfied), among `only` when given. */
+  violations(witness: readonly bigint[], only?: readonly number[]): number[] {
     const dot = (l: LinearCombination) => {
       let acc = 0n;
       for (const [i, coef] of l) acc += coef * witness[i];
       return acc % FIELD_MODULUS;
     };
     const bad: number[] = [];
-    this.constraints.forEach(([a, b, c], k) => {
+    for (const k of only ?? this.constraints.keys()) {
+      const [a, b, c] = this.constraints[k];
       if ((dot(a) * dot(b) - dot(c)) % FIELD_MODULUS !== 0n) bad.push(k);
-    });
+    }
     return bad;
   }
 }

@@ -1,5 +1,4 @@
 import type { Visibility } from '../../src/commit/visibility.js';
-import { R1cs } from './r1cs.js';
 import { FIELD_MODULUS } from '../../src/prove/field.js';
 import type { QProgram } from '../../src/quant/program.js';
 import { synthesize, type CircuitSignals } from '../../src/r1cs/synthesize.js';
@@ -20,7 +19,7 @@ export function violated(constraints: readonly [Terms, Terms, Terms][], values: 
 }
 
 /** Constraints with a product of two non-constant sides (the rest are linear: A or B is a constant). */
-function nonLinear(constraints: readonly [Terms, Terms, Terms][]): number {
+export function nonLinear(constraints: readonly [Terms, Terms, Terms][]): number {
   const constant = (t: Terms) => [...t.keys()].every((w) => w === 0);
   return constraints.filter(([a, b]) => !constant(a) && !constant(b)).length;
 }
@@ -32,9 +31,9 @@ function nonLinear(constraints: readonly [Terms, Terms, Terms][]): number {
  * constraints it cannot eliminate), and a witness that satisfies every recorded constraint.
  * Returns what differs.
  */
-export async function crossCheck(program: QProgram, visibility: Visibility, signals: CircuitSignals, circomR1cs: string, circomWitness: readonly bigint[]): Promise<string | undefined> {
+export function crossCheck(program: QProgram, visibility: Visibility, signals: CircuitSignals, circomNonLinear: number, circomWitness: readonly bigint[]): string | undefined {
   const s = synthesize(program, visibility, signals, true);
-  const circom = nonLinear((await R1cs.load(circomR1cs)).constraints);
+  const circom = circomNonLinear;
   const ours = nonLinear(s.cs.constraints);
   if (ours !== circom || s.cs.count - ours !== s.publicOutputs) return `r1cs backend: ${ours} non-linear constraints (circom: ${circom}) and ${s.cs.count - ours} linear (expected ${s.publicOutputs} output bindings)`;
   const n = s.publicOutputs + s.publicInputs;
