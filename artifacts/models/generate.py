@@ -168,6 +168,40 @@ class ResidualMlp(torch.nn.Module):
         return self.out(h)
 
 
+class LeNet5(torch.nn.Module):
+    """LeNet-5 on 28x28: Conv5x5x6 (pad 2)-ReLU-MaxPool2-Conv5x5x16-ReLU-MaxPool2-Dense120-ReLU-Dense84-ReLU-Dense10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(6, 16, 5)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.fc1 = torch.nn.Linear(400, 120)
+        self.fc2 = torch.nn.Linear(120, 84)
+        self.fc3 = torch.nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.pool(torch.relu(self.conv2(x)))
+        x = torch.relu(self.fc1(torch.flatten(x, 1)))
+        return self.fc3(torch.relu(self.fc2(x)))
+
+
+class CifarCnn(torch.nn.Module):
+    """CIFAR-shaped CNN on 3x32x32: three Conv3x3 (pad 1)-BatchNorm-ReLU-MaxPool2 blocks (16, 32, 64 channels), Dense10."""
+
+    def __init__(self):
+        super().__init__()
+        blocks = []
+        for c_in, c_out in ((3, 16), (16, 32), (32, 64)):
+            blocks += [torch.nn.Conv2d(c_in, c_out, 3, padding=1), torch.nn.BatchNorm2d(c_out), torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+        self.features = torch.nn.Sequential(*blocks)
+        self.fc = torch.nn.Linear(64 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
 def rounded(rows, digits=6):
     # Samples are stored flat (row-major), the form `zkml prove` takes for any input shape.
     return [[round(float(v), digits) for v in np.asarray(row).reshape(-1)] for row in rows]
@@ -322,6 +356,26 @@ def main():
         # The per-feature range of the raw features over the training split, as `--input-range` takes it.
         with open(os.path.join(HERE, "wine_mlp", "input_range.json"), "w") as f:
             json.dump({"min": [round(float(v), 6) for v in x_tr.min(axis=0)], "max": [round(float(v), 6) for v in x_tr.max(axis=0)]}, f)
+
+    # Issue 15: real-size CNNs on the digits split, upsampled (bilinear) to MNIST's 28x28 and to
+    # CIFAR's 3x32x32 (the gray image in all three channels). Trained last, as above.
+    x = digits.data / 16.0
+    x_tr, x_te, y_tr, y_te = train_test_split(x, digits.target, test_size=0.3, random_state=SEED, stratify=digits.target)
+    def upsample(a, side, channels):
+        t = torch.nn.functional.interpolate(torch.tensor(a.reshape(-1, 1, 8, 8), dtype=torch.float32), size=(side, side), mode="bilinear", align_corners=False)
+        return t.repeat(1, channels, 1, 1).numpy()
+    if not ONLY or "lenet5" in ONLY:
+        torch.manual_seed(SEED)
+        l_tr, l_te = upsample(x_tr, 28, 1), upsample(x_te, 28, 1)
+        model = train_loss(LeNet5(), l_tr, y_tr, 150, 0.005, ce, as_long)
+        export("lenet5", model, None, l_tr, l_te, y_te, "sklearn digits upsampled to 28x28 (bilinear, scaled by 1/16)", 32, 100,
+               input_shape=(1, 1, 28, 28), architecture="LeNet-5: Conv5x5x6 (pad 2)-ReLU-MaxPool2-Conv5x5x16-ReLU-MaxPool2-Dense120-ReLU-Dense84-ReLU-Dense10")
+    if not ONLY or "cifar_cnn" in ONLY:
+        torch.manual_seed(SEED)
+        c_tr, c_te = upsample(x_tr, 32, 3), upsample(x_te, 32, 3)
+        model = train_loss(CifarCnn(), c_tr, y_tr, 60, 0.005, ce, as_long)
+        export("cifar_cnn", model, None, c_tr, c_te, y_te, "sklearn digits upsampled to 3x32x32 (bilinear, gray in all channels, scaled by 1/16)", 32, 100,
+               input_shape=(1, 3, 32, 32), architecture="CNN 3x[Conv3x3 (pad 1)-BatchNorm-ReLU-MaxPool2] with 16-32-64 channels, Dense10")
 
 
 if __name__ == "__main__":
