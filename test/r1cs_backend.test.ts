@@ -6,7 +6,7 @@
  * (test/helpers/conformance.ts).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as snarkjs from 'snarkjs';
@@ -127,6 +127,24 @@ describe('r1cs backend: compile, setup, prove, verify', () => {
     const signals = st.circuitInputs(quantizeInput(b.program, testSamples('digits_cnn').inputs[0]), { salts: await deriveSalts(b.manifest.visibility, 1n), recipient: 0n });
     (signals.in as string[])[0] = '100000';
     assert.throws(() => synthesize(b.program, b.manifest.visibility, signals, false), (e: unknown) => e instanceof WitnessError && /input range/.test((e as Error).message));
+    // Malformed signals are named, never read as something else.
+    assert.throws(() => synthesize(b.program, b.manifest.visibility, { ...signals, saltIn: '1.5' }, false), /circuit signal saltIn\[0\] = "1.5" is not an integer in decimal/);
+    assert.throws(() => synthesize(b.program, b.manifest.visibility, { ...signals, extra: '1' }, false), /unknown circuit signal\(s\) extra/);
+    const { saltOut: _dropped, ...missing } = signals;
+    assert.throws(() => synthesize(b.program, b.manifest.visibility, missing, false), /circuit signal saltOut is missing/);
+    // A witness that no longer fits the build's R1CS (program.json or zkml changed) stops before proving.
+    const edited = join(scratchDir('r1cs-edited'), 'build');
+    cpSync(out, edited, { recursive: true });
+    const manifestFile = join(edited, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    manifest.circuit.constraints += 1;
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const stale = await Prover.load(edited, { singleThread: true });
+    try {
+      await assert.rejects(stale.prove(testSamples('digits_cnn').inputs[0]), /program\.json or zkml changed since compile; recompile the model/);
+    } finally {
+      await stale.close();
+    }
     // Options that need circom say so.
     await assert.rejects(buildNativeWitness(out, signals), /--backend r1cs: it has no circom source/);
     await assert.rejects(compile(modelFile('iris_mlp', 'model.onnx'), { calibration: modelFile('iris_mlp', 'calibration.json'), out, backend: 'wasm' as 'r1cs' }), /unknown backend wasm; choose circom or r1cs/);

@@ -20,8 +20,8 @@ export interface Timings {
   witnessMs: number;
   proveMs: number;
   totalMs: number;
-  /** The witness calculator used: circom's WASM, or its C++ generator where it was built and faster. */
-  witnessEngine: 'wasm' | 'native';
+  /** The witness calculator used: circom's WASM, its C++ generator where it was built and faster, or the op definitions (r1cs backend). */
+  witnessEngine: 'wasm' | 'native' | 'js';
 }
 
 /** What one proof run returns, and what proof files hold. */
@@ -63,8 +63,17 @@ interface Witnesses {
 /** circom's witness WASM, or for builds made with the r1cs backend the op definitions themselves (every constraint checked). */
 async function witnessesOf(build: Build): Promise<Witnesses> {
   if (build.manifest.circuit.backend !== 'r1cs') return WitnessCalculatorBuilder(readFileSync(build.paths.wasm));
+  const { circuit } = build.manifest;
   return {
-    calculateWTNSBin: async (signals) => writeWtns(synthesize(build.program, build.manifest.visibility, signals as Record<string, string | string[]>, false).cs.values),
+    calculateWTNSBin: async (signals) => {
+      const { cs } = synthesize(build.program, build.manifest.visibility, signals as Record<string, string | string[]>, false);
+      // The witness comes from program.json and this zkml's op definitions, not from an artifact made
+      // with model.r1cs: if they no longer build the same circuit, stop before proving.
+      if (cs.wires !== circuit.wires || cs.count !== circuit.constraints) {
+        throw new CircuitMismatchError(`the witness has ${cs.wires} wires and ${cs.count} constraints, the build's R1CS ${circuit.wires} and ${circuit.constraints}: program.json or zkml changed since compile; recompile the model`);
+      }
+      return writeWtns(cs.values);
+    },
   };
 }
 
@@ -83,7 +92,7 @@ export class Prover {
     private readonly witness: Witnesses,
     private readonly zkey: Uint8Array,
     private readonly singleThread: boolean,
-    private readonly engine: 'wasm' | 'native',
+    private readonly engine: 'wasm' | 'native' | 'js',
     private readonly statement: PublicStatement,
   ) {}
 
@@ -94,7 +103,7 @@ export class Prover {
     const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInputs, manifest.model.onnxOutput);
     const witness = await witnessesOf(build);
     const statement = await PublicStatement.for(build.program, manifest.visibility, manifest.circuit.publicLayout);
-    return new Prover(build, float, witness, zkey, options.singleThread ?? false, readWitnessChoice(buildDir)?.engine ?? 'wasm', statement);
+    return new Prover(build, float, witness, zkey, options.singleThread ?? false, manifest.circuit.backend === 'r1cs' ? 'js' : (readWitnessChoice(buildDir)?.engine ?? 'wasm'), statement);
   }
 
   /**

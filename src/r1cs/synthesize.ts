@@ -26,9 +26,13 @@ function packLins(cs: ConstraintSystem, c: Committed, xs: readonly Lin[]): Lin[]
 
 function values(signals: CircuitSignals, name: string, n: number): bigint[] {
   const v = signals[name];
+  if (v === undefined) throw new InvalidInputError(`circuit signal ${name} is missing`);
   const list = n === 1 && !Array.isArray(v) ? [v] : v;
   if (!Array.isArray(list) || list.length !== n) throw new InvalidInputError(`circuit signal ${name}: expected ${n} value(s)`);
-  return list.map((x) => BigInt(x));
+  return list.map((x, i) => {
+    if (typeof x !== 'string' || !/^-?\d+$/.test(x)) throw new InvalidInputError(`circuit signal ${name}[${i}] = ${JSON.stringify(x)} is not an integer in decimal`);
+    return BigInt(x);
+  });
 }
 
 /**
@@ -39,6 +43,9 @@ function values(signals: CircuitSignals, name: string, n: number): bigint[] {
  * tying its wire to its value (circom --O2 substitutes it into the constraint that computes it).
  */
 export function synthesize(p: QProgram, visibility: Visibility, signals: CircuitSignals, recording: boolean): Synthesis {
+  const expected = new Set(['recipient', 'in', ...(saltsOf(visibility).input ? ['saltIn'] : []), ...(saltsOf(visibility).output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
+  const unknown = Object.keys(signals).filter((k) => !expected.has(k));
+  if (unknown.length) throw new InvalidInputError(`unknown circuit signal(s) ${unknown.join(', ')}; this circuit takes ${[...expected].join(', ')}`);
   const cs = new ConstraintSystem(recording);
   const nIn = inputSize(p);
   const nOut = size(p.output.shape);
@@ -69,6 +76,7 @@ export function synthesize(p: QProgram, visibility: Visibility, signals: Circuit
     tensors.set(op.output, result);
   }
   const result = tensors.get(p.output.name)!;
+  if (result.length !== nOut) throw new RangeError(`the program's output has ${result.length} elements, its shape ${nOut}`);
 
   const bind = (wire: number, value: Lin, what: string) => cs.bind(wire, value, what);
   if (visibility.output === 'public') result.forEach((v, i) => bind(outs[i], v, 'output'));

@@ -1,4 +1,5 @@
-import { ZkmlError } from '../errors.js';
+import { FieldOverflowError, ZkmlError } from '../errors.js';
+import { MAX_DECOMPOSITION_BITS as MAX_BITS } from '../ops/fixed_point.js';
 import { mod } from './field.js';
 
 /** A linear combination's terms: wire index -> coefficient in [0, P); wire 0 is the constant 1. */
@@ -154,6 +155,8 @@ export class ConstraintSystem {
    * wire, so the recomposition costs nothing (circom --O2 substitutes it the same way).
    */
   bits(x: Lin, offset: bigint, bits: number, what: string): Lin[] {
+    // The templates' precondition: below 2^253 < P the decomposition is unique.
+    if (!Number.isInteger(bits) || bits < 1 || bits > MAX_BITS) throw new FieldOverflowError(what, bits);
     const t = mod(x.value + offset);
     if (t >> BigInt(bits) !== 0n) throw new WitnessError(`the witness breaks a range check (${what}: ${bits} bits): the input is outside what the circuit admits`);
     const high: Lin[] = [];
