@@ -364,18 +364,19 @@ def main():
     def upsample(a, side, channels):
         t = torch.nn.functional.interpolate(torch.tensor(a.reshape(-1, 1, 8, 8), dtype=torch.float32), size=(side, side), mode="bilinear", align_corners=False)
         return t.repeat(1, channels, 1, 1).numpy()
-    if not ONLY or "lenet5" in ONLY:
+    real_size = [
+        ("lenet5", LeNet5, 28, 1, 150, "sklearn digits upsampled to 28x28 (bilinear, scaled by 1/16)",
+         "LeNet-5: Conv5x5x6 (pad 2)-ReLU-MaxPool2-Conv5x5x16-ReLU-MaxPool2-Dense120-ReLU-Dense84-ReLU-Dense10"),
+        ("cifar_cnn", CifarCnn, 32, 3, 60, "sklearn digits upsampled to 3x32x32 (bilinear, gray in all channels, scaled by 1/16)",
+         "CNN 3x[Conv3x3 (pad 1)-BatchNorm-ReLU-MaxPool2] with 16-32-64 channels, Dense10"),
+    ]
+    for name, cls, side, channels, epochs, dataset, architecture in real_size:
+        if ONLY and name not in ONLY:
+            continue
         torch.manual_seed(SEED)
-        l_tr, l_te = upsample(x_tr, 28, 1), upsample(x_te, 28, 1)
-        model = train_loss(LeNet5(), l_tr, y_tr, 150, 0.005, ce, as_long)
-        export("lenet5", model, None, l_tr, l_te, y_te, "sklearn digits upsampled to 28x28 (bilinear, scaled by 1/16)", 32, 100,
-               input_shape=(1, 1, 28, 28), architecture="LeNet-5: Conv5x5x6 (pad 2)-ReLU-MaxPool2-Conv5x5x16-ReLU-MaxPool2-Dense120-ReLU-Dense84-ReLU-Dense10")
-    if not ONLY or "cifar_cnn" in ONLY:
-        torch.manual_seed(SEED)
-        c_tr, c_te = upsample(x_tr, 32, 3), upsample(x_te, 32, 3)
-        model = train_loss(CifarCnn(), c_tr, y_tr, 60, 0.005, ce, as_long)
-        export("cifar_cnn", model, None, c_tr, c_te, y_te, "sklearn digits upsampled to 3x32x32 (bilinear, gray in all channels, scaled by 1/16)", 32, 100,
-               input_shape=(1, 3, 32, 32), architecture="CNN 3x[Conv3x3 (pad 1)-BatchNorm-ReLU-MaxPool2] with 16-32-64 channels, Dense10")
+        i_tr, i_te = upsample(x_tr, side, channels), upsample(x_te, side, channels)
+        model = train_loss(cls(), i_tr, y_tr, epochs, 0.005, ce, as_long)
+        export(name, model, None, i_tr, i_te, y_te, dataset, 32, 100, input_shape=(1, channels, side, side), architecture=architecture)
 
 
 if __name__ == "__main__":

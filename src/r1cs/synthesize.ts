@@ -43,13 +43,13 @@ function values(signals: CircuitSignals, name: string, n: number): bigint[] {
  * tying its wire to its value (circom --O2 substitutes it into the constraint that computes it).
  */
 export function synthesize(p: QProgram, visibility: Visibility, signals: CircuitSignals, recording: boolean): Synthesis {
-  const expected = new Set(['recipient', 'in', ...(saltsOf(visibility).input ? ['saltIn'] : []), ...(saltsOf(visibility).output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
+  const salts = saltsOf(visibility);
+  const expected = new Set(['recipient', 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
   const unknown = Object.keys(signals).filter((k) => !expected.has(k));
   if (unknown.length) throw new InvalidInputError(`unknown circuit signal(s) ${unknown.join(', ')}; this circuit takes ${[...expected].join(', ')}`);
   const cs = new ConstraintSystem(recording);
   const nIn = inputSize(p);
   const nOut = size(p.output.shape);
-  const salts = saltsOf(visibility);
   const weights = weightItems(p);
   const out = (n: number) => Array.from({ length: n }, () => cs.reserve());
   const outs = out(visibility.output === 'public' ? nOut : 1);
@@ -78,11 +78,10 @@ export function synthesize(p: QProgram, visibility: Visibility, signals: Circuit
   const result = tensors.get(p.output.name)!;
   if (result.length !== nOut) throw new RangeError(`the program's output has ${result.length} elements, its shape ${nOut}`);
 
-  const bind = (wire: number, value: Lin, what: string) => cs.bind(wire, value, what);
-  if (visibility.output === 'public') result.forEach((v, i) => bind(outs[i], v, 'output'));
-  else bind(outs[0], poseidonChainLin(cs, saltOut!, packLins(cs, outputItems(bounds.get(p.output.name)!), result)), 'output commitment');
-  if (inHash !== undefined) bind(inHash, poseidonChainLin(cs, saltIn!, packLins(cs, inputItems(p), input)), 'input commitment');
-  if (nullifier !== undefined) bind(nullifier, poseidonChainLin(cs, saltIn!, []), 'input nullifier');
-  if (wHash !== undefined) bind(wHash, poseidonChainLin(cs, cs.constant(0n), packLins(cs, weights, w)), 'weights commitment');
+  if (visibility.output === 'public') result.forEach((v, i) => cs.bind(outs[i], v, 'output'));
+  else cs.bind(outs[0], poseidonChainLin(cs, saltOut!, packLins(cs, outputItems(bounds.get(p.output.name)!), result)), 'output commitment');
+  if (inHash !== undefined) cs.bind(inHash, poseidonChainLin(cs, saltIn!, packLins(cs, inputItems(p), input)), 'input commitment');
+  if (nullifier !== undefined) cs.bind(nullifier, poseidonChainLin(cs, saltIn!, []), 'input nullifier');
+  if (wHash !== undefined) cs.bind(wHash, poseidonChainLin(cs, cs.constant(0n), packLins(cs, weights, w)), 'weights commitment');
   return { cs, publicOutputs, publicInputs, privateInputs };
 }

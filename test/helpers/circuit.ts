@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
 import { runCircom, type CircomStats } from '../../src/compile/circom.js';
+import { FIELD_MODULUS } from '../../src/prove/field.js';
 import { R1cs, readSymbols } from './r1cs.js';
 import { scratchDir } from './fixtures.js';
 
@@ -34,4 +36,14 @@ export function wire(c: TestCircuit, name: string): number {
   const w = c.symbols.get(name);
   if (w === undefined) throw new Error(`signal ${name} is not in the witness`);
   return w;
+}
+
+/** Fails the test unless changing each named signal alone (by one) breaks a constraint of the circuit. */
+export function assertEachChangeBreaks(c: TestCircuit, witness: readonly bigint[], names: readonly string[]): void {
+  for (const name of names) {
+    const bad = [...witness];
+    const i = wire(c, name);
+    bad[i] = (bad[i] + 1n) % FIELD_MODULUS;
+    assert.ok(c.r1cs.violations(bad).length > 0, `changing ${name} alone must break a constraint`);
+  }
 }

@@ -8,6 +8,11 @@ type LinearCombination = Map<number, bigint>;
 export class R1cs {
   private constructor(readonly constraints: [LinearCombination, LinearCombination, LinearCombination][]) {}
 
+  /** Constraints held in memory (the r1cs backend's, as recorded). */
+  static of(constraints: [LinearCombination, LinearCombination, LinearCombination][]): R1cs {
+    return new R1cs(constraints);
+  }
+
   static async load(file: string): Promise<R1cs> {
     const json = await snarkjs.r1cs.exportJson(file);
     const lc = (o: Record<string, string>) => new Map(Object.entries(o).map(([k, v]) => [Number(k), BigInt(v)]));

@@ -1,22 +1,8 @@
 import type { Visibility } from '../../src/commit/visibility.js';
-import { FIELD_MODULUS } from '../../src/prove/field.js';
 import type { QProgram } from '../../src/quant/program.js';
 import { synthesize, type CircuitSignals } from '../../src/r1cs/synthesize.js';
 import type { Terms } from '../../src/r1cs/system.js';
-
-/** Constraints of a recorded system that its own witness violates (computed here, not by the builder's checks). */
-export function violated(constraints: readonly [Terms, Terms, Terms][], values: readonly bigint[]): number[] {
-  const dot = (t: Terms) => {
-    let acc = 0n;
-    for (const [w, c] of t) acc += c * values[w];
-    return acc % FIELD_MODULUS;
-  };
-  const bad: number[] = [];
-  constraints.forEach(([a, b, c], k) => {
-    if ((dot(a) * dot(b) - dot(c)) % FIELD_MODULUS !== 0n) bad.push(k);
-  });
-  return bad;
-}
+import { R1cs } from './r1cs.js';
 
 /** Constraints with a product of two non-constant sides (the rest are linear: A or B is a constant). */
 export function nonLinear(constraints: readonly [Terms, Terms, Terms][]): number {
@@ -38,7 +24,7 @@ export function crossCheck(program: QProgram, visibility: Visibility, signals: C
   if (ours !== circom || s.cs.count - ours !== s.publicOutputs) return `r1cs backend: ${ours} non-linear constraints (circom: ${circom}) and ${s.cs.count - ours} linear (expected ${s.publicOutputs} output bindings)`;
   const n = s.publicOutputs + s.publicInputs;
   for (let i = 1; i <= n; i++) if (s.cs.values[i] !== circomWitness[i]) return `r1cs backend: public signal ${i - 1} is ${s.cs.values[i]}, circom's ${circomWitness[i]}`;
-  const bad = violated(s.cs.constraints, s.cs.values);
+  const bad = R1cs.of(s.cs.constraints).violations(s.cs.values);
   if (bad.length) return `r1cs backend: the witness violates ${bad.length} constraint(s), first #${bad[0]}`;
   const proving = synthesize(program, visibility, signals, false);
   if (proving.cs.values.length !== s.cs.values.length || proving.cs.values.some((v, i) => v !== s.cs.values[i])) return 'r1cs backend: the proving-time witness differs from the compile-time one';
