@@ -38,6 +38,19 @@ export class ShapeMismatchError extends ZkmlError {
   }
 }
 
+/** The witness, program and keys of a build do not belong together (changed since compile or setup). */
+export class CircuitMismatchError extends ZkmlError {
+  readonly code = 'CIRCUIT_MISMATCH';
+}
+
+/** A proving key or witness file whose bytes are not what its format says. */
+export class KeyFormatError extends ZkmlError {
+  readonly code = 'KEY_FORMAT';
+  constructor(detail: string) {
+    super(`malformed proving key or witness: ${detail}`);
+  }
+}
+
 export class InvalidInputError extends ZkmlError {
   readonly code = 'INVALID_INPUT';
   constructor(readonly reason: string) {

@@ -540,7 +540,7 @@ program
   .action(async (build: string) => {
     const { manifest: m } = loadBuild(build);
     console.log(`model ${m.model.source} (sha256 ${m.model.sha256.slice(0, 16)}), circuit ${m.circuit.sha256.slice(0, 16)}`);
-    for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale 2^-${i.frac}, accepted range [${i.floatMin}, ${i.floatMax}]`);
+    for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale ${i.scale !== undefined ? `${fmt(i.scale, 6)} (not a power of two: folded into the first layer's weights)` : `2^-${i.frac}`}, accepted range [${i.floatMin}, ${i.floatMax}]`);
     console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
     for (const a of m.approximations) console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}`);
     console.log(`precision: input ${m.quant.inputBits}, weight ${m.quant.weightBits}, activation ${m.quant.activationBits} bits${m.precision ? ` (planned in ${m.precision.length} trials; defaults: ${m.precision[0].constraints} constraints by formula)` : ''}`);

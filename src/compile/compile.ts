@@ -12,7 +12,7 @@ import { FloatModel } from '../onnx/runtime.js';
 import { inputMax } from '../ops/input.js';
 import type { InputOp } from '../ops/types.js';
 import { buildPaths } from '../paths.js';
-import { defaultQuantConfig, inputOps, serializeProgram, type QProgram, type QuantConfig } from '../quant/program.js';
+import { defaultQuantConfig, inputOps, serializeProgram, unitOf, type QProgram, type QTensor, type QuantConfig } from '../quant/program.js';
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
 import { floatOutputs, measureAccuracy, type AccuracyReport, type Task } from './accuracy.js';
@@ -156,7 +156,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         visibility,
         ...(weightsCommitment ? { weightsCommitment } : {}),
         ...(precision ? { precision: precision.trials } : {}),
-        inputs: inputOps(program).map((op, k) => describeInput(op, program.inputs[k].frac)),
+        inputs: inputOps(program).map((op, k) => describeInput(op, program.inputs[k])),
         output: { frac: program.output.frac, size: size(program.output.shape), postprocess: program.postprocess?.kind },
         approximations: program.approximations,
         circuit: {
@@ -230,16 +230,17 @@ async function checkImport(float: FloatModel, graph: ReturnType<typeof loadOnnx>
 }
 
 /** The manifest's view of an input: its scale, the envelope of its accepted range, and per-feature ranges where they differ. */
-function describeInput(op: InputOp, frac: number): Manifest['inputs'][number] {
+function describeInput(op: InputOp, t: QTensor): Manifest['inputs'][number] {
   const his = op.lo.map((_, i) => inputMax(op, i));
   const lo = op.lo.reduce((a, b) => (b < a ? b : a));
   const hi = his.reduce((a, b) => (b > a ? b : a));
-  const float = (v: bigint) => Number(v) / 2 ** frac;
+  const float = (v: bigint) => Number(v) * unitOf(t);
   const uniform = op.lo.every((l, i) => l === op.lo[0] && his[i] === his[0]);
   return {
     name: op.source,
     shape: op.shape,
-    frac,
+    frac: t.frac,
+    ...(t.scale !== undefined ? { scale: t.scale } : {}),
     min: String(lo),
     max: String(hi),
     floatMin: float(lo),
@@ -258,7 +259,7 @@ function describeTrial(t: PrecisionTrial): string {
 function describeRanges(p: QProgram): string {
   return inputOps(p)
     .map((op, k) => {
-      const f = (v: bigint) => Number(v) / 2 ** p.inputs[k].frac;
+      const f = (v: bigint) => Number(v) * unitOf(p.inputs[k]);
       const his = op.lo.map((_, i) => inputMax(op, i));
       return `${op.source} in [${f(op.lo.reduce((a, b) => (b < a ? b : a)))}, ${f(his.reduce((a, b) => (b > a ? b : a)))}]`;
     })

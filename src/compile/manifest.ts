@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { OpCost } from '../circuit/codegen.js';
 import type { PrecisionTrial } from './precision.js';
 import type { Shape, TensorInfo } from '../ir/graph.js';
@@ -32,7 +32,7 @@ export interface Manifest {
   /** The precision planner's trials (src/compile/precision.ts), when it ran. */
   precision?: PrecisionTrial[];
   /** Each model input: its scale and the range the circuit accepts (concatenated in this order). */
-  inputs: { name: string; shape: Shape; frac: number; min: string; max: string; floatMin: number; floatMax: number; featureMin?: number[]; featureMax?: number[] }[];
+  inputs: { name: string; shape: Shape; frac: number; /** The input's step when not 2^-frac (folded into the first layer). */ scale?: number; min: string; max: string; floatMin: number; floatMax: number; featureMin?: number[]; featureMax?: number[] }[];
   output: { frac: number; size: number; postprocess?: string };
   approximations: Approximation[];
   circuit: {
@@ -57,13 +57,33 @@ export interface Build {
   program: QProgram;
 }
 
-/** Loads a build folder, with a message that says to run `zkml compile` if it is not one. */
+/** The last parse of each build folder, reused while its manifest and program are unchanged on disk. */
+const parsed = new Map<string, { stamp: string; manifest: Manifest; program: QProgram }>();
+
+function stampOf(...files: string[]): string {
+  return files.map((f) => {
+    const s = statSync(f);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  }).join('|');
+}
+
+/**
+ * Loads a build folder, with a message that says to run `zkml compile` if it is not one. The
+ * manifest and program are parsed once per process while their files are unchanged (a command
+ * may load the same build several times; LeNet-5's program is 5 MB): treat them as read-only.
+ */
 export function loadBuild(dir: string): Build {
   const paths = buildPaths(dir);
   const hint = 'not a compiled build folder; run `zkml compile <model.onnx> --out <dir>` first';
-  const manifest = JSON.parse(readFileSync(requireFile(paths.manifest, hint), 'utf8')) as Manifest;
-  if (manifest.version !== MANIFEST_VERSION) throw new MissingArtifactError(paths.manifest, `written by an older zkml (manifest version ${manifest.version}, expected ${MANIFEST_VERSION}); recompile the model`);
-  const program = parseProgram(readFileSync(requireFile(paths.program, hint), 'utf8'));
+  const stamp = stampOf(requireFile(paths.manifest, hint), requireFile(paths.program, hint));
+  let entry = parsed.get(paths.root);
+  if (entry?.stamp !== stamp) {
+    const manifest = JSON.parse(readFileSync(paths.manifest, 'utf8')) as Manifest;
+    if (manifest.version !== MANIFEST_VERSION) throw new MissingArtifactError(paths.manifest, `written by an older zkml (manifest version ${manifest.version}, expected ${MANIFEST_VERSION}); recompile the model`);
+    entry = { stamp, manifest, program: parseProgram(readFileSync(paths.program, 'utf8')) };
+    parsed.set(paths.root, entry);
+  }
+  const { manifest, program } = entry;
   for (const f of [paths.r1cs, ...(manifest.circuit.backend === 'r1cs' ? [] : [paths.wasm]), paths.onnx]) requireFile(f, `${hint} (the build is incomplete)`);
   return { paths, manifest, program };
 }

@@ -3,14 +3,14 @@ import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { deriveSalts, NO_RECIPIENT, PublicStatement, randomSalt, recipientAddress, type StatementParams } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
-import { ZkmlError } from '../errors.js';
+import { CircuitMismatchError } from '../errors.js';
+import { ProvingKey, wtnsValues } from './groth16.js';
 import { FloatModel } from '../onnx/runtime.js';
 import { requireFile } from '../paths.js';
 import { decodeOutput, quantizeInput } from '../quant/io.js';
 import { referenceOutput } from '../quant/reference.js';
 import { writeWtns } from '../r1cs/files.js';
 import { synthesize } from '../r1cs/synthesize.js';
-import { snarkjs } from '../setup/curve.js';
 import { nativeWitness, readWitnessChoice } from './native_witness.js';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 
@@ -77,9 +77,7 @@ async function witnessesOf(build: Build): Promise<Witnesses> {
   };
 }
 
-export class CircuitMismatchError extends ZkmlError {
-  readonly code = 'CIRCUIT_MISMATCH';
-}
+export { CircuitMismatchError };
 
 /**
  * Everything needed to prove for one build, loaded once: the float model, the witness
@@ -90,7 +88,7 @@ export class Prover {
     readonly build: Build,
     private readonly float: FloatModel,
     private readonly witness: Witnesses,
-    private readonly zkey: Uint8Array,
+    private readonly key: ProvingKey,
     private readonly singleThread: boolean,
     private readonly engine: 'wasm' | 'native' | 'js',
     private readonly statement: PublicStatement,
@@ -98,12 +96,12 @@ export class Prover {
 
   static async load(buildDir: string, options: { singleThread?: boolean } = {}): Promise<Prover> {
     const build = loadBuild(buildDir);
-    const zkey = readFileSync(requireFile(build.paths.zkey, 'no proving key; run `zkml setup <build>` first'));
+    const key = ProvingKey.parse(readFileSync(requireFile(build.paths.zkey, 'no proving key; run `zkml setup <build>` first')));
     const { manifest } = build;
     const float = await FloatModel.load(build.paths.onnx, manifest.model.onnxInputs, manifest.model.onnxOutput);
     const witness = await witnessesOf(build);
     const statement = await PublicStatement.for(build.program, manifest.visibility, manifest.circuit.publicLayout);
-    return new Prover(build, float, witness, zkey, options.singleThread ?? false, manifest.circuit.backend === 'r1cs' ? 'js' : (readWitnessChoice(buildDir)?.engine ?? 'wasm'), statement);
+    return new Prover(build, float, witness, key, options.singleThread ?? false, manifest.circuit.backend === 'r1cs' ? 'js' : (readWitnessChoice(buildDir)?.engine ?? 'wasm'), statement);
   }
 
   /**
@@ -132,9 +130,7 @@ export class Prover {
     }
     wtns ??= await this.witness.calculateWTNSBin(signals, true);
     const t3 = performance.now();
-    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: this.zkey }, { type: 'mem', data: wtns }, undefined, {
-      singleThread: this.singleThread,
-    });
+    const { proof, publicSignals } = await this.key.prove(wtnsValues(wtns), this.singleThread);
     const t4 = performance.now();
     // The circuit's public signals must be what the integer reference and circomlibjs say.
     const want = await this.statement.publicSignals(q, expected, params);

@@ -1,7 +1,7 @@
 import { FixedPointRangeError, InvalidInputError, ShapeMismatchError } from '../errors.js';
 import { formatShape, size } from '../ir/graph.js';
 import { inputMax } from '../ops/input.js';
-import { inputOps, type QProgram } from './program.js';
+import { inputOps, unitOf, type QProgram } from './program.js';
 
 /** Number of values the model takes: its inputs flattened and concatenated. */
 export function inputSize(p: QProgram): number {
@@ -20,13 +20,12 @@ export function quantizeInput(p: QProgram, values: readonly number[]): bigint[] 
   }
   const out: bigint[] = [];
   inputOps(p).forEach((op, k) => {
-    const frac = p.inputs[k].frac;
-    const scale = 2 ** frac;
+    const unit = unitOf(p.inputs[k]);
     for (let j = 0; j < size(op.shape); j++) {
       const i = op.offset + j;
       const v = values[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`input[${i}] is ${String(v)}: every input value must be a finite number`);
-      const q = BigInt(Math.round(v * scale));
+      const q = BigInt(Math.round(v / unit));
       const [lo, max] = [op.lo[j], inputMax(op, j)];
       if (q < lo || q > max) {
         throw new FixedPointRangeError(
@@ -35,7 +34,7 @@ export function quantizeInput(p: QProgram, values: readonly number[]): bigint[] 
           q,
           lo,
           max,
-          `the value ${v} is outside the range [${Number(lo) / scale}, ${Number(max) / scale}] the circuit was compiled for; ` +
+          `the value ${v} is outside the range [${Number(lo) * unit}, ${Number(max) * unit}] the circuit was compiled for; ` +
             'recompile with --input-range (the known bounds of each input, e.g. 0:255 for pixels or a scaler\'s range per feature), --input-margin, or calibration samples that cover it',
         );
       }
@@ -45,8 +44,8 @@ export function quantizeInput(p: QProgram, values: readonly number[]): bigint[] 
   return out;
 }
 
-export function dequantize(values: readonly bigint[], frac: number): number[] {
-  const scale = 2 ** -frac;
+/** Integers at 2^-frac, or at `scale` (an input's folded step) when given -> floats. */
+export function dequantize(values: readonly bigint[], frac: number, scale = 2 ** -frac): number[] {
   return values.map((v) => Number(v) * scale);
 }
 

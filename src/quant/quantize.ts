@@ -5,7 +5,7 @@ import { unsignedBits } from '../ops/fixed_point.js';
 import { activations, pwlTables } from '../ops/pwl.js';
 import { defOf, type PwlOp, type QOp } from '../ops/index.js';
 import { calibrate, type TensorStats } from './calibrate.js';
-import { defaultQuantConfig, type Approximation, type QProgram, type QTensor, type QuantConfig } from './program.js';
+import { defaultQuantConfig, unitOf, type Approximation, type QProgram, type QTensor, type QuantConfig } from './program.js';
 
 /** Largest number of fractional bits a scale may use (keeps widths sane for tiny values). */
 const MAX_FRAC = 24;
@@ -33,7 +33,9 @@ function exactFrac(weights: ArrayLike<number>, limit: number): number | undefine
  * finest at which the widest element's range is `inputBits` wide (its range check's cost), or
  * coarser when every calibration value lies on a power-of-two grid (pixels k/16 need 4 fractional
  * bits, not 10): values on that grid are represented exactly. The grid applies when only affine
- * ops read the input.
+ * ops read the input. Off the grid, an input that only affine ops read gets the step that spreads
+ * its range over all 2^inputBits levels (`scale`, folded into those ops' weights): a range of
+ * [0, 1] in 5 bits is 32 levels of 1/31, where a power-of-two step would give 17 levels of 1/16.
  */
 export function inputRange(
   st: TensorStats,
@@ -41,7 +43,7 @@ export function inputRange(
   n: number,
   useGrid = true,
   known?: { min: readonly number[]; max: readonly number[] },
-): { frac: number; lo: bigint[]; hi: bigint[] } {
+): { frac: number; lo: bigint[]; hi: bigint[]; scale?: number } {
   let floatLo: number[];
   let floatHi: number[];
   if (known) {
@@ -53,7 +55,18 @@ export function inputRange(
   }
   const widest = floatLo.reduce((w, lo, i) => Math.max(w, floatHi[i] - lo), 2 ** -MAX_FRAC);
   const widthFrac = Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** config.inputBits - 1) / widest)));
-  const frac = useGrid && st.gridFrac !== undefined ? Math.min(widthFrac, st.gridFrac) : widthFrac;
+  if (useGrid && st.gridFrac !== undefined && st.gridFrac <= widthFrac) {
+    const frac = st.gridFrac;
+    return { frac, lo: floatLo.map((v) => BigInt(Math.floor(v * 2 ** frac))), hi: floatHi.map((v) => BigInt(Math.ceil(v * 2 ** frac))) };
+  }
+  // The finest step whose levels still cover every element's range: floor(lo / step) and
+  // ceil(hi / step) are at most 2^inputBits - 1 apart (one level is kept for rounding unless lo sits on the grid).
+  const fromZero = floatLo.every((v) => v === 0);
+  const step = widest / (2 ** config.inputBits - (fromZero ? 1 : 2));
+  if (useGrid && widest > 2 ** -MAX_FRAC && step < 2 ** -widthFrac * (1 - 1e-9)) {
+    return { frac: 0, scale: step, lo: floatLo.map((v) => BigInt(Math.floor(v / step + 1e-9))), hi: floatHi.map((v) => BigInt(Math.ceil(v / step - 1e-9))) };
+  }
+  const frac = widthFrac;
   return { frac, lo: floatLo.map((v) => BigInt(Math.floor(v * 2 ** frac))), hi: floatHi.map((v) => BigInt(Math.ceil(v * 2 ** frac))) };
 }
 
@@ -91,8 +104,8 @@ export function quantize(
     const affineOnly = graph.nodes.every((n) => !n.inputs.includes(input.name) || n.kind === 'linear');
     const n = size(input.shape);
     const known = config.inputRange && { min: config.inputRange.min.slice(offset, offset + n), max: config.inputRange.max.slice(offset, offset + n) };
-    const { frac, lo, hi } = inputRange(stat(input.name), config, n, affineOnly, known);
-    const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac };
+    const { frac, lo, hi, scale } = inputRange(stat(input.name), config, n, affineOnly, known);
+    const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac, ...(scale !== undefined ? { scale } : {}) };
     ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: lo.map((l, i) => unsignedBits(hi[i] - l)) });
     offset += n;
     state.set(input.name, { tensor: t, accumulator: false });
@@ -145,10 +158,14 @@ export function quantize(
       case 'linear': {
         const xs = node.inputs.map((i) => settle(i, node.node));
         const top = Math.max(...xs.map((x) => x.frac));
-        const maxW = node.weight.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
-        const wFrac = exactFrac(node.weight, fracFor(maxW, config.weightBits)) ?? fracFor(maxW, config.weightBits);
+        // Each source's unit at the common scale 2^-top: a power of two, or an input's folded step.
+        const factor = xs.map((x) => unitOf(x) * 2 ** top);
+        const folded = xs.some((x) => x.scale !== undefined);
+        const sized = folded ? Float64Array.from(node.weight, (w, k) => w * factor[node.src[k]]) : node.weight;
+        const maxW = sized.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
+        const wFrac = exactFrac(sized, fracFor(maxW, config.weightBits)) ?? fracFor(maxW, config.weightBits);
         const t = out(top + wFrac);
-        push(linearOp(node, xs, t), t, true, node.output);
+        push(linearOp(node, xs, factor, t), t, true, node.output);
         break;
       }
       case 'gather': {
@@ -234,8 +251,9 @@ export function quantize(
   return { ops, inputs, output, approximations, ...(postprocess ? { postprocess } : {}) };
 }
 
-function linearOp(node: LinearNode, xs: QTensor[], t: QTensor): QOp {
-  const weight = Array.from(node.weight, (w, k) => BigInt(Math.round(w * 2 ** (t.frac - xs[node.src[k]].frac))));
+function linearOp(node: LinearNode, xs: QTensor[], factor: number[], t: QTensor): QOp {
+  const top = Math.max(...xs.map((x) => x.frac));
+  const weight = Array.from(node.weight, (w, k) => BigInt(Math.round(w * factor[node.src[k]] * 2 ** (t.frac - top))));
   return {
     kind: 'linear',
     source: node.node,

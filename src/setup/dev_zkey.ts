@@ -6,15 +6,6 @@ import { SetupError } from './ptau.js';
 import { phase1Contributions, type Phase1Secret } from './contributions.js';
 import { snarkjsInternals, type Hasher } from './snarkjs_internals.js';
 
-/** Which Lagrange-basis section of the ptau a term reads (snarkjs' numbering in zkey_new.js). */
-const TAU_G1 = 0;
-const TAU_G2 = 1;
-const ALPHATAU_G1 = 2;
-const BETATAU_G1 = 3;
-
-/** A term of a key point: the ptau section it reads, the Lagrange index, the coefficient's offset in the R1CS (-1: one). */
-type Term = [section: number, lagrange: number, coef: number];
-
 interface Group {
   batchLEMtoU(b: Uint8Array): Promise<Uint8Array>;
   toRprLEM(b: Uint8Array, o: number, p: unknown): void;
@@ -125,86 +116,69 @@ async function writeZkey(
 
     const sR1cs = (await (binFileUtils as unknown as { readSection(fd: unknown, s: unknown, id: number): Promise<Uint8Array> }).readSection(fdR1cs, sectionsR1cs, 2)) as Uint8Array;
     const view = new DataView(sR1cs.buffer, sR1cs.byteOffset, sR1cs.byteLength);
-    const A: Term[][] = [];
-    const B1: Term[][] = [];
-    const B2: Term[][] = [];
-    const C: Term[][] = new Array(r1cs.nVars - nPublic - 1);
-    const IC: Term[][] = new Array(nPublic + 1);
-    const coefs: [number, number, number, number][] = [];
-    const push = (arr: Term[][], i: number, t: Term) => (arr[i] ??= []).push(t);
-    let pos = 0;
-    const u32 = () => {
-      const v = view.getUint32(pos, true);
-      pos += 4;
-      return v;
-    };
-    for (let c = 0; c < r1cs.nConstraints; c++) {
+    const coefAt = (p: number) => view.getBigUint64(p, true) | (view.getBigUint64(p + 8, true) << 64n) | (view.getBigUint64(p + 16, true) << 128n) | (view.getBigUint64(p + 24, true) << 192n);
+
+    // One pass counts the A and B terms (section 4's size), the next writes section 4 and sums, per
+    // wire, a = sum of A coef * L_c(tau), b (B) and c (C): every key point's scalar is built from
+    // these three, so memory is three numbers per wire, not a list of terms per key point.
+    let nCoefs = nPublic + 1;
+    for (let pos = 0, c = 0; c < r1cs.nConstraints; c++) {
       for (const matrix of [0, 1, 2]) {
-        const n = u32();
-        for (let k = 0; k < n; k++) {
-          const s = u32();
-          const coefp = pos;
-          pos += 32;
-          const publicOrC = (t: Term) => (s <= nPublic ? push(IC, s, t) : push(C, s - nPublic - 1, t));
-          if (matrix === 0) {
-            push(A, s, [TAU_G1, c, coefp]);
-            publicOrC([BETATAU_G1, c, coefp]);
-            coefs.push([0, c, s, coefp]);
-          } else if (matrix === 1) {
-            push(B1, s, [TAU_G1, c, coefp]);
-            push(B2, s, [TAU_G2, c, coefp]);
-            publicOrC([ALPHATAU_G1, c, coefp]);
-            coefs.push([1, c, s, coefp]);
-          } else {
-            publicOrC([TAU_G1, c, coefp]);
-          }
+        const n = view.getUint32(pos, true);
+        pos += 4 + n * 36;
+        if (matrix < 2) nCoefs += n;
+      }
+    }
+    const lagrange = lagrangeScalars(secret.tau, cirPower, curve.Fr.toObject(curve.Fr.w[cirPower]));
+    const sums = [0, 1, 2].map(() => new Array<bigint>(r1cs.nVars).fill(0n));
+    // Section 4: the coefficients in snarkjs' order (per constraint, A's then B's; then one A term
+    // per public signal), each stored as coef * R^2 mod r (Montgomery form times R, as snarkjs does).
+    const R2 = ((1n << 256n) % FR) ** 2n % FR;
+    const buffSection = new Uint8Array(nCoefs * 44 + 4);
+    const sv = new DataView(buffSection.buffer);
+    sv.setUint32(0, nCoefs, true);
+    let i = 0;
+    const writeCoef = (m: number, c: number, s: number, coef: bigint) => {
+      const o = 4 + i++ * 44;
+      sv.setUint32(o, m, true);
+      sv.setUint32(o + 4, c, true);
+      sv.setUint32(o + 8, s, true);
+      let v = (coef * R2) % FR;
+      for (let k = 0; k < 4; k++, v >>= 64n) sv.setBigUint64(o + 12 + k * 8, v & 0xffffffffffffffffn, true);
+    };
+    for (let pos = 0, c = 0; c < r1cs.nConstraints; c++) {
+      for (const matrix of [0, 1, 2]) {
+        const n = view.getUint32(pos, true);
+        pos += 4;
+        const sum = sums[matrix];
+        for (let k = 0; k < n; k++, pos += 36) {
+          const s = view.getUint32(pos, true);
+          const coef = coefAt(pos + 4);
+          sum[s] += coef * lagrange[c];
+          if (matrix < 2) writeCoef(matrix, c, s, coef);
         }
       }
     }
     for (let s = 0; s <= nPublic; s++) {
-      push(A, s, [TAU_G1, r1cs.nConstraints + s, -1]);
-      push(IC, s, [BETATAU_G1, r1cs.nConstraints + s, -1]);
-      coefs.push([0, r1cs.nConstraints + s, s, -1]);
+      sums[0][s] += lagrange[r1cs.nConstraints + s];
+      writeCoef(0, r1cs.nConstraints + s, s, 1n);
     }
-    A.length = B1.length = B2.length = r1cs.nVars;
-
-    // Section 4: the coefficients, in Montgomery form times R (as snarkjs stores them).
-    const R2r = curve.Fr.e(((1n << 256n) % FR) ** 2n % FR);
     await binFileUtils.startWriteSection(fdZKey, 4);
-    const buffSection = new Uint8Array(coefs.length * 44 + 4);
-    const sv = new DataView(buffSection.buffer);
-    sv.setUint32(0, coefs.length, true);
-    const one = new Uint8Array(32);
-    curve.Fr.toRprLE(one, 0, curve.Fr.e(1));
-    coefs.forEach(([m, c, s, coefp], i) => {
-      const o = 4 + i * 44;
-      sv.setUint32(o, m, true);
-      sv.setUint32(o + 4, c, true);
-      sv.setUint32(o + 8, s, true);
-      const n = coefp >= 0 ? curve.Fr.fromRprLE(sR1cs.slice(coefp, coefp + 32), 0) : curve.Fr.fromRprLE(one, 0);
-      curve.Fr.toRprLE(buffSection, o + 12, curve.Fr.mul(n, R2r));
-    });
     await fdZKey.write(buffSection);
     await binFileUtils.endWriteSection(fdZKey);
+    const [a, b, c] = sums.map((xs) => xs.map((x) => x % FR));
+    sums.length = 0;
+    // A = a, B1 = B2 = b; the public (IC) and private (C) points take beta*a + alpha*b + c.
+    const abc = (s: number) => (secret.beta * a[s] + secret.alpha * b[s] + c[s]) % FR;
 
-    // Key points from the secret: sum_k coef_k * f_section * L_lagrange(tau), then * G.
-    const lagrange = lagrangeScalars(secret.tau, cirPower, curve.Fr.toObject(curve.Fr.w[cirPower]));
-    const factor = [1n, 1n, secret.alpha, secret.beta];
-    const coef = (p: number) => (p < 0 ? 1n : view.getBigUint64(p, true) | (view.getBigUint64(p + 8, true) << 64n) | (view.getBigUint64(p + 16, true) << 128n) | (view.getBigUint64(p + 24, true) << 192n));
     const hashU32 = (n: number) => {
       const b = new Uint8Array(4);
       new DataView(b.buffer).setUint32(0, n, false);
       csHasher.update(b);
     };
-    const composeAndWritePoints = async (id: number, group: GroupName, arr: Term[][]) => {
-      hashU32(arr.length);
+    const composeAndWritePoints = async (id: number, group: GroupName, scalars: readonly bigint[]) => {
+      hashU32(scalars.length);
       await binFileUtils.startWriteSection(fdZKey, id);
-      const scalars = new Array<bigint>(arr.length);
-      for (let i = 0; i < arr.length; i++) {
-        let s = 0n;
-        for (const [section, l, p] of arr[i] ?? []) s += (((coef(p) * lagrange[l]) % FR) * factor[section]) % FR;
-        scalars[i] = s % FR;
-      }
       const points = await pool.mul(group, scalars);
       await fdZKey.write(points);
       const G = group === 'G1' ? curve.G1 : curve.G2;
@@ -212,8 +186,9 @@ async function writeZkey(
       for (let o = 0; o < points.length; o += chunk) csHasher.update(await G.batchLEMtoU(points.subarray(o, o + chunk)));
       await binFileUtils.endWriteSection(fdZKey);
     };
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
-    await composeAndWritePoints(3, 'G1', IC);
+    await composeAndWritePoints(3, 'G1', range(0, nPublic + 1).map(abc));
 
     // Section 9 (H): the odd points of tauG1's Lagrange basis at twice the domain, from the ptau.
     await binFileUtils.startWriteSection(fdZKey, 9);
@@ -253,10 +228,10 @@ async function writeZkey(
       for (const [r] of await Promise.all(jobs)) csHasher.update(r);
     }
 
-    await composeAndWritePoints(8, 'G1', C);
-    await composeAndWritePoints(5, 'G1', A);
-    await composeAndWritePoints(6, 'G1', B1);
-    await composeAndWritePoints(7, 'G2', B2);
+    await composeAndWritePoints(8, 'G1', range(nPublic + 1, r1cs.nVars).map(abc));
+    await composeAndWritePoints(5, 'G1', a);
+    await composeAndWritePoints(6, 'G1', b);
+    await composeAndWritePoints(7, 'G2', b);
 
     await binFileUtils.startWriteSection(fdZKey, 10);
     await fdZKey.write(csHasher.digest());

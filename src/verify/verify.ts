@@ -118,7 +118,7 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
   const inp = group('input');
   if (inp) {
     const raw = ints(inp);
-    result.input = manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac));
+    result.input = manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac, t.scale));
   }
   const recipient = BigInt(group('recipient')![0]);
   if (recipient >> 160n !== 0n) return { valid: false, reason: `the recipient signal ${recipient} is not an address (above 2^160)` };
