@@ -12,6 +12,7 @@ export { loadBuild, type Manifest, type Build } from './compile/manifest.js';
 export { readSamples, type SampleSet } from './compile/samples.js';
 export type { AccuracyReport } from './compile/accuracy.js';
 export { setup, type SetupOptions, type SetupResult } from './setup/setup.js';
+export type { SetupProgress } from './setup/fixed_base.js';
 export { releaseCurves } from './setup/curve.js';
 export { keyProvenance, enforceKeyPolicy, describeProvenance, insecureKeysWarning, type KeyProvenance, type KeyPolicy } from './setup/provenance.js';
 export { Prover, type ProofResult, type ProveOptions, type Timings } from './prove/prover.js';

@@ -316,7 +316,10 @@ def main():
     model = train(mlp(sizes), xp_tr, y_tr, epochs=300, lr=0.01)
     export("digits_pca_mlp", model, sizes, xp_tr, xp_te, y_te,
            "sklearn digits: the 32 leading PCA components of the /16-scaled pixels (PCA fit on the training split, applied outside the model)", 128, 200)
-    for channels in (2, 8, 32, 64):
+    # 256 and 1700 channels extend the series to 2^18 and 2^20 (past 10^6) constraints (issue 15's scaling curve).
+    for channels in (2, 8, 32, 64, 256, 1700):
+        if ONLY and f"scaling_conv{channels}" not in ONLY:
+            continue
         torch.manual_seed(SEED)
         model = train_loss(ConvScaling(channels), images_tr, y_tr, 200, 0.01, ce, as_long)
         export(f"scaling_conv{channels}", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 100,

@@ -91,3 +91,31 @@ export function barChart(title: string, rows: { label: string; values: (number |
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
+
+/** Lines on log-log axes (one per series), with decade gridlines: growth exponents read as slopes. */
+export function logLogChart(title: string, xLabel: string, series: { name: string; points: [number, number][] }[]): string {
+  const colors = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1', '#b7791f', '#c53030'];
+  const [width, height, left, top, right, bottom] = [760, 440 + 18 * Math.ceil(series.length / 2), 60, 40, 20, 60 + 18 * Math.ceil(series.length / 2)];
+  const all = series.flatMap((s) => s.points).filter(([x, y]) => x > 0 && y > 0);
+  const decades = (vs: number[]) => [Math.floor(Math.log10(Math.min(...vs))), Math.ceil(Math.log10(Math.max(...vs)))];
+  const [x0, x1] = decades(all.map(([x]) => x));
+  const [y0, y1] = decades(all.map(([, y]) => y));
+  const px = (x: number) => left + ((Math.log10(x) - x0) / Math.max(1, x1 - x0)) * (width - left - right);
+  const py = (y: number) => height - bottom - ((Math.log10(y) - y0) / Math.max(1, y1 - y0)) * (height - top - bottom);
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`, `<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`];
+  for (let d = x0; d <= x1; d++) parts.push(`<line x1="${px(10 ** d)}" y1="${top}" x2="${px(10 ** d)}" y2="${height - bottom}" stroke="#ddd"/>`, `<text x="${px(10 ** d)}" y="${height - bottom + 14}" text-anchor="middle">1e${d}</text>`);
+  for (let d = y0; d <= y1; d++) parts.push(`<line x1="${left}" y1="${py(10 ** d)}" x2="${width - right}" y2="${py(10 ** d)}" stroke="#ddd"/>`, `<text x="${left - 4}" y="${py(10 ** d) + 4}" text-anchor="end">1e${d}</text>`);
+  parts.push(`<text x="${(left + width - right) / 2}" y="${height - bottom + 30}" text-anchor="middle">${esc(xLabel)}</text>`);
+  series.forEach((s, k) => {
+    const c = colors[k % colors.length];
+    const pts = s.points.filter(([x, y]) => x > 0 && y > 0).sort((a, b) => a[0] - b[0]);
+    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
+    for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${c}"/>`);
+    const lx = left + (k % 2) * 340;
+    const ly = height - bottom + 46 + Math.floor(k / 2) * 18;
+    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${c}"/>`, `<text x="${lx + 16}" y="${ly}">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -107,7 +107,7 @@ const program = new Command()
 
 program
   .command('compile')
-  .description('quantize an ONNX model and compile it to a circom circuit (R1CS + witness WASM)')
+  .description('quantize an ONNX model and compile it to a circuit (R1CS, built directly or with circom)')
   .argument('<model>', 'ONNX model file (batch 1, static shapes)')
   .requiredOption('-c, --calibration <file>', 'calibration samples: {"inputs": [[...], ...]}, an array, or JSON lines')
   .option('-o, --out <dir>', 'build folder (default: artifacts/build/<name of the model\'s folder>)')
@@ -120,7 +120,7 @@ program
     return v;
   }, 'auto')
   .option('--visibility <spec>', 'what proofs reveal: input=public|private|hashed, output=public|hashed, weights=fixed|hashed, comma-separated; or a preset: public (default), compact (hashed input and output: constant, small public signals), private-model (hashed weights)', parseVisibilitySpec)
-  .option('--backend <backend>', 'circom (default): compile the generated circom source; r1cs: build the R1CS directly from the op definitions (linear time and memory, for large models; witnesses computed in JavaScript)', (v: string) => {
+  .option('--backend <backend>', 'r1cs (default): build the R1CS directly from the op definitions (linear time and memory; witnesses computed in JavaScript); circom: compile the generated circom source with circom2 (its witness WASM; needed by --native-witness)', (v: string) => {
     if (v !== 'circom' && v !== 'r1cs') throw new InvalidArgumentError('--backend must be circom or r1cs');
     return v;
   })
@@ -149,7 +149,7 @@ program
       inputRange: o.inputRange,
       minAgreement: o.minAgreement,
       maxRelativeError: o.maxRelativeError,
-      backend: o.backend,
+      backend: o.backend ?? (o.nativeWitness ? 'circom' : undefined),
       log,
     });
     const a = m.accuracy;
@@ -175,7 +175,12 @@ program
   .option('--ptau-cache <dir>', 'where dev powers of tau are cached')
   .option('--force', 'replace keys that came from a ceremony or a --ptau file')
   .action(async (build: string, o) => {
-    const r = await z.setup(build, { ptau: o.ptau, ptauCache: o.ptauCache, force: o.force, log });
+    let bar: { step: string; update(done: number, failed: number): void } | undefined;
+    const onProgress = (step: string, done: number, total: number) => {
+      if (bar?.step !== step) bar = { step, ...progress(step, total) };
+      bar.update(done, 0);
+    };
+    const r = await z.setup(build, { ptau: o.ptau, ptauCache: o.ptauCache, force: o.force, log, progress: onProgress });
     console.log(`keys ${r.cached ? 'cached' : 'created'}: ${buildPaths(build).zkey} (ptau: ${r.ptau.source === 'dev' ? 'INSECURE dev' : r.ptau.file}, 2^${r.ptau.power})`);
   });
 

@@ -54,9 +54,11 @@ export interface CompileOptions {
   minAgreement?: number;
   maxRelativeError?: number;
   /**
-   * How the circuit becomes R1CS: 'circom' compiles the generated circom source (and writes
-   * circom's witness WASM); 'r1cs' builds the same constraints directly from the op definitions
-   * (src/r1cs), in time and memory linear in the circuit, and computes witnesses in JavaScript.
+   * How the circuit becomes R1CS: 'r1cs' (default) builds the constraints directly from the op
+   * definitions (src/r1cs), in time and memory linear in the circuit, and computes witnesses in
+   * JavaScript; 'circom' compiles the generated circom source (and writes circom's witness WASM,
+   * which `--native-witness` and circom's own tooling need). Both give the same circuit, checked
+   * on every conformance case (test/r1cs_backend.test.ts).
    */
   backend?: Backend;
   log?: (line: string) => void;
@@ -66,14 +68,14 @@ export interface CompileOptions {
 const IMPORT_TOLERANCE = 1e-3;
 
 /**
- * ONNX model -> quantized program -> circom circuit -> R1CS + witness WASM, with an accuracy report.
+ * ONNX model -> quantized program -> R1CS (and, with the circom backend, the witness WASM), with an accuracy report.
  * Everything is written to a temporary folder and moved into place at the end, so an error never
  * leaves a half-written build behind.
  */
 export async function compile(onnxFile: string, options: CompileOptions): Promise<Manifest> {
   const log = options.log ?? (() => {});
   const started = performance.now();
-  const backend = options.backend ?? 'circom';
+  const backend = options.backend ?? 'r1cs';
   if (backend !== 'circom' && backend !== 'r1cs') throw new InvalidInputError(`unknown backend ${String(backend)}; choose circom or r1cs`);
   const graph = loadOnnx(onnxFile);
   const calibration = typeof options.calibration === 'string' ? readSamples(options.calibration) : options.calibration;

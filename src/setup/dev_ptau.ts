@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as binFileUtils from '@iden3/binfileutils';
 import { snarkjs } from './curve.js';
-import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
+import { FixedBasePool, meter, POINT_BYTES, type GroupName, type SetupProgress } from './fixed_base.js';
 import { FR, lagrangeScalars, mod } from './lagrange.js';
 import { snarkjsInternals } from './snarkjs_internals.js';
 
@@ -40,10 +40,13 @@ const BEACON_ITERATIONS_EXP = 10;
  * multiplication. The secret exists only during this call; whoever knows the beacon could rebuild
  * it, which is why this file is for development only.
  */
-export async function generateDevPtau(power: number, file: string, log: (l: string) => void, beacon = randomBytes(32).toString('hex')): Promise<void> {
+export async function generateDevPtau(power: number, file: string, log: (l: string) => void, beacon = randomBytes(32).toString('hex'), progress?: SetupProgress): Promise<void> {
   const { utils, misc, blake2b } = await snarkjsInternals();
   const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Curve;
-  const pool = new FixedBasePool();
+  // Phase 1: tauG1 (2n - 1), alphaTauG1, betaTauG1 (n each) and tauG2 (n) + betaG2; then the
+  // Lagrange bases of every size up to 2n (tauG1) or n (the others).
+  const n = 2 ** power;
+  const pool = new FixedBasePool(undefined, meter(`dev powers of tau 2^${power}`, 2 * n - 1 + 2 * n + (4 * n - 1) + 2 * (2 * n - 1), n + 1 + (2 * n - 1), progress));
   const fd = (await binFileUtils.createBinFile(file, 'ptau', 1, 11)) as BinFile;
   try {
     let t = performance.now();
@@ -72,7 +75,6 @@ export async function generateDevPtau(power: number, file: string, log: (l: stri
       await binFileUtils.endWriteSection(fd);
       return firstPoints;
     };
-    const n = 2 ** power;
     const contribution = {
       name: 'zkml dev (insecure)',
       type: 1,

@@ -1,6 +1,6 @@
 import * as binFileUtils from '@iden3/binfileutils';
 import { readR1csHeader } from 'r1csfile';
-import { FixedBasePool, POINT_BYTES, type GroupName } from './fixed_base.js';
+import { FixedBasePool, meter, POINT_BYTES, type GroupName, type SetupProgress } from './fixed_base.js';
 import { FR, lagrangeScalars } from './lagrange.js';
 import { SetupError } from './ptau.js';
 import { phase1Contributions, type Phase1Secret } from './contributions.js';
@@ -40,14 +40,14 @@ type Fd = binFileUtils.BinFile & {
  * multiplication (src/setup/fixed_base.ts): seconds instead of a minute at 2^16. Returns false
  * (writing nothing) when the ptau's secret cannot be rebuilt, so that the caller uses snarkjs.
  */
-export async function devZkey(r1csFile: string, ptauFile: string, zkeyFile: string): Promise<boolean> {
+export async function devZkey(r1csFile: string, ptauFile: string, zkeyFile: string, progress?: SetupProgress): Promise<boolean> {
   const { utils, blake2b } = await snarkjsInternals();
   const { fd: fdPTau, sections: sectionsPTau } = (await binFileUtils.readBinFile(ptauFile, 'ptau', 1)) as unknown as { fd: Fd; sections: { p: number; size: number }[][] };
   try {
     const { curve, power, ceremonyPower } = (await utils.readPTauHeader(fdPTau, sectionsPTau)) as { curve: Curve; power: number; ceremonyPower: number };
     const { secret } = await phase1Contributions(utils, curve, fdPTau, sectionsPTau, ceremonyPower, { recover: true });
     if (!secret || !sectionsPTau[12]) return false;
-    await writeZkey(curve, blake2b, r1csFile, fdPTau, sectionsPTau, power, secret, zkeyFile);
+    await writeZkey(curve, blake2b, r1csFile, fdPTau, sectionsPTau, power, secret, zkeyFile, progress);
     return true;
   } finally {
     await fdPTau.close();
@@ -65,12 +65,14 @@ async function writeZkey(
   power: number,
   secret: Phase1Secret,
   zkeyFile: string,
+  progress?: SetupProgress,
 ): Promise<void> {
   const csHasher = blake2b();
   const { fd: fdR1cs, sections: sectionsR1cs } = await binFileUtils.readBinFile(r1csFile, 'r1cs', 1);
   const r1cs = (await readR1csHeader(fdR1cs, sectionsR1cs, { singleThread: true })) as { prime: bigint; nVars: number; nOutputs: number; nPubInputs: number; nConstraints: number };
   const fdZKey = (await binFileUtils.createBinFile(zkeyFile, 'zkey', 1, 10)) as Fd;
-  const pool = new FixedBasePool();
+  // IC and C, A, B1 (one G1 point per wire each), B2 (one G2 point per wire).
+  const pool = new FixedBasePool(undefined, meter('proving key', 3 * r1cs.nVars, r1cs.nVars, progress));
   try {
     const sG1 = curve.G1.F.n8 * 2;
     const sG2 = curve.G2.F.n8 * 2;

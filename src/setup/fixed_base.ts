@@ -5,6 +5,21 @@ import type { FixedBaseRequest, FixedBaseResponse, GroupName } from './fixed_bas
 
 export type { GroupName };
 
+/** How long a long setup step has to go: `done` of `total` work units (a G2 point counts 3 G1 points). */
+export type SetupProgress = (step: string, done: number, total: number) => void;
+
+/** A FixedBasePool callback that reports `step`'s progress against its planned G1 and G2 points. */
+export function meter(step: string, g1: number, g2: number, report?: SetupProgress): ((group: GroupName, points: number) => void) | undefined {
+  if (!report) return undefined;
+  const total = g1 + 3 * g2;
+  let done = 0;
+  report(step, 0, total);
+  return (group, points) => {
+    done += group === 'G2' ? 3 * points : points;
+    report(step, Math.min(done, total), total);
+  };
+}
+
 /** Bytes of one affine point in LEM form. */
 export const POINT_BYTES: Record<GroupName, number> = { G1: 64, G2: 128 };
 
@@ -25,7 +40,11 @@ export class FixedBasePool {
   private closing = false;
   private failure: WorkerCrashedError | undefined;
 
-  constructor(threads = availableParallelism()) {
+  /** `onPoints` hears of every finished chunk (for a progress bar). */
+  constructor(
+    threads = availableParallelism(),
+    private readonly onPoints?: (group: GroupName, points: number) => void,
+  ) {
     this.workers = Array.from({ length: Math.max(1, threads) }, (_, i) => {
       const w = new Worker(new URL('./fixed_base_worker.js', import.meta.url));
       w.on('message', ({ id, points }: FixedBaseResponse) => {
@@ -47,7 +66,12 @@ export class FixedBasePool {
     const jobs: Promise<void>[] = [];
     for (let start = 0; start < scalars.length; start += chunk) {
       const part = scalars.slice(start, start + chunk);
-      jobs.push(this.request(group, scalarBytes(part)).then((points) => out.set(points, start * size)));
+      jobs.push(
+        this.request(group, scalarBytes(part)).then((points) => {
+          out.set(points, start * size);
+          this.onPoints?.(group, part.length);
+        }),
+      );
     }
     await Promise.all(jobs);
     return out;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ZkmlError } from '../errors.js';
 import type { Logger } from './curve.js';
 import { generateDevPtau } from './dev_ptau.js';
+import type { SetupProgress } from './fixed_base.js';
 
 export class SetupError extends ZkmlError {
   readonly code = 'SETUP';
@@ -46,7 +47,7 @@ export const DEV_WARNING = [
  * Returns a cached dev powers-of-tau of at least `power`, generating it (src/setup/dev_ptau.ts)
  * when there is none. Written to a temporary name, then renamed.
  */
-export async function devPtau(power: number, cacheDir: string, log: Logger): Promise<PtauInfo> {
+export async function devPtau(power: number, cacheDir: string, log: Logger, progress?: SetupProgress): Promise<PtauInfo> {
   mkdirSync(cacheDir, { recursive: true });
   const cached = readdirSync(cacheDir)
     .map((f) => /^dev_bn128_(\d+)\.ptau$/.exec(f))
@@ -60,7 +61,7 @@ export async function devPtau(power: number, cacheDir: string, log: Logger): Pro
   log(DEV_WARNING);
   log(`generating a dev powers of tau 2^${p} (once; cached in ${cacheDir})`);
   try {
-    await generateDevPtau(p, tmp, log);
+    await generateDevPtau(p, tmp, log, undefined, progress);
     renameSync(tmp, file);
   } finally {
     if (existsSync(tmp)) rmSync(tmp);

@@ -8,6 +8,7 @@ import { defaultPtauCache } from '../paths.js';
 import { snarkjs, snarkLogger, type Logger } from './curve.js';
 import { readPhase1 } from './contributions.js';
 import { devZkey } from './dev_zkey.js';
+import type { SetupProgress } from './fixed_base.js';
 import { devPtau, requiredPower, SetupError, type PtauInfo } from './ptau.js';
 
 export interface SetupOptions {
@@ -17,6 +18,8 @@ export interface SetupOptions {
   /** Replace keys that came from a ceremony or a --ptau file with what this call makes (CLI --force). */
   force?: boolean;
   log?: Logger;
+  /** Progress of the long steps (a dev powers of tau, a dev proving key), for a progress bar. */
+  progress?: SetupProgress;
 }
 
 export interface SetupRecord {
@@ -64,7 +67,7 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
   }
 
   const started = performance.now();
-  const ptau = await phase1Ptau(power, options, log);
+  const ptau = await phase1Ptau(power, options, log, options.progress);
   log(`groth16 setup: circuit needs 2^${power}, using ${ptau.source} ptau 2^${ptau.power} (${ptau.file})`);
   const errors: string[] = [];
   const logger = snarkLogger(() => {}, errors);
@@ -76,7 +79,7 @@ export async function setup(buildDir: string, options: SetupOptions = {}): Promi
     // (src/setup/dev_zkey.ts, the same bytes as snarkjs' zkey new). With tau, alpha and beta
     // public and gamma the generator, proofs can be forged whatever delta is, so a phase-2
     // contribution would cost time and add no security. Any other ptau goes through snarkjs.
-    fromSecret = ptau.secretPublic && (await devZkey(paths.r1cs, ptau.file, tmpZkey));
+    fromSecret = ptau.secretPublic && (await devZkey(paths.r1cs, ptau.file, tmpZkey, options.progress));
     if (!fromSecret) {
       const hash = await snarkjs.zKey.newZKey(paths.r1cs, ptau.file, zkey0, logger);
       if (hash === -1 || errors.length) throw new SetupError(`groth16 setup failed: ${errors.join('; ') || 'snarkjs rejected the inputs'}`);
@@ -119,8 +122,8 @@ export function ptauRecord(ptau: PtauInfo): SetupRecord['ptau'] {
  * --ptau file whose contributions are all beacons (a dev ptau) is one: its secret is public; it
  * is recorded as 'dev' and said so.
  */
-export async function phase1Ptau(power: number, options: { ptau?: string; ptauCache?: string }, log: Logger): Promise<PtauInfo> {
-  if (!options.ptau) return devPtau(power, options.ptauCache ?? defaultPtauCache, log);
+export async function phase1Ptau(power: number, options: { ptau?: string; ptauCache?: string }, log: Logger, progress?: SetupProgress): Promise<PtauInfo> {
+  if (!options.ptau) return devPtau(power, options.ptauCache ?? defaultPtauCache, log, progress);
   const ptau = userPtau(options.ptau, power);
   let p1;
   try {

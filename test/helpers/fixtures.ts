@@ -25,8 +25,9 @@ export const bundledModels = [
 /**
  * Models for one purpose, not in the sweeps above: wine_mlp takes raw features (0.13 .. 1680 in one
  * tensor), so it needs the precision planner (test/precision.test.ts); default budgets lose it.
+ * lenet5 (117k constraints) is quantized and synthesized in tests, but proved only in the benchmark.
  */
-export const specialModels = ['wine_mlp'] as const;
+export const specialModels = ['wine_mlp', 'lenet5'] as const;
 export type BundledModel = (typeof bundledModels)[number] | (typeof specialModels)[number];
 
 export function task(model: BundledModel): Task {
@@ -48,7 +49,11 @@ export function calibrationSamples(model: BundledModel): SampleSet {
   return readSamples(modelFile(model, 'calibration.json'));
 }
 
-/** A bundled model compiled with the default (or the given) visibility, in a folder shared by the test files. */
+/**
+ * A bundled model compiled with the default (or the given) visibility, in a folder shared by the
+ * test files. With the circom backend: tests read its .sym names and witness WASM, and the R1CS
+ * backend (the default) is checked against it in test/r1cs_backend.test.ts.
+ */
 export async function compiled(model: BundledModel, visibility?: Partial<Visibility>): Promise<{ dir: string; manifest: Manifest }> {
   const v = parseVisibility(visibility);
   const dir = join(root, visibility ? `${model}__${v.input}_${v.output}_${v.weights}` : model);
@@ -58,6 +63,7 @@ export async function compiled(model: BundledModel, visibility?: Partial<Visibil
     out: dir,
     task: task(model),
     visibility: v,
+    backend: 'circom',
   });
   return { dir, manifest };
 }
