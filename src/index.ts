@@ -18,6 +18,7 @@ export { keyProvenance, enforceKeyPolicy, describeProvenance, insecureKeysWarnin
 export { Prover, type ProofResult, type ProveOptions, type Timings } from './prove/prover.js';
 export { buildNativeWitness, type WitnessChoice } from './prove/native_witness.js';
 export { proveBatch, ProvingPool, type BatchItem, type BatchOptions } from './prove/pool.js';
+export { choosePoolLayout, layoutFrom, type PoolLayout } from './prove/layout.js';
 export { verify, readProofFile, type ProofDocument, type Verification, type VerifyOptions } from './verify/verify.js';
 export { verifierArtifact, type VerifierArtifact } from './chain/verifier.js';
 export { embeddedChain, rpcChain, providerChain, chainKind, isLoopbackHost, DEVELOPMENT_CHAIN_IDS, type Chain, type ChainKind } from './chain/network.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,8 @@ import { loadBuild } from '../src/compile/manifest.js';
 import { CircuitMismatchError, KeyFormatError } from '../src/errors.js';
 import { loadOnnx } from '../src/onnx/import.js';
 import { ProvingKey, wtnsValues } from '../src/prove/groth16.js';
+import { choosePoolLayout, layoutFrom } from '../src/prove/layout.js';
+import { ProvingPool } from '../src/prove/pool.js';
 import { quantizeInput } from '../src/quant/io.js';
 import { defaultQuantConfig, inputOps } from '../src/quant/program.js';
 import { quantize } from '../src/quant/quantize.js';
@@ -64,10 +67,43 @@ describe('Groth16 prover (src/prove/groth16.ts)', () => {
     assert.throws(() => ProvingKey.parse(zkey.subarray(0, zkey.length - 100)), (e: unknown) => e instanceof KeyFormatError && /truncated in section/.test((e as Error).message));
     assert.throws(() => ProvingKey.parse(readFileSync(build.paths.r1cs)), (e: unknown) => e instanceof KeyFormatError && /not a zkey file/.test((e as Error).message));
     await assert.rejects(key.prove(wtnsValues(writeWtns(honest.slice(0, -1)))), (e: unknown) => e instanceof CircuitMismatchError && /the witness has \d+ values, the proving key \d+/.test((e as Error).message));
+    assert.throws(() => ProvingKey.parse(zkey.subarray(0, 8)), KeyFormatError);
+    // A coefficient entry naming a third matrix (or an index out of range) would make the WASM
+    // evaluation write outside its buffers: refused before anything runs.
+    const section4 = sectionOffset(zkey, 4);
+    for (const [field, value, why] of [[0, 2, /matrix 2/], [4, 1 << 30, /constraint 1073741824/], [8, 1 << 30, /wire 1073741824/]] as const) {
+      const bad = Uint8Array.from(zkey);
+      new DataView(bad.buffer).setUint32(section4 + 4 + field, value, true);
+      assert.throws(() => ProvingKey.parse(bad), (e: unknown) => e instanceof KeyFormatError && why.test((e as Error).message));
+    }
+    const wtns = writeWtns(honest);
+    const shortHeader = Uint8Array.from(wtns);
+    new DataView(shortHeader.buffer).setUint32(12 + 12 + 36, honest.length + 1, true); // the header's value count
+    assert.throws(() => wtnsValues(shortHeader), /the witness header says/);
   });
 });
 
 describe('input step folded into the first layer', () => {
+  it('a tiny input step does not cost the first layer its weight precision', async () => {
+    // Inputs in [0, 0.001] at 8 bits (step ~3.9e-6) into weights ~0.01: folded weights ~4e-8.
+    const { GraphBuilder } = await import('./helpers/onnx_builder.js');
+    const { scratchDir } = await import('./helpers/fixtures.js');
+    const g = new GraphBuilder('x', [1, 3]);
+    const w = g.init([2, 3], [0.011, -0.013, 0.007, 0.009, 0.012, -0.006]);
+    const y = g.node('Gemm', ['x', w], { transB: 1 });
+    const graph = loadOnnx(g.save(join(scratchDir('tinystep'), 't.onnx'), y, [1, 2]));
+    const xs = [[0.0005, 0.0009, 0.0001], [0.0002, 0.0004, 0.0008], [0.001, 0, 0.0005]];
+    const program = quantize(graph, xs, { ...defaultQuantConfig, inputBits: 8, weightBits: 8, activationBits: 8, inputRange: { min: [0, 0, 0], max: [0.001, 0.001, 0.001] } });
+    assert.ok(program.inputs[0].scale !== undefined);
+    const { evaluateFloat } = await import('../src/ir/float_eval.js');
+    const { decodeOutput } = await import('../src/quant/io.js');
+    for (const x of xs) {
+      const want = evaluateFloat(graph, x).get(graph.output.name)!;
+      const got = decodeOutput(program, referenceOutput(program, quantizeInput(program, x)));
+      want.forEach((v, i) => assert.ok(Math.abs(got[i] - v) < 0.02 * 2.5e-5, `output ${i}: ${got[i]} vs ${v}`));
+    }
+  });
+
   it('a [0, 1] input read only by a convolution uses all 2^bits levels, and the reference stays bit-exact with the R1CS', () => {
     const graph = loadOnnx(modelFile('lenet5', 'model.onnx'));
     const config = { ...defaultQuantConfig, inputBits: 4, weightBits: 8, activationBits: 10, inputRange: { min: new Array(784).fill(0), max: new Array(784).fill(1) } };
@@ -88,3 +124,48 @@ describe('input step folded into the first layer', () => {
     assert.deepEqual(cs.values.slice(1, 1 + want.length).map(fromField), want);
   });
 });
+
+describe('proving pool layout (src/prove/layout.ts)', () => {
+  it('picks single-threaded workers when they prove more per second, one multi-threaded worker otherwise or when memory is short', () => {
+    const GB = 2 ** 30;
+    assert.deepEqual(pick(layoutFrom({ zkeyBytes: 1e6, cores: 2, singleMs: 1000, multiMs: 700 }, 8 * GB)), [2, 1]);
+    assert.deepEqual(pick(layoutFrom({ zkeyBytes: 1e6, cores: 2, singleMs: 1000, multiMs: 400 }, 8 * GB)), [1, 'all']);
+    // Two 800 MB keys need about 9.6 GB of proving memory: one worker, whatever the times.
+    const tight = layoutFrom({ zkeyBytes: 8e8, cores: 2, singleMs: 1000, multiMs: 900 }, 4 * GB);
+    assert.deepEqual(pick(tight), [1, 'all']);
+    assert.match(tight.reason, /would need about .* GB, .* GB free/);
+  });
+
+  it('a worker that proves on every core gives valid proofs; the measured layout is kept and reused', async () => {
+    const { dir } = await withKeys('iris_mlp');
+    const pool = new ProvingPool(dir, 1, { threadsPerWorker: 'all' });
+    try {
+      const [item] = await pool.prove([testSamples('iris_mlp').inputs[0]]);
+      assert.ok(item.outcome.ok);
+      const vk = JSON.parse(readFileSync(join(dir, 'verification_key.json'), 'utf8'));
+      assert.equal(await snarkjs.groth16.verify(vk, item.outcome.result.publicSignals, item.outcome.result.proof), true);
+    } finally {
+      await pool.destroy();
+    }
+    const layout = await choosePoolLayout(dir, 2);
+    assert.ok(layout.workers >= 1 && /proofs\/s/.test(layout.reason));
+    const recorded = statSync(join(dir, 'pool_layout.json')).mtimeMs;
+    await choosePoolLayout(dir, 2);
+    assert.equal(statSync(join(dir, 'pool_layout.json')).mtimeMs, recorded, 'measured once per key');
+  });
+});
+
+function pick(l: { workers: number; threadsPerWorker: 1 | 'all' }): [number, 1 | 'all'] {
+  return [l.workers, l.threadsPerWorker];
+}
+
+/** Byte offset of a binfile section's data (zkey, wtns). */
+function sectionOffset(bytes: Uint8Array, type: number): number {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let p = 12, i = 0; i < v.getUint32(8, true); i++) {
+    const size = Number(v.getBigUint64(p + 4, true));
+    if (v.getUint32(p, true) === type) return p + 12;
+    p += 12 + size;
+  }
+  throw new Error(`no section ${type}`);
+}

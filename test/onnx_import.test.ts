@@ -151,4 +151,41 @@ describe('ONNX import', () => {
     const file = g.save(join(scratchDir('gemmshape'), 'g.onnx'), y, [1, 2]);
     assert.throws(() => loadOnnx(file), ShapeMismatchError);
   });
+
+  it('overlapping 2-D max pooling becomes a row pass and a column pass: the same values, fewer comparisons, a circuit equal to the reference', async () => {
+    // Conv -> Relu -> MaxPool 3x3 stride 2 pad 1 (a ResNet stem's pooling) on 1x2x9x9.
+    const g = new GraphBuilder('x', [1, 1, 9, 9]);
+    const r = rng(21);
+    const w = g.init([2, 1, 3, 3], Array.from({ length: 18 }, () => r()));
+    const conv = g.node('Conv', ['x', w], { pads: [1, 1, 1, 1] });
+    const pool = g.node('MaxPool', [g.node('Relu', [conv])], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+    const file = g.save(join(scratchDir('sepool'), 'p.onnx'), pool, [1, 2, 5, 5]);
+    const graph = loadOnnx(file);
+    const pools = graph.nodes.filter((n) => n.kind === 'maxPool');
+    assert.equal(pools.length, 2, 'a row pass and a column pass');
+    // One pass: per plane 4 corner windows of 4 taps, 12 edge windows of 6, 9 inner of 9 taps:
+    // 12 + 60 + 72 = 144 comparisons. Two passes: 9 rows x (1 + 2 + 2 + 2 + 1) + 5 columns x 8 = 112.
+    const comparisons = pools.reduce((n, p) => n + (p as { windows: Int32Array[] }).windows.reduce((a, w) => a + w.length - 1, 0), 0);
+    assert.equal(comparisons, 2 * 112);
+    assert.ok((await maxDifference(file, randomInputs(5, 81, 3))) < 1e-5);
+    // The integer program (row pass on accumulators, ReLU, column pass) and its R1CS agree.
+    const program = quantize(graph, randomInputs(8, 81, 4));
+    const { synthesize } = await import('../src/r1cs/synthesize.js');
+    const { referenceOutput } = await import('../src/quant/reference.js');
+    const { quantizeInput } = await import('../src/quant/io.js');
+    const { fromField } = await import('../src/prove/field.js');
+    for (const x of randomInputs(3, 81, 5)) {
+      const q = quantizeInput(program, x);
+      const want = referenceOutput(program, q);
+      const { cs } = synthesize(program, { input: 'public', output: 'public', weights: 'fixed' }, { in: q.map(String), recipient: '0' }, false);
+      assert.deepEqual(cs.values.slice(1, 1 + want.length).map(fromField), want);
+    }
+  });
+
+  it('non-overlapping 2x2 pooling stays one pass (the passes would not save a comparison)', () => {
+    const g = new GraphBuilder('x', [1, 1, 8, 8]);
+    const pool = g.node('MaxPool', ['x'], { kernel_shape: [2, 2], strides: [2, 2] });
+    const graph = loadOnnx(g.save(join(scratchDir('pool2'), 'p.onnx'), pool, [1, 1, 4, 4]));
+    assert.equal(graph.nodes.filter((n) => n.kind === 'maxPool').length, 1);
+  });
 });

@@ -192,7 +192,7 @@ program
   .option('-b, --batch <file>', 'many inputs: JSON lines, {"inputs": [...]}, or an array of arrays')
   .option('--sample <k>', 'with --input: prove sample k of a file of several (default: the file must hold one)', int('--sample', 0, 1_000_000_000))
   .option('-o, --out <path>', 'proof file (--input) or folder (--batch); default: <build>/proofs')
-  .option('-w, --workers <n>', 'pool size for --batch', int('--workers', 1, 64), 2)
+  .option('-w, --workers <n|auto>', 'pool size for --batch (single-threaded workers), or auto: measure one proof single-threaded and one on every core, and use the faster layout (a large key that would not fit once per core gets one multi-threaded worker); the measurement is kept in <build>/pool_layout.json', (v: string) => (v === 'auto' ? v : int('--workers', 1, 64)(v)), 2)
   .option('--salt <n>', 'master salt of the input/output commitments and nullifier (salted builds; decimal or 0x-hex; default: random, recorded in the proof file); with --batch each input gets its own, derived from it')
   .option('--recipient <address>', 'bind the proof to this address: the registry credits its result to it, and a copied proof cannot credit anyone else (default: none)')
   .action(async (build: string, o) => {
@@ -211,6 +211,10 @@ program
     }
     const { inputs } = readSamples(o.batch);
     const dir = o.out ?? join(buildPaths(build).proofs, 'batch');
+    const layout = o.workers === 'auto' ? await z.choosePoolLayout(build) : undefined;
+    if (layout) log(`pool layout: ${layout.workers} worker(s), ${layout.threadsPerWorker === 1 ? 'single-threaded' : 'every core per proof'} (${layout.reason})`);
+    const workers: number = layout?.workers ?? o.workers;
+    const threadsPerWorker = layout?.threadsPerWorker ?? 1;
     const bar = progress('proving', inputs.length);
     let failed = 0;
     const started = performance.now();
@@ -229,7 +233,8 @@ program
       total: inputs.length,
       proved: inputs.length - failed,
       failed,
-      workers: o.workers,
+      workers,
+      threadsPerWorker,
       seconds,
       proofsPerSecond: (inputs.length - failed) / seconds,
       results: items.map(({ index, outcome }) =>
@@ -238,7 +243,7 @@ program
     };
     writeJsonAtomic(join(dir, 'summary.json'), summary);
     for (const { index, outcome } of items) if (!outcome.ok) console.error(`input ${index}: ${outcome.error.message}`);
-    console.log(`${summary.proved}/${summary.total} proved in ${fmt(seconds, 2)} s (${fmt(summary.proofsPerSecond, 2)} proofs/s, ${o.workers} workers) -> ${dir}`);
+    console.log(`${summary.proved}/${summary.total} proved in ${fmt(seconds, 2)} s (${fmt(summary.proofsPerSecond, 2)} proofs/s, ${workers} ${threadsPerWorker === 1 ? 'single-threaded' : 'multi-threaded'} workers) -> ${dir}`);
     if (failed) process.exitCode = 1;
   });
 

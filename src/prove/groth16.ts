@@ -14,6 +14,7 @@ import { CircuitMismatchError, KeyFormatError } from '../errors.js';
 
 /** A binfile's sections (zkey, wtns): type -> the bytes of its first section of that type. */
 function sectionsOf(bytes: Uint8Array, magic: string): Map<number, Uint8Array> {
+  if (bytes.length < 12) throw new KeyFormatError(`not a ${magic} file (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = String.fromCharCode(...bytes.subarray(0, 4));
   if (found !== magic) throw new KeyFormatError(`not a ${magic} file (starts with "${found}")`);
@@ -53,12 +54,24 @@ export class ProvingKey {
     const protocol = new DataView(need(1).buffer, need(1).byteOffset).getUint32(0, true);
     if (protocol !== 1) throw new KeyFormatError(`protocol ${protocol} is not Groth16`);
     const h = need(2);
+    // n8q, q, n8r, r, nVars, nPublic, domainSize, then alpha1, beta1, beta2, gamma2, delta1, delta2.
+    if (h.length !== 84 + 64 + 64 + 128 + 128 + 64 + 128) throw new KeyFormatError(`a Groth16 header of ${h.length} bytes is not a BN254 key's (660)`);
     const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
-    if (hv.getUint32(0, true) !== 32 || hv.getUint32(36, true) !== 32) throw new KeyFormatError('not a BN254 key');
+    if (hv.getUint32(0, true) !== 32 || hv.getUint32(36, true) !== 32 || leToBigInt(h.subarray(40, 72)) !== BN254_R) throw new KeyFormatError('not a BN254 key');
     const [nVars, nPublic, domainSize] = [hv.getUint32(72, true), hv.getUint32(76, true), hv.getUint32(80, true)];
+    if (domainSize < 2 || domainSize > 2 ** 28 || (domainSize & (domainSize - 1)) !== 0) throw new KeyFormatError(`domain size ${domainSize} is not a power of two from 2 to 2^28`);
+    if (nPublic >= nVars) throw new KeyFormatError(`${nPublic} public signals for ${nVars} wires`);
     const coefs = need(4);
-    const nCoefs = new DataView(coefs.buffer, coefs.byteOffset).getUint32(0, true);
+    if (coefs.length < 4) throw new KeyFormatError('empty coefficient section');
+    const cv = new DataView(coefs.buffer, coefs.byteOffset, coefs.byteLength);
+    const nCoefs = cv.getUint32(0, true);
     if (coefs.length !== 4 + nCoefs * 44) throw new KeyFormatError(`coefficient section of ${coefs.length} bytes for ${nCoefs} coefficients`);
+    // The WASM evaluation trusts these: a matrix other than A or B, or an index out of range, would
+    // make it write outside its buffers (over the curve's own constants).
+    for (let o = 4; o < coefs.length; o += 44) {
+      const [m, c, w] = [cv.getUint32(o, true), cv.getUint32(o + 4, true), cv.getUint32(o + 8, true)];
+      if (m > 1 || c >= domainSize || w >= nVars) throw new KeyFormatError(`coefficient ${(o - 4) / 44} (matrix ${m}, constraint ${c}, wire ${w}) is outside the key's ${domainSize} constraints and ${nVars} wires`);
+    }
     // Own buffers (one copy of the key in all): ffjavascript posts these to its threads, and a view
     // would send the whole file's buffer with every chunk.
     const points = { A: copy(need(5)), B1: copy(need(6)), B2: copy(need(7)), C: copy(need(8)), H: copy(need(9)) };
@@ -198,9 +211,16 @@ function curveFor(singleThread: boolean): Promise<Curve> {
   return (singleThreaded ??= buildBn128(true));
 }
 
-/** The witness values of a .wtns file (its section 2). */
+/** The witness values of a .wtns file (its section 2), after checking its header (BN254, 32-byte values). */
 export function wtnsValues(wtns: Uint8Array): Uint8Array {
-  const w = sectionsOf(wtns, 'wtns').get(2);
-  if (!w) throw new KeyFormatError('witness file without values');
+  const sections = sectionsOf(wtns, 'wtns');
+  const [h, w] = [sections.get(1), sections.get(2)];
+  if (!h || !w || h.length < 40) throw new KeyFormatError('witness file without its header or values');
+  const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  if (hv.getUint32(0, true) !== 32 || leToBigInt(h.subarray(4, 36)) !== BN254_R) throw new KeyFormatError('the witness is not over BN254');
+  if (w.length !== hv.getUint32(36, true) * 32) throw new KeyFormatError(`the witness header says ${hv.getUint32(36, true)} values, its section holds ${w.length / 32}`);
   return copy(w);
 }
+
+/** The BN254 scalar field's modulus. */
+const BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;

@@ -2,10 +2,12 @@ import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { batchSalt } from '../commit/statement.js';
 import { WorkerCrashedError } from '../errors.js';
-import type { ProveTask, TaskOutcome } from './worker.js';
+import { choosePoolLayout } from './layout.js';
+import type { ProveTask, TaskOutcome, WorkerSettings } from './worker.js';
 
 export interface BatchOptions {
-  workers?: number;
+  /** Workers (single-threaded each), or 'auto': the layout measured for this build (src/prove/layout.ts). Default 2. */
+  workers?: number | 'auto';
   /** Master salt (decimal) of a salted build: each input's proof gets batchSalt(salt, index) (the salt itself for one input); random per proof when absent. */
   salt?: string;
   /** The address every proof is bound to (0x hex); none when absent. */
@@ -47,7 +49,9 @@ export class AttemptLostError extends Error {
 /**
  * A piscina pool of proving workers for one build. Each worker loads the build once (model,
  * witness calculator, proving key, a single-threaded curve) and then proves one input per task,
- * on one core: N workers use N cores with no thread contention inside a proof.
+ * on one core: N workers use N cores with no thread contention inside a proof. With
+ * `threadsPerWorker: 'all'` a worker's proofs use every core instead (one key in memory per
+ * worker: for large keys; choosePoolLayout picks by measurement).
  */
 export class ProvingPool {
   private readonly pool: Piscina<ProveTask, TaskOutcome>;
@@ -60,7 +64,7 @@ export class ProvingPool {
   private destroying = false;
 
   /** `buildDir` is the default build of `prove` and `warmUp`; `attempt` names its own. */
-  constructor(buildDir: string | undefined, workers = 2) {
+  constructor(buildDir: string | undefined, workers = 2, options: { threadsPerWorker?: 1 | 'all' } = {}) {
     this.workers = Math.max(1, workers);
     this.dir = buildDir === undefined ? undefined : resolve(buildDir);
     this.pool = new Piscina<ProveTask, TaskOutcome>({
@@ -68,6 +72,7 @@ export class ProvingPool {
       minThreads: this.workers,
       maxThreads: this.workers,
       idleTimeout: 1000,
+      workerData: { threadsPerWorker: options.threadsPerWorker ?? 1 } satisfies WorkerSettings,
     });
     // A thread that dies with a task fails that task (piscina rejects it, then replaces the
     // thread). One that fails with no task (e.g. as it starts) is emitted here instead, where
@@ -149,7 +154,8 @@ export class ProvingPool {
 
 /** Proves a batch on a fresh pool (see ProvingPool), then shuts the pool down. */
 export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
-  const pool = new ProvingPool(buildDir, options.workers ?? 2);
+  const layout = options.workers === 'auto' ? await choosePoolLayout(buildDir) : { workers: options.workers ?? 2, threadsPerWorker: 1 as const };
+  const pool = new ProvingPool(buildDir, layout.workers, { threadsPerWorker: layout.threadsPerWorker });
   try {
     return await pool.prove(inputs, options.onResult, options);
   } finally {

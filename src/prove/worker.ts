@@ -1,8 +1,9 @@
 /**
- * Piscina worker: one task = float inference, quantization, witness and a single-threaded Groth16
- * proof for one input. The Prover (model, witness calculator, zkey) is loaded once per worker.
+ * Piscina worker: one task = float inference, quantization, witness and a Groth16 proof (single-
+ * threaded unless the pool says otherwise) for one input. The Prover (model, witness calculator, zkey) is loaded once per worker.
  */
 import '../setup/web_worker.js'; // first: before anything loads ffjavascript
+import { workerData } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
 import { ZkmlError } from '../errors.js';
 import { claimFault } from '../fault.js';
@@ -23,14 +24,24 @@ const provers = new Map<string, Promise<Prover>>();
 
 if (claimFault(['start-throw'])) throw new Error('injected fault: a proving worker failed to start');
 
+/** What the pool tells its workers (piscina's workerData). */
+export interface WorkerSettings {
+  threadsPerWorker: 1 | 'all';
+}
+
+const settings = (workerData as WorkerSettings | undefined) ?? { threadsPerWorker: 1 };
+
 /**
- * snarkjs' single-threaded mode builds a fresh curve (WASM instance and tables, ~100 ms) for every
- * proof. Its multi-threaded mode reuses `globalThis.curve_bn128`, so a single-threaded curve put
- * there once serves every proof of this worker without spawning threads: one core per worker.
+ * The prover uses `globalThis.curve_bn128`. A single-threaded curve put there once serves every
+ * proof of this worker without spawning threads: one core per worker. With threadsPerWorker
+ * 'all' the prover builds the usual curve with a thread per core instead.
  */
-const curveReady = buildBn128(true).then((curve) => {
-  (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
-});
+const curveReady =
+  settings.threadsPerWorker === 1
+    ? buildBn128(true).then((curve) => {
+        (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
+      })
+    : Promise.resolve();
 
 export default async function proveTask(task: ProveTask): Promise<TaskOutcome> {
   const fault = claimFault(['crash', 'throw', 'hang']);

@@ -11,9 +11,9 @@ import { defaultQuantConfig, unitOf, type Approximation, type QProgram, type QTe
 const MAX_FRAC = 24;
 
 /** Fractional bits so that `maxAbs` fits in a signed `bits`-bit integer: the power-of-two scale. */
-export function fracFor(maxAbs: number, bits: number): number {
-  if (!(maxAbs > 0)) return MAX_FRAC;
-  return Math.min(MAX_FRAC, Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs)));
+export function fracFor(maxAbs: number, bits: number, limit = MAX_FRAC): number {
+  if (!(maxAbs > 0)) return limit;
+  return Math.min(limit, Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs)));
 }
 
 /** The fewest fractional bits that hold every weight exactly (1, 1/2, 1/4 ...), if no more than `limit`. */
@@ -101,7 +101,7 @@ export function quantize(
   const inputs: QTensor[] = graph.inputs.map((input) => {
     // An affine consumer adds the weights' fraction bits; any other op would keep the grid's
     // coarse scale for its own output (a LeakyRelu of integers would round away 0.1 x).
-    const affineOnly = graph.nodes.every((n) => !n.inputs.includes(input.name) || n.kind === 'linear');
+    const affineOnly = input.name !== graph.output.name && graph.nodes.every((n) => !n.inputs.includes(input.name) || n.kind === 'linear');
     const n = size(input.shape);
     const known = config.inputRange && { min: config.inputRange.min.slice(offset, offset + n), max: config.inputRange.max.slice(offset, offset + n) };
     const { frac, lo, hi, scale } = inputRange(stat(input.name), config, n, affineOnly, known);
@@ -163,7 +163,9 @@ export function quantize(
         const folded = xs.some((x) => x.scale !== undefined);
         const sized = folded ? Float64Array.from(node.weight, (w, k) => w * factor[node.src[k]]) : node.weight;
         const maxW = sized.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
-        const wFrac = exactFrac(sized, fracFor(maxW, config.weightBits)) ?? fracFor(maxW, config.weightBits);
+        // A folded step makes the weights that much smaller; the fraction cap is for the weights themselves.
+        const limit = MAX_FRAC + (folded ? Math.max(0, Math.ceil(-Math.log2(Math.min(...factor)))) : 0);
+        const wFrac = exactFrac(sized, fracFor(maxW, config.weightBits, limit)) ?? fracFor(maxW, config.weightBits, limit);
         const t = out(top + wFrac);
         push(linearOp(node, xs, factor, t), t, true, node.output);
         break;
