@@ -150,3 +150,40 @@ describe('r1cs backend: compile, setup, prove, verify', () => {
     await assert.rejects(compile(modelFile('iris_mlp', 'model.onnx'), { calibration: modelFile('iris_mlp', 'calibration.json'), out, backend: 'wasm' as 'r1cs' }), /unknown backend wasm; choose circom or r1cs/);
   });
 });
+
+describe('LeNet-5 end to end (issue 15: a real-size model in the default suite)', () => {
+  it('compiles to at most 120,000 constraints at full agreement, sets up, proves on every core, verifies off-chain and on the EVM; a tampered proof fails both', async () => {
+    const { embeddedChain } = await import('../src/chain/network.js');
+    const { deployVerifier, verifyOnChain } = await import('../src/chain/onchain.js');
+    const { verifierArtifact } = await import('../src/chain/verifier.js');
+    const out = join(scratchDir('lenet5'), 'build');
+    const src = (f: string) => modelFile('lenet5', f);
+    const m = await compile(src('model.onnx'), {
+      calibration: src('calibration.json'),
+      test: src('test.json'),
+      out,
+      visibility: { input: 'hashed', output: 'hashed' },
+      inputRange: '0:1',
+      quant: { inputBits: 4, weightBits: 8, activationBits: 10 },
+    });
+    assert.equal(m.circuit.backend, 'r1cs');
+    assert.ok(m.circuit.constraints <= 120_000, `${m.circuit.constraints} constraints`);
+    assert.ok(m.accuracy.decisionAgreement! >= 0.99);
+    await setup(out);
+    const prover = await Prover.load(out);
+    const chain = await embeddedChain();
+    try {
+      const r = await prover.prove(testSamples('lenet5').inputs[1], { recipient: RECIPIENT });
+      assert.equal((await verify(out, r, { insecureDevKeys: true })).valid, true);
+      const { contract } = await deployVerifier(chain, await verifierArtifact(out), { insecureDevKeys: true });
+      assert.equal((await verifyOnChain(contract, r.proof, r.publicSignals)).valid, true);
+      const bad = structuredClone({ proof: r.proof, publicSignals: r.publicSignals });
+      bad.publicSignals[0] = String(BigInt(bad.publicSignals[0]) + 1n);
+      assert.equal((await verify(out, bad, { insecureDevKeys: true })).valid, false);
+      assert.equal((await verifyOnChain(contract, bad.proof, bad.publicSignals)).valid, false);
+    } finally {
+      await chain.close();
+      await prover.close();
+    }
+  });
+});
