@@ -38,10 +38,14 @@ export class BenchError extends ZkmlError {
 
 const defaultTimeoutS = 30 * 60;
 
-/** Runs one measurement in its own process, so a crash or a hang (killed at timeoutS) fails that measurement with its reason. */
-function child(request: MeasureRequest, timeoutS: number): Promise<unknown> {
+/**
+ * Runs one measurement in its own process (`script` with the request as JSON, writing its result
+ * to request.out), so that a crash or a hang (killed at timeoutS) fails that measurement, named
+ * `what`, with its reason.
+ */
+export function measureInChild<T>(script: URL, request: { out: string }, timeoutS: number, what: string): Promise<T> {
   return new Promise((done, fail) => {
-    const p = spawn(process.execPath, [new URL('./measure.js', import.meta.url).pathname, JSON.stringify(request)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [script.pathname, JSON.stringify(request)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -52,10 +56,14 @@ function child(request: MeasureRequest, timeoutS: number): Promise<unknown> {
     p.on('close', (code) => {
       clearTimeout(timer);
       const why = timedOut ? `no result after ${timeoutS} s (raise --timeout for larger models)` : code === null ? 'killed' : `exit ${code}`;
-      if (code === 0) done(JSON.parse(readFileSync(request.out, 'utf8')));
-      else fail(new BenchError(`measuring ${request.target.name} failed (${why}): ${err.split('\n').filter((l) => !l.startsWith('*')).slice(-8).join('\n')}`));
+      if (code === 0) done(JSON.parse(readFileSync(request.out, 'utf8')) as T);
+      else fail(new BenchError(`${what} failed (${why}): ${err.split('\n').filter((l) => !l.startsWith('*')).slice(-8).join('\n')}`));
     });
   });
+}
+
+function child(request: MeasureRequest, timeoutS: number): Promise<unknown> {
+  return measureInChild(new URL('./measure.js', import.meta.url), request, timeoutS, `measuring ${request.target.name}`);
 }
 
 const require = createRequire(import.meta.url);

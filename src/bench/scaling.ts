@@ -5,15 +5,15 @@
  * the growth exponent of each figure (the slope of log(figure) against log(constraints)) and
  * writes <out>/scaling.json, <out>/scaling.md and <out>/scaling.svg (default out: bench/scaling).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../errors.js';
 import { defaultPtauCache, modelsDir } from '../paths.js';
 import type { QuantConfig } from '../quant/program.js';
 import { logLogChart } from './report.js';
 import type { PhaseResult, ScalingPhaseRequest } from './scaling_child.js';
-import { BenchError } from './run.js';
+import { measureInChild } from './run.js';
 
 export interface ScalingPoint {
   name: string;
@@ -73,18 +73,8 @@ function fit(rows: readonly ScalingRow[]): Record<string, number> {
   return Object.fromEntries(figures.map(([k]) => [k, growthExponent(rows.map((r) => [r.constraints, r[k] as number]))]));
 }
 
-function child(request: ScalingPhaseRequest, timeoutS: number): Promise<PhaseResult> {
-  return new Promise((done, fail) => {
-    const p = spawn(process.execPath, [new URL('./scaling_child.js', import.meta.url).pathname, JSON.stringify(request)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) done(JSON.parse(readFileSync(request.out, 'utf8')) as PhaseResult);
-      else fail(new BenchError(`${request.phase} of ${request.build} failed (${code === null ? `killed after at most ${timeoutS} s` : `exit ${code}`}): ${err.split('\n').slice(-8).join('\n')}`));
-    });
-  });
+function child(request: ScalingPhaseRequest, name: string, timeoutS: number): Promise<PhaseResult> {
+  return measureInChild(new URL('./scaling_child.js', import.meta.url), request, timeoutS, `${request.phase} of ${name}`);
 }
 
 /** Slope of log(y) against log(x), by least squares. */
@@ -109,7 +99,7 @@ const figures: [keyof ScalingRow, string][] = [
 ];
 
 export function scalingMarkdown(r: ScalingResults): string {
-  const f = (v: number | undefined, d = 1) => (v === undefined ? '-' : v.toFixed(d));
+  const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
   const lines = [
     '| model | architecture | constraints | agreement | compile s | compile peak MB | setup s | setup peak MB | witness ms | prove s | prove peak MB | on-chain (gas) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -148,11 +138,11 @@ export async function runScaling(options: { names?: string[]; out?: string; time
       ptauCache: options.ptauCache ?? defaultPtauCache,
     });
     log(`[${k + 1}/${points.length}] ${p.name}: compile ...`);
-    const c = await child(request('compile'), timeoutS);
+    const c = await child(request('compile'), p.name, timeoutS);
     log(`    ${c.constraints} constraints in ${c.seconds.toFixed(1)} s (${c.peakRssMb.toFixed(0)} MB); setup ...`);
-    const s = await child(request('setup'), timeoutS);
+    const s = await child(request('setup'), p.name, timeoutS);
     log(`    setup ${s.seconds.toFixed(1)} s (${s.peakRssMb.toFixed(0)} MB); prove ...`);
-    const v = await child(request('prove'), timeoutS);
+    const v = await child(request('prove'), p.name, timeoutS);
     log(`    prove ${v.seconds.toFixed(2)} s (${v.peakRssMb.toFixed(0)} MB), on-chain ${v.onChain}`);
     rows.push({
       name: p.name,
@@ -193,17 +183,24 @@ function unknownPoint(name: string): never {
   throw new InvalidInputError(`unknown scaling point ${name}; the series has ${scalingPoints.map((p) => p.name).join(', ')}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const opt = (flag: string) => {
     const i = args.indexOf(flag);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const render = opt('--render');
   // --render FILE: the tables and chart again from a scaling.json, without measuring.
-  const results = render
-    ? ((r: ScalingResults) => ({ ...r, exponents: fit(r.rows), exponentsLarge: fit(r.rows.filter((w) => w.constraints >= LARGE)) }))(JSON.parse(readFileSync(render, 'utf8')) as ScalingResults)
-    : await runScaling({ names: opt('--models')?.split(','), out: opt('--out'), timeoutS: opt('--timeout') ? Number(opt('--timeout')) : undefined });
-  if (render) writeScaling(results, resolve(opt('--out') ?? dirname(render)));
-  console.log(scalingMarkdown(results));
+  const render = opt('--render');
+  Promise.resolve()
+    .then(async () => {
+      const results = render
+        ? ((r: ScalingResults) => ({ ...r, exponents: fit(r.rows), exponentsLarge: fit(r.rows.filter((w) => w.constraints >= LARGE)) }))(JSON.parse(readFileSync(render, 'utf8')) as ScalingResults)
+        : await runScaling({ names: opt('--models')?.split(','), out: opt('--out'), timeoutS: opt('--timeout') ? Number(opt('--timeout')) : undefined });
+      if (render) writeScaling(results, resolve(opt('--out') ?? dirname(render)));
+      console.log(scalingMarkdown(results));
+    })
+    .catch((err) => {
+      console.error(`error: ${(err as Error).message}`);
+      process.exitCode = 1;
+    });
 }

@@ -1,6 +1,7 @@
 import { buildBn128 } from 'ffjavascript';
 import type { Groth16Proof } from 'snarkjs';
 import { CircuitMismatchError, KeyFormatError } from '../errors.js';
+import { withRoom } from '../setup/wasm_memory.js';
 
 /**
  * Groth16 proving with snarkjs' own building blocks (ffjavascript's WASM FFTs and multi-
@@ -88,31 +89,17 @@ export class ProvingKey {
     return { alpha1: g1(84), beta1: g1(148), beta2: g2(212), delta1: g1(468), delta2: g2(532) };
   }
 
-  /**
-   * A.w, B.w and their product per constraint, evaluated in the curve's main-thread WASM. The
-   * memory is grown as needed and its allocation pointer restored after, so that repeated proofs
-   * reuse the same space.
-   */
+  /** A.w, B.w and their product per constraint, evaluated in the curve's main-thread WASM. */
   private buildABC(curve: Curve, witness: Uint8Array): [Uint8Array, Uint8Array, Uint8Array] {
     const tm = curve.tm;
-    const n8 = 32;
-    const saved = tm.u32[0];
-    const bytes = this.coefs.length - 4 + witness.length + 3 * this.domainSize * n8 + 64;
-    const free = tm.memory.buffer.byteLength - saved;
-    if (bytes > free) {
-      tm.memory.grow(Math.ceil((bytes - free) / 65536));
-      tm.u8 = new Uint8Array(tm.memory.buffer);
-      tm.u32 = new Uint32Array(tm.memory.buffer);
-    }
-    try {
+    const size = this.domainSize * 32;
+    return withRoom(tm, this.coefs.length - 4 + witness.length + 3 * size + 64, () => {
       const pCoefs = tm.allocBuff(this.coefs.subarray(4));
       const pW = tm.allocBuff(witness);
-      const [pA, pB, pC] = [0, 1, 2].map(() => tm.alloc(this.domainSize * n8));
+      const [pA, pB, pC] = [0, 1, 2].map(() => tm.alloc(size));
       tm.instance.exports.qap_buildABC(pCoefs, this.nCoefs, pW, pA, pB, pC, 0, this.domainSize, 0, this.nVars);
-      return [tm.getBuff(pA, this.domainSize * n8), tm.getBuff(pB, this.domainSize * n8), tm.getBuff(pC, this.domainSize * n8)];
-    } finally {
-      tm.u32[0] = saved;
-    }
+      return [tm.getBuff(pA, size), tm.getBuff(pB, size), tm.getBuff(pC, size)];
+    });
   }
 
   /**
@@ -168,23 +155,13 @@ export class ProvingKey {
   private joinABC(curve: Curve, a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
     const tm = curve.tm;
     const n = this.domainSize;
-    const saved = tm.u32[0];
-    const bytes = 4 * n * 32 + 64;
-    const free = tm.memory.buffer.byteLength - saved;
-    if (bytes > free) {
-      tm.memory.grow(Math.ceil((bytes - free) / 65536));
-      tm.u8 = new Uint8Array(tm.memory.buffer);
-      tm.u32 = new Uint32Array(tm.memory.buffer);
-    }
-    try {
+    return withRoom(tm, 4 * n * 32 + 64, () => {
       const [pA, pB, pC] = [a, b, c].map((x) => tm.allocBuff(x));
       const pP = tm.alloc(n * 32);
       tm.instance.exports.qap_joinABC(pA, pB, pC, n, pP);
       tm.instance.exports.frm_batchFromMontgomery(pP, n, pP);
       return tm.getBuff(pP, n * 32);
-    } finally {
-      tm.u32[0] = saved;
-    }
+    });
   }
 }
 

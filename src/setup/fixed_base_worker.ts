@@ -11,6 +11,7 @@ import './web_worker.js'; // first: before anything loads ffjavascript
 import { parentPort } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
 import { claimFault } from '../fault.js';
+import { ensureFree } from './wasm_memory.js';
 
 export type GroupName = 'G1' | 'G2';
 export interface FixedBaseRequest {
@@ -43,18 +44,9 @@ interface ThreadManager {
 const tm = ((await buildBn128(true)) as { tm: ThreadManager }).tm;
 const wasm = tm.instance.exports;
 
-/**
- * ffjavascript's single-threaded memory never grows by itself, and its WASM functions take their
- * scratch space (batchToAffine: a few words per point) above the free pointer: grow for both.
- */
+/** ffjavascript's WASM functions take their scratch space (batchToAffine: a few words per point) above the free pointer: room for both. */
 function alloc(bytes: number, scratch = 1 << 20): number {
-  const end = ((tm.u32[0] + 3) & ~3) + bytes + scratch;
-  const missing = Math.ceil((end - tm.memory.buffer.byteLength) / 65536);
-  if (missing > 0) {
-    tm.memory.grow(missing);
-    tm.u8 = new Uint8Array(tm.memory.buffer);
-    tm.u32 = new Uint32Array(tm.memory.buffer);
-  }
+  ensureFree(tm, bytes + scratch);
   return tm.alloc(bytes);
 }
 
