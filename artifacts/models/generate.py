@@ -80,6 +80,28 @@ def train_loss(model, x, y, epochs, lr, loss_fn, target):
     return model
 
 
+class DigitsTransformer(torch.nn.Module):
+    """Image rows as 8 tokens of 8 features: Linear embedding + learned positions, one
+    TransformerEncoderLayer (d_model 16, 2 heads, ff 32, ReLU), mean over tokens, Linear 10."""
+
+    def __init__(self, batch_first=True, norm_first=False):
+        super().__init__()
+        self.batch_first = batch_first
+        self.embed = torch.nn.Linear(8, 16)
+        self.pos = torch.nn.Parameter(torch.randn(8, 16) * 0.1)
+        self.enc = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=batch_first, norm_first=norm_first)
+        self.fc = torch.nn.Linear(16, 10)
+
+    def forward(self, x):
+        h = self.embed(x) + self.pos
+        if not self.batch_first:
+            h = h.transpose(0, 1)
+        h = self.enc(h)
+        if not self.batch_first:
+            h = h.transpose(0, 1)
+        return self.fc(h.mean(dim=1))
+
+
 class DigitsCnn(torch.nn.Module):
     """Conv-BatchNorm-ReLU-MaxPool-Conv-ReLU-Flatten-Gemm on 8x8 digits."""
 
@@ -208,7 +230,7 @@ def rounded(rows, digits=6):
 
 
 def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, n_test,
-           input_shape=None, architecture=None, task="classification"):
+           input_shape=None, architecture=None, task="classification", opset=13):
     if ONLY and name not in ONLY:
         return
     out = os.path.join(HERE, name)
@@ -220,7 +242,7 @@ def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, 
         os.path.join(out, "model.onnx"),
         input_names=["input"],
         output_names=["logits"],
-        opset_version=13,
+        opset_version=opset,
         do_constant_folding=True,
     )
     with open(os.path.join(out, "calibration.json"), "w") as f:
@@ -380,6 +402,51 @@ def main():
         i_tr, i_te = upsample(x_tr, side, channels), upsample(x_te, side, channels)
         model = train_loss(cls(), i_tr, y_tr, epochs, 0.005, ce, as_long)
         export(name, model, None, i_tr, i_te, y_te, dataset, 32, 100, input_shape=(1, channels, side, side), architecture=architecture)
+
+    # Issue 16: a GELU MLP and a small transformer on the digits split, trained last as above.
+    x = digits.data / 16.0
+    x_tr, x_te, y_tr, y_te = train_test_split(x, digits.target, test_size=0.3, random_state=SEED, stratify=digits.target)
+    torch.manual_seed(SEED)
+    gelu_mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.GELU(), torch.nn.Linear(32, 10))
+    model = train_loss(gelu_mlp, x_tr, y_tr, 400, 0.01, ce, as_long)
+    export("digits_gelu_mlp", model, [64, 32, 10], x_tr, x_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 128, 200,
+           architecture="MLP 64-32-10 (GELU, exact erf form)")
+    torch.manual_seed(SEED)
+    tokens_tr, tokens_te = x_tr.reshape(-1, 8, 8), x_te.reshape(-1, 8, 8)
+    model = train_loss(DigitsTransformer(), tokens_tr, y_tr, 300, 0.01, ce, as_long)
+    export("digits_transformer", model, None, tokens_tr, tokens_te, y_te, "sklearn digits (8x8 rows as 8 tokens of 8 features, scaled by 1/16)", 64, 200,
+           input_shape=(1, 8, 8), opset=17,
+           architecture="Transformer: Linear 8-16 + learned positions, TransformerEncoderLayer (d_model 16, 2 heads, ff 32, ReLU, post-norm), mean over tokens, Linear 10")
+    # PyTorch's exports of attention and LayerNorm in every layout and opset the importer follows
+    # (untrained: the import tests compare them with onnxruntime, not with labels).
+    if not ONLY or "exports" in ONLY:
+        out = os.path.join(HERE, "exports")
+        os.makedirs(out, exist_ok=True)
+        for batch_first in (True, False):
+            for norm_first in (False, True):
+                for opset in (13, 14, 17):
+                    torch.manual_seed(SEED)
+                    m = DigitsTransformer(batch_first, norm_first).eval()
+                    torch.onnx.export(m, torch.zeros(1, 8, 8), os.path.join(out, f"transformer_bf{int(batch_first)}_nf{int(norm_first)}_opset{opset}.onnx"),
+                                      input_names=["input"], output_names=["logits"], opset_version=opset)
+        torch.manual_seed(SEED)
+        mha = torch.nn.MultiheadAttention(16, 2, batch_first=True).eval()
+
+        class SelfAttention(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.mha = mha
+
+            def forward(self, x):
+                return self.mha(x, x, x, need_weights=False)[0]
+        torch.onnx.export(SelfAttention(), torch.zeros(1, 8, 16), os.path.join(out, "multihead_attention_opset14.onnx"),
+                          input_names=["input"], output_names=["out"], opset_version=14)
+        for opset in (13, 17):
+            torch.onnx.export(torch.nn.LayerNorm(16).eval(), torch.zeros(1, 8, 16), os.path.join(out, f"layer_norm_opset{opset}.onnx"),
+                              input_names=["input"], output_names=["out"], opset_version=opset)
+        for approximate in ("none", "tanh"):
+            torch.onnx.export(torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.GELU(approximate=approximate)).eval(), torch.zeros(1, 8),
+                              os.path.join(out, f"gelu_{approximate}.onnx"), input_names=["input"], output_names=["out"], opset_version=13)
 
 
 if __name__ == "__main__":

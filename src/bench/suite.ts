@@ -24,6 +24,8 @@ export const suite: SuiteModel[] = [
   { name: 'digits_tanh_mlp' },
   { name: 'breast_cancer_logreg' },
   { name: 'diabetes_linreg' },
+  { name: 'digits_gelu_mlp' },
+  { name: 'digits_transformer' },
   { name: 'scaling_conv2', series: { name: 'Conv3x3xC-ReLU-Dense10 on 8x8', width: 2 } },
   { name: 'scaling_conv8', series: { name: 'Conv3x3xC-ReLU-Dense10 on 8x8', width: 8 } },
   { name: 'scaling_conv32', series: { name: 'Conv3x3xC-ReLU-Dense10 on 8x8', width: 32 } },

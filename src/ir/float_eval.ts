@@ -1,4 +1,4 @@
-import type { FloatGraph, FloatNode } from './graph.js';
+import type { FloatGraph, FloatNode, SmoothFn } from './graph.js';
 import { size } from './graph.js';
 
 /**
@@ -56,6 +56,12 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
         });
         return best;
       });
+    case 'sqrt':
+      return x[0].map(Math.sqrt);
+    case 'div':
+      return Float64Array.from(node.left, (l, j) => x[0][l] / x[1][node.right[j]]);
+    case 'fn':
+      return x[0].map(smoothFns[node.fn]);
     case 'softmax': {
       const y = new Float64Array(x[0].length);
       for (const g of node.groups) {
@@ -67,4 +73,59 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
       return y;
     }
   }
+}
+
+/** The exact functions of the `fn` node, in float64. */
+export const smoothFns: Record<SmoothFn, (x: number) => number> = {
+  erf,
+  exp: Math.exp,
+  log: Math.log,
+  softplus: (x) => (x > 30 ? x : Math.log1p(Math.exp(x))),
+};
+
+/** erf to double precision (W. J. Cody's rational approximations, as in most libms). */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a < 0.5) {
+    const t = x * x;
+    const p = [3.1611237438705656, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315];
+    const q = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.236833439171];
+    let num = p[4] * t;
+    let den = t;
+    for (let i = 0; i < 3; i++) {
+      num = (num + p[i]) * t;
+      den = (den + q[i]) * t;
+    }
+    return (x * (num + p[3])) / (den + q[3]);
+  }
+  return Math.sign(x) * (1 - erfcPositive(a));
+}
+
+function erfcPositive(a: number): number {
+  if (a >= 6) return 0;
+  let r: number;
+  if (a < 4) {
+    const c = [0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769, 1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8];
+    const d = [15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597, 4362.619090143247, 3439.3676741437216, 1230.3393548037495];
+    let num = c[8] * a;
+    let den = a;
+    for (let i = 0; i < 7; i++) {
+      num = (num + c[i]) * a;
+      den = (den + d[i]) * a;
+    }
+    r = (num + c[7]) / (den + d[7]);
+  } else {
+    const p = [0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 6.587491615298378e-4, 0.016315387137302097];
+    const q = [2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918];
+    const z = 1 / (a * a);
+    let num = p[5] * z;
+    let den = z;
+    for (let i = 0; i < 4; i++) {
+      num = (num + p[i]) * z;
+      den = (den + q[i]) * z;
+    }
+    r = (z * (num + p[4])) / (den + q[4]);
+    r = (1 / Math.sqrt(Math.PI) - r) / a;
+  }
+  return Math.exp(-a * a) * r;
 }

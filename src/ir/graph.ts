@@ -78,12 +78,35 @@ export interface ArgMaxNode extends Unary<'argmax'> {
   selectLast: boolean;
 }
 
-/** Softmax over groups: applied to the proven logits outside the circuit (see README). */
+/**
+ * Softmax over groups. At the graph output it is applied to the proven logits outside the circuit
+ * (see README); anywhere else (attention) the circuit proves it.
+ */
 export interface SoftmaxNode extends Unary<'softmax'> {
   groups: Int32Array[];
 }
 
-export type FloatNode = LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode;
+/** y = sqrt(x), x >= 0 (LayerNorm's standard deviation). */
+export type SqrtNode = Unary<'sqrt'>;
+
+/** y[j] = a[left[j]] / b[right[j]]: division by a computed tensor (LayerNorm, a normalisation). */
+export interface DivNode {
+  kind: 'div';
+  node: string;
+  inputs: [string, string];
+  output: string;
+  left: Int32Array;
+  right: Int32Array;
+}
+
+/** Smooth functions proved by a piecewise-linear table over a bounded domain (src/ops/pwl.ts). */
+export type SmoothFn = 'erf' | 'exp' | 'log' | 'softplus';
+
+export interface FnNode extends Unary<'fn'> {
+  fn: SmoothFn;
+}
+
+export type FloatNode = LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode | SqrtNode | DivNode | FnNode;
 export type FloatOpKind = FloatNode['kind'];
 
 export interface TensorInfo {

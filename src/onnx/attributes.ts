@@ -42,8 +42,8 @@ export class Attributes {
       if (a.type === AttrType.TENSOR && a.t) return readTensor(a.t, where);
       if (a.name === 'value_float') return { dims: [], data: Float64Array.of(a.f ?? 0) };
       if (a.name === 'value_floats') return { dims: [a.floats!.length], data: Float64Array.from(a.floats!) };
-      if (a.name === 'value_int') return { dims: [], data: Float64Array.of(toNumber(a.i)) };
-      if (a.name === 'value_ints') return { dims: [a.ints!.length], data: Float64Array.from(a.ints!.map(toNumber)) };
+      if (a.name === 'value_int') return { dims: [], data: Float64Array.of(toNumber(a.i)), integer: true };
+      if (a.name === 'value_ints') return { dims: [a.ints!.length], data: Float64Array.from(a.ints!.map(toNumber)), integer: true };
     }
     return undefined;
   }

@@ -5,7 +5,7 @@ import type { FloatGraph, FloatNode, Shape } from '../ir/graph.js';
 import { Attributes } from './attributes.js';
 import type { LoweringContext } from './lower/context.js';
 import { lowerings, supportedOps } from './lower/index.js';
-import { onnx, toNumber, type GraphProto, type ModelProto, type ValueInfoProto } from './proto.js';
+import { onnx, toNumber, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensor.js';
 
 /** Parses ONNX bytes; any decoding failure becomes a MalformedModelError naming the file. */
@@ -41,7 +41,8 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   if (inputs.length === 0) throw new MalformedModelError(file, 'the graph has no (non-constant) input');
   if ((graph.output ?? []).length !== 1) throw new MalformedModelError(file, `expected exactly one graph output, found ${graph.output?.length ?? 0}`);
 
-  checkOps(graph);
+  const live = liveNodes(graph);
+  checkOps({ ...graph, node: live });
   const shapes = new Map<string, Shape>();
   for (const i of inputs) checkElementType(i);
   const inputInfo = inputs.map((i) => ({ name: i.name!, shape: staticShape(i, file) }));
@@ -50,7 +51,7 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   const nodes: FloatNode[] = [];
   const resolve = (name: string) => aliases.get(name) ?? name;
 
-  for (const node of graph.node ?? []) {
+  for (const node of live) {
     const op = node.opType ?? '';
     const name = node.name || `${op}(${(node.output ?? []).join(',')})`;
     if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedOpError(`${node.domain}.${op}`, name, supportedOps);
@@ -113,6 +114,23 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     outName = copy;
   }
   return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolBeforeRelu(fuse(nodes, outName), outName, shapes), shapes };
+}
+
+/**
+ * The nodes the graph output depends on, in order. The rest (a LayerNormalization's Mean output,
+ * a debugging branch) is dropped before lowering, so an unsupported op there does not matter.
+ */
+function liveNodes(graph: GraphProto): NodeProto[] {
+  const nodes = graph.node ?? [];
+  const needed = new Set((graph.output ?? []).slice(0, 1).map((o) => o.name!));
+  const live: NodeProto[] = [];
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    if (!(n.output ?? []).some((o) => needed.has(o))) continue;
+    live.push(n);
+    for (const i of n.input ?? []) if (i) needed.add(i);
+  }
+  return live.reverse();
 }
 
 /** Layers that exporters spell with helper ops (PyTorch's LSTM comes with Expand, Shape...): named first. */

@@ -4,6 +4,12 @@ import { onnx, toNumber, type TensorProto } from './proto.js';
 export interface ConstTensor {
   dims: number[];
   data: Float64Array;
+  /**
+   * An integer element type (INT64 shapes and indices): folded arithmetic on it is integer
+   * arithmetic (Div truncates), as onnxruntime computes it. 24 / 3 * 2 + ... chains of Shape
+   * values depend on it.
+   */
+  integer?: boolean;
 }
 
 const DataType = onnx.TensorProto.DataType;
@@ -38,15 +44,40 @@ export function readTensor(t: TensorProto, where: string): ConstTensor {
       if (view) fill((i) => view.getInt32(i * 4, true), raw!.length / 4);
       else fill((i) => t.int32Data![i], t.int32Data?.length ?? 0);
       break;
+    case DataType.BOOL:
+    case DataType.UINT8:
+    case DataType.INT8:
+    case DataType.UINT16:
+    case DataType.INT16:
+    case DataType.UINT32:
+    case DataType.UINT64: {
+      // Masks and small integer constants: stored in int32_data (or uint64_data), or raw.
+      const bytes = { [DataType.BOOL]: 1, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2, [DataType.UINT32]: 4, [DataType.UINT64]: 8 }[t.dataType]!;
+      const get = (v: DataView, i: number): number => {
+        switch (t.dataType) {
+          case DataType.INT8: return v.getInt8(i);
+          case DataType.UINT16: return v.getUint16(i * 2, true);
+          case DataType.INT16: return v.getInt16(i * 2, true);
+          case DataType.UINT32: return v.getUint32(i * 4, true);
+          case DataType.UINT64: return Number(v.getBigUint64(i * 8, true));
+          default: return v.getUint8(i);
+        }
+      };
+      if (view) fill((i) => get(view, i), raw!.length / bytes);
+      else if (t.dataType === DataType.UINT64) fill((i) => toNumber(t.uint64Data![i]), t.uint64Data?.length ?? 0);
+      else fill((i) => t.int32Data![i], t.int32Data?.length ?? 0);
+      break;
+    }
     default:
       throw new UnsupportedModelError(
         'tensor',
         where,
-        `tensor ${t.name} has element type ${DataType[t.dataType ?? 0] ?? t.dataType}; supported: FLOAT, DOUBLE, INT32, INT64`,
+        `tensor ${t.name} has element type ${DataType[t.dataType ?? 0] ?? t.dataType}; supported: FLOAT, DOUBLE and the integer and BOOL types`,
       );
   }
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new UnsupportedModelError('tensor', where, `tensor ${t.name} is stored in an external file`);
   }
-  return { dims, data };
+  const integer = t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE;
+  return integer ? { dims, data, integer } : { dims, data };
 }

@@ -65,3 +65,28 @@ export function scale(r: Interval, c: bigint): Interval {
   const b = r.hi * c;
   return a <= b ? { lo: a, hi: b } : { lo: b, hi: a };
 }
+
+/** floor(sqrt(n)) for n >= 0, exact for any size (Newton's method on integers). Spec of circuits/isqrt.circom. */
+export function floorSqrt(n: bigint): bigint {
+  if (n < 0n) throw new RangeError(`square root of a negative value ${n}`);
+  if (n < 2n) return n;
+  let x = n;
+  let y = (x + 1n) >> 1n;
+  while (y < x) {
+    x = y;
+    y = (x + n / x) >> 1n;
+  }
+  return x;
+}
+
+/**
+ * round(a * 2^shift / b), half up, for b >= 1: floor((a * 2^(shift+1) + b) / (2b)) with floor
+ * division (also for negative a). Spec of circuits/div_round.circom.
+ */
+export function divRound(a: bigint, b: bigint, shift: number): bigint {
+  if (b < 1n) throw new RangeError(`division by ${b}: the divisor must be at least 1`);
+  const n = (a << BigInt(shift + 1)) + b;
+  const d = 2n * b;
+  const q = n / d;
+  return n % d < 0n ? q - 1n : q;
+}

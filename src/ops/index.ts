@@ -1,5 +1,6 @@
 import { argmaxDef } from './argmax.js';
 import { clampDef } from './clamp.js';
+import { divDef } from './div.js';
 import { gatherDef } from './gather.js';
 import { inputDef } from './input.js';
 import { leakyDef } from './leaky.js';
@@ -8,6 +9,7 @@ import { maxDef } from './max.js';
 import { mulDef } from './mul.js';
 import { pwlDef } from './pwl.js';
 import { rescaleDef } from './rescale.js';
+import { sqrtDef } from './sqrt.js';
 import type { OpDef, OpDefs, QOp } from './types.js';
 
 /** The one table of op meanings. A new op kind without an entry here is a type error. */
@@ -22,6 +24,8 @@ export const opDefs = {
   max: maxDef,
   mul: mulDef,
   argmax: argmaxDef,
+  div: divDef,
+  sqrt: sqrtDef,
 } satisfies OpDefs;
 
 export function defOf<O extends QOp>(op: O): OpDef<O> {

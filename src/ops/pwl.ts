@@ -2,39 +2,54 @@ import { FieldOverflowError } from '../errors.js';
 import { constArrayFunction } from './circom_literals.js';
 import { MAX_DECOMPOSITION_BITS, hull, rescale, rescaleBits, signedBits } from './fixed_point.js';
 import { piecewiseLinear } from '../r1cs/gadgets.js';
+import { smoothFns } from '../ir/float_eval.js';
 import type { Interval, OpDef, PwlOp } from './types.js';
 
-export const activations = {
-  sigmoid: { f: (x: number) => 1 / (1 + Math.exp(-x)), domainLog2: 3 },
-  tanh: { f: Math.tanh, domainLog2: 2 },
+/** The functions a pwl op approximates: the exact function (float64) names the op's meaning. */
+export const pwlFunctions = {
+  sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+  ...smoothFns,
 } as const;
+export type PwlFn = keyof typeof pwlFunctions;
 
-/** Segments of the approximation: 2^6 over [-8, 8) for sigmoid and [-4, 4) for tanh. */
+/** Fixed domains of the bounded functions: outside them each is within 3.4e-4 of its limit. */
+export const fixedDomains: Partial<Record<PwlFn, readonly [number, number]>> = {
+  sigmoid: [-8, 8],
+  tanh: [-4, 4],
+  erf: [-4, 4],
+};
+
+/** Segments of the approximation by default: 2^6 (over [-8, 8) for sigmoid, [-4, 4) for tanh and erf). */
 export const SEGMENTS_LOG2 = 6;
 
 /**
- * Tables of the piecewise-linear approximation for an input with `inFrac` fractional bits and an
- * output with `outFrac`: on each segment the value at its left end and its rise, both rounded at
- * the output scale, so that the circuit interpolates exactly what the reference does.
+ * Tables of the piecewise-linear approximation of `fn` on the float domain [lo, hi] (widened to a
+ * power-of-two number of input steps) for an input with `inFrac` fractional bits and an output
+ * with `outFrac`: on each segment the value at its left end and its rise, both rounded at the
+ * output scale, so that the circuit interpolates exactly what the reference does. Outside the
+ * domain the output saturates at the value of its nearer end.
  */
-export function pwlTables(fn: PwlOp['fn'], inFrac: number, outFrac: number): Omit<PwlOp, 'kind' | 'source' | 'inputs' | 'output'> {
-  const { f, domainLog2 } = activations[fn];
-  const domainBits = domainLog2 + inFrac;
-  if (domainBits < 0) throw new FieldOverflowError(`${fn} input scale 2^-${inFrac}`, 0);
-  const segmentsLog2 = Math.min(SEGMENTS_LOG2, domainBits + 1);
+export function pwlTables(fn: PwlFn, inFrac: number, outFrac: number, domain: readonly [number, number] = fixedDomains[fn]!, segmentsLog2Max = SEGMENTS_LOG2): Omit<PwlOp, 'kind' | 'source' | 'inputs' | 'output'> {
+  const f = pwlFunctions[fn];
+  const start = Math.floor(domain[0] * 2 ** inFrac);
+  const width = Math.ceil(domain[1] * 2 ** inFrac) - start;
+  const domainBits = Math.max(0, Math.ceil(Math.log2(Math.max(width, 1))) - 1);
+  if (!Number.isFinite(start) || domainBits + 1 > MAX_DECOMPOSITION_BITS - 8) throw new FieldOverflowError(`${fn} domain at input scale 2^-${inFrac}`, domainBits + 1);
+  const segmentsLog2 = Math.min(segmentsLog2Max, domainBits + 1);
   const w = domainBits + 1 - segmentsLog2;
-  const R = 2 ** domainLog2;
-  const step = (2 * R) / 2 ** segmentsLog2;
+  const center = BigInt(start) + (1n << BigInt(domainBits));
+  const at = (u: number) => f((start + u) * 2 ** -inFrac);
   const q = (v: number) => BigInt(Math.round(v * 2 ** outFrac));
   const a: bigint[] = [];
   const b: bigint[] = [];
   for (let j = 0; j < 2 ** segmentsLog2; j++) {
-    const left = q(f(-R + j * step));
+    const left = q(at(j * 2 ** w));
     a.push(left);
-    b.push(q(f(-R + (j + 1) * step)) - left);
+    b.push(q(at((j + 1) * 2 ** w)) - left);
   }
   const pow = 1n << BigInt(w);
-  return { fn, domainBits, segmentsLog2, a, b, below: q(f(-R)) * pow, above: q(f(R)) * pow };
+  return { fn, domainBits, segmentsLog2, center, a, b, below: q(at(0)) * pow, above: q(at(2 ** (domainBits + 1))) * pow };
 }
 
 function offsetBits(op: PwlOp): number {
@@ -42,7 +57,8 @@ function offsetBits(op: PwlOp): number {
 }
 
 /** V before the final rescale: the integer the circuit interpolates. */
-function interpolate(op: PwlOp, x: bigint): bigint {
+function interpolate(op: PwlOp, input: bigint): bigint {
+  const x = input - (op.center ?? 0n);
   const R = 1n << BigInt(op.domainBits);
   if (x >= R) return op.above;
   if (x < -R) return op.below;
@@ -63,15 +79,21 @@ function valueRange(op: PwlOp): Interval {
 
 function widths(op: PwlOp, x: readonly Interval[]) {
   const vBits = rescaleBits(valueRange(op), offsetBits(op));
+  const c = op.center ?? 0n;
   return x.map((r) => {
-    const bits = Math.max(signedBits(r), op.domainBits + 1);
+    const bits = Math.max(signedBits({ lo: r.lo - c, hi: r.hi - c }), op.domainBits + 1);
     if (bits > MAX_DECOMPOSITION_BITS) throw new FieldOverflowError(op.output, bits);
     return [bits, vBits] as const;
   });
 }
 
+/** The template's input: the op's input less the domain's centre (a constant: free). */
+function centered(expr: string, center: bigint | undefined): string {
+  return center ? `${expr} - (${center})` : expr;
+}
+
 /**
- * Sigmoid and tanh: saturating piecewise-linear interpolation selected by the input's own bits
+ * Sigmoid, tanh, erf, exp, log, softplus: saturating piecewise-linear interpolation selected by the input's own bits
  * (circuits/piecewise_linear.circom). The approximation error is measured at compile time.
  */
 export const pwlDef: OpDef<PwlOp> = {
@@ -90,7 +112,7 @@ export const pwlDef: OpDef<PwlOp> = {
         `component ${ctx.id}[${w.length}];`,
         ...w.map(
           ([bits, vBits], j) =>
-            `${ctx.id}[${j}] = PiecewiseLinear(${bits}, ${op.domainBits}, ${op.segmentsLog2}, ${ctx.id}_a(), ${ctx.id}_b(), ${op.below}, ${op.above}, ${vBits}); ${ctx.id}[${j}].in <== ${ctx.inputs[0][j]};`,
+            `${ctx.id}[${j}] = PiecewiseLinear(${bits}, ${op.domainBits}, ${op.segmentsLog2}, ${ctx.id}_a(), ${ctx.id}_b(), ${op.below}, ${op.above}, ${vBits}); ${ctx.id}[${j}].in <== ${centered(ctx.inputs[0][j], op.center)};`,
         ),
       ],
       outputs: w.map((_, j) => `${ctx.id}[${j}].out`),
@@ -98,7 +120,7 @@ export const pwlDef: OpDef<PwlOp> = {
   },
   synthesize(op, { cs, inputs, bounds }) {
     const w = widths(op, bounds[0]);
-    return inputs[0].map((x, j) => piecewiseLinear(cs, x, w[j][0], op.domainBits, op.segmentsLog2, op.a, op.b, op.below, op.above, w[j][1]));
+    return inputs[0].map((x, j) => piecewiseLinear(cs, x.addConst(-(op.center ?? 0n)), w[j][0], op.domainBits, op.segmentsLog2, op.a, op.b, op.below, op.above, w[j][1]));
   },
   // PiecewiseLinear: bits (decomposition) + 3 (range test, when bits > domainBits + 1)
   // + 2^segmentsLog2 (one-hot decoder) + 2 (slope product, saturation select) + vBits (final rescale).

@@ -6,6 +6,7 @@
  */
 import type { Shape } from '../ir/graph.js';
 import type { ConstraintSystem, Lin } from '../r1cs/system.js';
+import type { PwlFn } from './pwl.js';
 
 /** Closed integer interval, inclusive at both ends. */
 export interface Interval {
@@ -86,13 +87,15 @@ export interface ClampOp extends Base {
 }
 
 /**
- * Piecewise-linear approximation (sigmoid, tanh) on 2^segmentsLog2 segments of [-2^domainBits, 2^domainBits):
- * u = x + 2^domainBits, idx = u >> w, t = u mod 2^w with w = domainBits + 1 - segmentsLog2;
+ * Piecewise-linear approximation (sigmoid, tanh, erf, exp, log, softplus) on 2^segmentsLog2
+ * segments of [c - 2^domainBits, c + 2^domainBits) with c = center (0 when absent):
+ * u = x - c + 2^domainBits, idx = u >> w, t = u mod 2^w with w = domainBits + 1 - segmentsLog2;
  * V = a[idx] * 2^w + b[idx] * t inside the domain, below[/above] outside; y = rescale(V, w).
  */
 export interface PwlOp extends Base {
   kind: 'pwl';
-  fn: 'sigmoid' | 'tanh';
+  fn: PwlFn;
+  center?: bigint;
   domainBits: number;
   segmentsLog2: number;
   a: bigint[];
@@ -122,7 +125,32 @@ export interface ArgMaxOp extends Base {
   selectLast: boolean;
 }
 
-export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp;
+/**
+ * y[j] = round(a[left[j]] * 2^shift / b[right[j]]), rounding half up: the integer q with
+ * 2*a*2^shift + b = 2*b*q + r and 0 <= r < 2b. The divisor must be at least 1; the constraints
+ * enforce it (softmax sums, LayerNorm deviations).
+ */
+export interface DivOp extends Base {
+  kind: 'div';
+  left: number[];
+  right: number[];
+  shift: number;
+  /**
+   * A range the quotient is known to lie in, enforced by its decomposition: q in
+   * [-2^(quotientBits-1), 2^(quotientBits-1)). The quantizer sets it where the model's structure
+   * bounds the ratio (softmax: 0 <= q <= 2^shift; LayerNorm: |q| <= 2 sqrt(n) 2^shift units),
+   * which interval arithmetic cannot see. The circuit enforces it, so the bounds stay sound; an
+   * input that broke it would have no witness (the reference refuses it first).
+   */
+  quotientBits?: number;
+}
+
+/** y = floor(sqrt(x)): the integer with y^2 <= x < (y + 1)^2; x >= 0 is enforced. */
+export interface SqrtOp extends Base {
+  kind: 'sqrt';
+}
+
+export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp | DivOp | SqrtOp;
 export type QOpKind = QOp['kind'];
 
 /** Circom text an op contributes: top-level declarations, statements in the main template, and

@@ -41,7 +41,9 @@ export function unitOf(t: QTensor): number {
 export interface Approximation {
   op: string;
   fn: string;
+  /** Worst |approximation - f| over `range` (float input values), measured at compile time. */
   maxError: number;
+  range?: [number, number];
 }
 
 /** A quantized model: integer ops in topological order, starting with its inputs. */

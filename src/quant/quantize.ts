@@ -2,7 +2,7 @@ import { UnsupportedModelError } from '../errors.js';
 import type { FloatGraph, FloatNode, LinearNode } from '../ir/graph.js';
 import { size } from '../ir/graph.js';
 import { unsignedBits } from '../ops/fixed_point.js';
-import { activations, pwlTables } from '../ops/pwl.js';
+import { fixedDomains, pwlFunctions, pwlTables, type PwlFn } from '../ops/pwl.js';
 import { defOf, type PwlOp, type QOp } from '../ops/index.js';
 import { calibrate, type TensorStats } from './calibrate.js';
 import { defaultQuantConfig, unitOf, type Approximation, type QProgram, type QTensor, type QuantConfig } from './program.js';
@@ -147,6 +147,51 @@ export function quantize(
     });
   };
 
+  /** A tensor at exactly `frac` fractional bits: an accumulator is rescaled (or raised) to it. */
+  const toFrac = (s: State, frac: number, source: string, floatName: string): QTensor => {
+    const x = s.tensor;
+    if (x.frac === frac) return x;
+    const t: QTensor = { name: fresh(`${source}_scale`), shape: x.shape, frac };
+    const n = size(x.shape);
+    if (x.frac > frac) {
+      ops.push({ kind: 'rescale', source, inputs: [x.name], output: t.name, shift: x.frac - frac, relu: false });
+    } else {
+      const factor = 1n << BigInt(frac - x.frac);
+      ops.push({ kind: 'linear', source, inputs: [x.name], output: t.name, rowStart: Array.from({ length: n + 1 }, (_, j) => j), src: new Array(n).fill(0), index: Array.from({ length: n }, (_, j) => j), weight: new Array(n).fill(factor), bias: new Array(n).fill(0n) });
+    }
+    state.set(floatName, { tensor: t, accumulator: false });
+    return t;
+  };
+
+  /**
+   * Softmax inside the model (attention): per group, m = max(x) (comparisons), d = x - m (free),
+   * e = exp(d) (piecewise-linear on [-16, 0], exact 1 at d = 0), s = sum(e) (free), and
+   * y = round(e * 2^shift / s) by a proved division (circuits/div_round.circom).
+   */
+  const provedSoftmax = (source: string, input: string, output: string, groups: number[][]) => {
+    const x = settle(input, source);
+    const n = size(x.shape);
+    const frac = config.activationBits - 2;
+    const m: QTensor = { name: fresh(`${source}_max`), shape: [groups.length], frac: x.frac };
+    ops.push({ kind: 'max', source, inputs: [x.name], output: m.name, windows: groups });
+    const groupOf = new Array<number>(n);
+    groups.forEach((g, k) => g.forEach((i) => (groupOf[i] = k)));
+    const d: QTensor = { name: fresh(`${source}_shifted`), shape: x.shape, frac: x.frac };
+    ops.push({ kind: 'linear', source, inputs: [x.name, m.name], output: d.name, rowStart: Array.from({ length: n + 1 }, (_, j) => 2 * j), src: Array.from({ length: 2 * n }, (_, k) => k % 2), index: Array.from({ length: 2 * n }, (_, k) => (k % 2 ? groupOf[k >> 1] : k >> 1)), weight: Array.from({ length: 2 * n }, (_, k) => (k % 2 ? -1n : 1n)), bias: new Array(n).fill(0n) });
+    const e: QTensor = { name: fresh(`${source}_exp`), shape: x.shape, frac };
+    const exp: PwlOp = { kind: 'pwl', source, inputs: [d.name], output: e.name, ...pwlTables('exp', x.frac, frac, [-16, 0], SOFTMAX_SEGMENTS_LOG2) };
+    ops.push(exp);
+    approximations.push({ op: source, fn: 'exp (softmax)', maxError: measureApproximation(exp, x.frac, frac, [-16, 0]), range: [-16, 0] });
+    const sum: QTensor = { name: fresh(`${source}_sum`), shape: [groups.length], frac };
+    const rowStart = [0];
+    for (const g of groups) rowStart.push(rowStart[rowStart.length - 1] + g.length);
+    ops.push({ kind: 'linear', source, inputs: [e.name], output: sum.name, rowStart, src: new Array(n).fill(0), index: groups.flat(), weight: new Array(n).fill(1n), bias: new Array(groups.length).fill(0n) });
+    const y: QTensor = { name: fresh(`${source}_softmax`), shape: x.shape, frac };
+    // e is one of the non-negative terms of s, so 0 <= q <= 2^frac: frac + 2 signed bits.
+    ops.push({ kind: 'div', source, inputs: [e.name, sum.name], output: y.name, left: Array.from({ length: n }, (_, j) => j), right: groupOf, shift: frac, quotientBits: frac + 2 });
+    state.set(output, { tensor: y, accumulator: false });
+  };
+
   const consumers = new Map<string, FloatNode[]>();
   for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   let postprocess: QProgram['postprocess'];
@@ -165,7 +210,12 @@ export function quantize(
         const maxW = sized.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
         // A folded step makes the weights that much smaller; the fraction cap is for the weights themselves.
         const limit = MAX_FRAC + (folded ? Math.max(0, Math.ceil(-Math.log2(Math.min(...factor)))) : 0);
-        const wFrac = exactFrac(sized, fracFor(maxW, config.weightBits, limit)) ?? fracFor(maxW, config.weightBits, limit);
+        // Exact weights take the fewest fraction bits that hold them, and the bias too (a bias of
+        // 0.6 beside weights of 1/2 needs more than one bit), else the budget's fraction.
+        const budget = fracFor(maxW, config.weightBits, limit);
+        const exact = exactFrac(sized, budget);
+        const biasExact = exact === undefined ? undefined : exactFrac(Float64Array.from(node.bias, (b) => b * 2 ** (top + exact)), budget - exact);
+        const wFrac = exact !== undefined && biasExact !== undefined ? exact + biasExact : budget;
         const t = out(top + wFrac);
         push(linearOp(node, xs, factor, t), t, true, node.output);
         break;
@@ -209,12 +259,46 @@ export function quantize(
         break;
       }
       case 'sigmoid':
-      case 'tanh': {
+      case 'tanh':
+      case 'fn': {
+        const fn: PwlFn = node.kind === 'fn' ? node.fn : node.kind;
         const x = state.get(node.inputs[0])!.tensor;
-        const t = out(config.activationBits - 2);
-        const op: PwlOp = { kind: 'pwl', source: node.node, inputs: [x.name], output: t.name, ...pwlTables(node.kind, x.frac, t.frac) };
-        approximations.push({ op: node.node, fn: node.kind, maxError: measureApproximation(op, x.frac, t.frac) });
+        const st = stat(node.inputs[0]);
+        // Bounded functions have fixed domains; the others are proved on the calibrated input range
+        // widened by the input margin (the output saturates outside it; the manifest says so).
+        const span = st.max - st.min || st.maxAbs || 1;
+        const margin = Math.max(config.inputMargin, 0.25) * span;
+        const domain = fixedDomains[fn] ?? (fn === 'log' ? [Math.max(st.min / 2, 2 ** -x.frac), st.max + margin] : [st.min - margin, st.max + margin]) as [number, number];
+        const bounded = fixedDomains[fn] !== undefined;
+        const t = out(bounded ? config.activationBits - 2 : fracFor(Math.max(...[...domain, st.min, st.max].map((v) => Math.abs(pwlFunctions[fn](v)))), config.activationBits));
+        const op: PwlOp = { kind: 'pwl', source: node.node, inputs: [x.name], output: t.name, ...pwlTables(fn, x.frac, t.frac, domain) };
+        const range: [number, number] = bounded ? [2 * domain[0], 2 * domain[1]] : [st.min, st.max];
+        approximations.push({ op: node.node, fn, maxError: measureApproximation(op, x.frac, t.frac, range), range });
         push(op, t, false, node.output);
+        break;
+      }
+      case 'sqrt': {
+        // The standard deviation of LayerNorm: sqrt of a variance. The input is brought to an even
+        // fraction 2g chosen so that the root has activationBits of precision at the calibrated
+        // maximum (a low-precision variance would make a coarse divisor).
+        const s = state.get(node.inputs[0])!;
+        const g = Math.max(0, fracFor(Math.sqrt(stat(node.inputs[0]).maxAbs), config.activationBits));
+        const x = toFrac(s, 2 * g, node.node, node.inputs[0]);
+        const t = out(g);
+        push({ kind: 'sqrt', source: node.node, inputs: [x.name], output: t.name }, t, false, node.output);
+        break;
+      }
+      case 'div': {
+        const [a, b] = node.inputs.map((i) => settle(i, node.node));
+        const target = fracFor(stat(node.output).maxAbs, config.activationBits);
+        const shift = Math.max(0, target - a.frac + b.frac);
+        const t = out(a.frac + shift - b.frac);
+        // Interval arithmetic bounds a / b by max|a| / min b, far above what a normalisation
+        // produces (|x - mean| / std < sqrt(n)); the quotient's range check is instead sized at
+        // DIV_HEADROOM times the calibrated maximum, and enforced (the bound stays sound; an input
+        // beyond it is refused by the prover, as one outside the input range is).
+        const quotientBits = unsignedBits(BigInt(Math.ceil(DIV_HEADROOM * stat(node.output).maxAbs * 2 ** t.frac)) + 1n) + 1;
+        push({ kind: 'div', source: node.node, inputs: [a.name, b.name], output: t.name, left: Array.from(node.left), right: Array.from(node.right), shift, quotientBits }, t, false, node.output);
         break;
       }
       case 'maxPool': {
@@ -242,9 +326,12 @@ export function quantize(
         const next = consumers.get(node.output) ?? [];
         const groups = node.groups.map((g) => Array.from(g));
         const intoArgmax = next.length === 1 && next[0].kind === 'argmax' && sameGroups(groups, next[0].groups);
-        if (node.output !== graph.output.name && !intoArgmax) throw new UnsupportedModelError('Softmax', node.node, 'Softmax is supported only at the output (alone or followed by ArgMax over the same axis)');
-        if (!intoArgmax) postprocess = { kind: 'softmax', groups };
-        state.set(node.output, state.get(node.inputs[0])!);
+        if (node.output === graph.output.name || intoArgmax) {
+          if (!intoArgmax) postprocess = { kind: 'softmax', groups };
+          state.set(node.output, state.get(node.inputs[0])!);
+          break;
+        }
+        provedSoftmax(node.node, node.inputs[0], node.output, groups);
         break;
       }
     }
@@ -275,13 +362,18 @@ function sameGroups(a: number[][], b: Int32Array[]): boolean {
   return a.length === b.length && b.every((g) => set.has(key(g)));
 }
 
-/** Worst |approximation - f| over a fine grid of representable inputs across and beyond the domain. */
-function measureApproximation(op: PwlOp, inFrac: number, outFrac: number): number {
-  const { f, domainLog2 } = activations[op.fn];
-  const limit = 2 * 2 ** domainLog2;
-  const step = Math.max(2 ** -inFrac, (2 * limit) / 20000);
+/** How far beyond its calibrated maximum a division's quotient may go before the prover refuses it. */
+const DIV_HEADROOM = 4;
+
+/** Segments of softmax's exponential: 2^7 over [-16, 0), so steps of 1/8 (error below 2^-9). */
+const SOFTMAX_SEGMENTS_LOG2 = 7;
+
+/** Worst |approximation - f| over a fine grid of representable inputs in `range`. */
+function measureApproximation(op: PwlOp, inFrac: number, outFrac: number, range: readonly [number, number]): number {
+  const f = pwlFunctions[op.fn];
+  const step = Math.max(2 ** -inFrac, (range[1] - range[0]) / 20000);
   const xs: bigint[] = [];
-  for (let v = -limit; v <= limit; v += step) xs.push(BigInt(Math.round(v * 2 ** inFrac)));
+  for (let v = range[0]; v <= range[1]; v += step) xs.push(BigInt(Math.round(v * 2 ** inFrac)));
   const ys = defOf(op).evaluate(op, [xs]);
   return xs.reduce((m, x, i) => Math.max(m, Math.abs(Number(ys[i]) * 2 ** -outFrac - f(Number(x) * 2 ** -inFrac))), 0);
 }

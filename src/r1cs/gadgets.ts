@@ -4,7 +4,8 @@
  * header comment is the specification (semantics, preconditions, cost), and the cross-check tests
  * compile both and compare counts and witnesses.
  */
-import { inverse } from './field.js';
+import { floorSqrt } from '../ops/fixed_point.js';
+import { inverse, signed } from './field.js';
 import type { ConstraintSystem, Lin } from './system.js';
 
 const pow2 = (k: number) => 1n << BigInt(k);
@@ -86,4 +87,30 @@ export function argMax(cs: ConstraintSystem, xs: readonly Lin[], bits: number, s
     pos = pos.add(cs.mul(top, pos.scale(-1n).addConst(BigInt(i)), 'argmax position'));
   }
   return pos;
+}
+
+/** DivRound(qBits, rBits, shift): round(a * 2^shift / b) for b >= 1. */
+export function divRound(cs: ConstraintSystem, a: Lin, b: Lin, qBits: number, rBits: number, shift: number): Lin {
+  const offset = pow2(qBits - 1);
+  const d = b.scale(2n);
+  const num = cs.sum([[a, pow2(shift + 1)], [b, 1n + 2n * offset]]);
+  // A divisor below 1 has no witness: any quotient is wrong, and the remainder bound says so.
+  const [n, dv] = [signed(num.value), signed(d.value)];
+  const qo = cs.alloc(dv > 0n && n >= 0n ? n / dv : 0n);
+  cs.bits(qo, 0n, qBits, 'division quotient');
+  const r = num.sub(cs.mul(qo, d, 'division product'));
+  cs.bits(r, 0n, rBits, 'division remainder');
+  cs.bits(d.addConst(-1n).sub(r), 0n, rBits, 'division remainder bound');
+  return qo.addConst(-offset);
+}
+
+/** ISqrt(yBits, xBits): floor(sqrt(x)). */
+export function isqrt(cs: ConstraintSystem, x: Lin, yBits: number, xBits: number): Lin {
+  const v = signed(x.value);
+  const y = cs.alloc(v > 0n ? floorSqrt(v) : 0n);
+  cs.bits(y, 0n, yBits, 'square root');
+  const square = cs.mul(y, y, 'square root square');
+  cs.bits(x.sub(square), 0n, xBits, 'square root lower bound');
+  cs.bits(square.add(y.scale(2n)).sub(x), 0n, xBits, 'square root upper bound');
+  return y;
 }

@@ -21,6 +21,7 @@ export const bundledModels = [
   'digits_cnn8',
   'digits28_mlp',
   'digits_pca_mlp',
+  'digits_gelu_mlp',
 ] as const;
 /**
  * Models for one purpose, not in the sweeps above: wine_mlp takes raw features (0.13 .. 1680 in one

@@ -191,16 +191,24 @@ export function lowerArithmetic(op: Arith) {
     const ia = broadcastIndex(ctx.shape(0), out);
     const ib = broadcastIndex(ctx.shape(1), out);
     const n = size(out);
-    const apply = (x: number, y: number) => (op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : x / y);
     if (ca && cb) {
-      ctx.defineConstant(ctx.output(), { dims: out, data: Float64Array.from({ length: n }, (_, j) => apply(ca.data[ia[j]], cb.data[ib[j]])) });
+      // Integer tensors (shape arithmetic) fold as onnxruntime computes them: Div truncates.
+      const integer = ca.integer === true && cb.integer === true;
+      const div = (x: number, y: number) => (integer ? Math.trunc(x / y) : x / y);
+      const apply = (x: number, y: number) => (op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : div(x, y));
+      const data = Float64Array.from({ length: n }, (_, j) => apply(ca.data[ia[j]], cb.data[ib[j]]));
+      ctx.defineConstant(ctx.output(), integer ? { dims: out, data, integer } : { dims: out, data });
       return;
     }
     if (op === 'Mul' && !ca && !cb) {
       ctx.emit({ kind: 'mul', node: ctx.name, inputs: [ctx.tensor(0), ctx.tensor(1)], output: ctx.output(), rowStart: Int32Array.from({ length: n + 1 }, (_, j) => j), left: ia, right: ib }, out);
       return;
     }
-    if (op === 'Div' && (ca || !cb)) ctx.fail('dividing by a computed tensor is not supported');
+    if (op === 'Div' && ca) ctx.fail('dividing a constant by a computed tensor is not supported (a computed numerator is)');
+    if (op === 'Div' && !cb) {
+      ctx.emit({ kind: 'div', node: ctx.name, inputs: [ctx.tensor(0), ctx.tensor(1)], output: ctx.output(), left: ia, right: ib }, out);
+      return;
+    }
     const b = new LinearBuilder();
     for (let j = 0; j < n; j++) {
       if (!ca && !cb) {

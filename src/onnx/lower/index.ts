@@ -1,8 +1,13 @@
 import { lowerArgMax, lowerClip, lowerLeakyRelu, lowerMaxPool, lowerPRelu, lowerRelu, lowerSigmoid, lowerSoftmax, lowerTanh } from './activations.js';
 import { lowerArithmetic, lowerAveragePool, lowerBatchNormalization, lowerConv, lowerGemm, lowerGlobalAveragePool, lowerMatMul } from './affine.js';
 import type { Lowering } from './context.js';
+import { lowerComparison, lowerHardSigmoid, lowerHardSwish, lowerLayerNormalization, lowerNot, lowerPow, lowerReduce, lowerSmooth, lowerSqrt, lowerWhere } from './normalization.js';
 import {
   lowerCast,
+  lowerConstantOfShape,
+  lowerExpand,
+  lowerRange,
+  lowerSplit,
   lowerConcat,
   lowerConstant,
   lowerDropout,
@@ -21,6 +26,32 @@ import {
 /** One entry per supported ONNX op, each lowering onto the float IR's small op set. */
 export const lowerings: Record<string, Lowering> = {
   Add: lowerArithmetic('Add'),
+  And: lowerComparison,
+  ConstantOfShape: lowerConstantOfShape,
+  Equal: lowerComparison,
+  Erf: lowerSmooth('erf'),
+  Exp: lowerSmooth('exp'),
+  Expand: lowerExpand,
+  Greater: lowerComparison,
+  GreaterOrEqual: lowerComparison,
+  HardSigmoid: lowerHardSigmoid,
+  HardSwish: lowerHardSwish,
+  LayerNormalization: lowerLayerNormalization,
+  Less: lowerComparison,
+  LessOrEqual: lowerComparison,
+  Log: lowerSmooth('log'),
+  Not: lowerNot,
+  Or: lowerComparison,
+  Pow: lowerPow,
+  Range: lowerRange,
+  ReduceMax: lowerReduce('max'),
+  ReduceMean: lowerReduce('mean'),
+  ReduceSum: lowerReduce('sum'),
+  ReduceSumSquare: lowerReduce('sumSquare'),
+  Softplus: lowerSmooth('softplus'),
+  Split: lowerSplit,
+  Sqrt: lowerSqrt,
+  Where: lowerWhere,
   ArgMax: lowerArgMax,
   AveragePool: lowerAveragePool,
   BatchNormalization: lowerBatchNormalization,

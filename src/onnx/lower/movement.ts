@@ -1,4 +1,4 @@
-import { size, strides, unflatten, type Shape } from '../../ir/graph.js';
+import { broadcastIndex, broadcastShapes, size, strides, unflatten, type Shape } from '../../ir/graph.js';
 import { axis, constInts, requireConstant, sameSize, type LoweringContext } from './context.js';
 
 /**
@@ -7,11 +7,12 @@ import { axis, constInts, requireConstant, sameSize, type LoweringContext } from
  * Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains of `x.view(x.size(0), -1)` disappear);
  * otherwise it becomes a gather node, which costs no constraint.
  */
-export function emitMovement(ctx: LoweringContext, inputs: number[], shape: Shape, src: Int8Array, index: Int32Array, constant?: Float64Array): void {
+export function emitMovement(ctx: LoweringContext, inputs: number[], shape: Shape, src: Int8Array, index: Int32Array, constant?: Float64Array, output = ctx.output()): void {
   const consts = new Float64Array(src.length);
   if (constant) consts.set(constant);
   const computed: number[] = [];
   const remap = new Map<number, number>();
+  let integer = constant === undefined || Array.prototype.every.call(constant, Number.isInteger);
   const outSrc = new Int8Array(src.length);
   for (let j = 0; j < src.length; j++) {
     if (src[j] < 0) {
@@ -21,6 +22,7 @@ export function emitMovement(ctx: LoweringContext, inputs: number[], shape: Shap
     const input = inputs[src[j]];
     const c = ctx.constant(input);
     if (c) {
+      integer &&= c.integer === true;
       consts[j] = c.data[index[j]];
       outSrc[j] = -1;
       continue;
@@ -32,10 +34,10 @@ export function emitMovement(ctx: LoweringContext, inputs: number[], shape: Shap
     outSrc[j] = remap.get(input)!;
   }
   if (computed.length === 0) {
-    ctx.defineConstant(ctx.output(), { dims: [...shape], data: consts });
+    ctx.defineConstant(output, { dims: [...shape], data: consts, ...(integer ? { integer } : {}) });
     return;
   }
-  ctx.emit({ kind: 'gather', node: ctx.name, inputs: computed.map((i) => ctx.tensor(i)), output: ctx.output(), src: outSrc, index: index.slice(), constant: consts }, shape);
+  ctx.emit({ kind: 'gather', node: ctx.name, inputs: computed.map((i) => ctx.tensor(i)), output, src: outSrc, index: index.slice(), constant: consts }, shape);
 }
 
 function identityMove(ctx: LoweringContext, shape: Shape): void {
@@ -168,6 +170,52 @@ export function lowerGather(ctx: LoweringContext): void {
   emitMovement(ctx, [0], out, new Int8Array(n), index);
 }
 
+/** Expand: NumPy broadcasting of the input to a constant shape (the result may be larger than both). */
+export function lowerExpand(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const target = constInts(ctx, 1, 'the shape');
+  const out = broadcastShapes(shape, target);
+  if (!out) ctx.fail(`[${shape}] does not broadcast to [${target}]`);
+  emitMovement(ctx, [0], out, new Int8Array(size(out)), broadcastIndex(shape, out));
+}
+
+/** Split along an axis into the node's outputs: sizes from the input (opset 13+), the attribute, or equal parts. */
+export function lowerSplit(ctx: LoweringContext): void {
+  const shape = ctx.shape(0);
+  const ax = axis(ctx, ctx.attrs.int('axis', 0), shape.length);
+  const outputs = (ctx.node.output ?? []).length;
+  const given = ctx.opset >= 13 ? (ctx.has(1) ? constInts(ctx, 1, 'split') : undefined) : ctx.attrs.ints('split');
+  const parts = ctx.attrs.int('num_outputs', outputs);
+  const even = Math.ceil(shape[ax] / parts);
+  const sizes = given ?? Array.from({ length: parts }, (_, k) => Math.max(0, Math.min(even, shape[ax] - k * even)));
+  if (sizes.length !== outputs) ctx.fail(`${sizes.length} split sizes for ${outputs} outputs`);
+  if (sizes.reduce((a, b) => a + b, 0) !== shape[ax]) ctx.fail(`split sizes [${sizes}] do not add up to axis ${ax}'s ${shape[ax]}`);
+  const inStrides = strides(shape);
+  let begin = 0;
+  sizes.forEach((len, k) => {
+    const out = shape.map((d, i) => (i === ax ? len : d));
+    if (len === 0) ctx.fail(`output ${k} would be empty: empty tensors are not supported`);
+    const n = size(out);
+    const index = Int32Array.from({ length: n }, (_, j) => unflatten(j, out).reduce((acc, v, d) => acc + (d === ax ? v + begin : v) * inStrides[d], 0));
+    emitMovement(ctx, [0], out, new Int8Array(n), index, undefined, ctx.output(k));
+    begin += len;
+  });
+}
+
+export function lowerConstantOfShape(ctx: LoweringContext): void {
+  const dims = constInts(ctx, 0, 'the shape');
+  const value = ctx.attrs.constantValue(ctx.name) ?? { dims: [1], data: Float64Array.of(0) };
+  ctx.defineConstant(ctx.output(), { dims, data: new Float64Array(size(dims)).fill(value.data[0] ?? 0), ...(value.integer ? { integer: true } : {}) });
+}
+
+export function lowerRange(ctx: LoweringContext): void {
+  const [start, limit, delta] = [0, 1, 2].map((i) => requireConstant(ctx, i, ['start', 'limit', 'delta'][i]));
+  const [s, l, d] = [start.data[0], limit.data[0], delta.data[0]];
+  if (d === 0) ctx.fail('a delta of 0');
+  const n = Math.max(0, Math.ceil((l - s) / d));
+  ctx.defineConstant(ctx.output(), { dims: [n], data: Float64Array.from({ length: n }, (_, i) => s + i * d), ...(start.integer ? { integer: true } : {}) });
+}
+
 export function lowerSlice(ctx: LoweringContext): void {
   const shape = ctx.shape(0);
   const rank = shape.length;
@@ -204,7 +252,7 @@ export function lowerShape(ctx: LoweringContext): void {
   const rank = shape.length;
   const norm = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
   const dims = shape.slice(norm(ctx.attrs.int('start', 0)), norm(ctx.attrs.int('end', rank)));
-  ctx.defineConstant(ctx.output(), { dims: [dims.length], data: Float64Array.from(dims) });
+  ctx.defineConstant(ctx.output(), { dims: [dims.length], data: Float64Array.from(dims), integer: true });
 }
 
 export function lowerCast(ctx: LoweringContext): void {
@@ -213,10 +261,12 @@ export function lowerCast(ctx: LoweringContext): void {
     // Shape arithmetic is integral; a cast to an integer type truncates.
     const to = ctx.attrs.int('to', 1);
     const integral = [2, 3, 4, 5, 6, 7, 12, 13].includes(to);
-    ctx.defineConstant(ctx.output(), { dims: c.dims, data: integral ? c.data.map(Math.trunc) : c.data });
+    ctx.defineConstant(ctx.output(), integral ? { dims: c.dims, data: c.data.map(Math.trunc), integer: true } : { dims: c.dims, data: c.data });
     return;
   }
-  ctx.fail('casting a computed tensor is not supported (values are fixed-point numbers)');
+  // FLOAT, FLOAT16, DOUBLE, BFLOAT16: the values stay real numbers (fixed-point in the circuit).
+  if ([1, 10, 11, 16].includes(ctx.attrs.int('to', 1))) ctx.alias(ctx.output(), ctx.tensor(0));
+  else ctx.fail('casting a computed tensor to an integer or boolean type is not supported (values are fixed-point numbers)');
 }
 
 export function lowerIdentity(ctx: LoweringContext): void {
