@@ -6,14 +6,16 @@ pragma circom 2.1.0;
 // floor((a * 2^(shift+1) + b) / (2*b)). The quotient is held as qo = q + 2^(qBits-1) in qBits
 // bits; r and 2*b - 1 - r are each decomposed in rBits bits, which pins r to [0, 2b) and, since
 // 2b - 1 - r >= 0, proves b >= 1: a zero or negative divisor has no witness.
-// Soundness: every term is an integer far below p (qBits + rBits + 2 <= 252), so the one
-// product constraint holds over the integers and q, r are the unique quotient and remainder.
+// Soundness: a and b are integers within their proven ranges (upstream range checks), and every
+// term of the equation stays far below p: |a| 2^(shift+1) + b (1 + 2^qBits) < 2^250 (checked by
+// src/ops/div.ts, also when qBits is a cap that does not bound a). So the one product constraint
+// holds over the integers and q, r are the unique quotient and remainder.
 //
 // Spec:          src/ops/div.ts (divDef.evaluate; widths from divDef's bound analysis)
 // Preconditions: -2^(qBits-1) <= q < 2^(qBits-1) for every admissible input; 2*b - 1 < 2^rBits;
-//                qBits + rBits <= 250.
+//                qBits + rBits <= 250; |a| 2^(shift+1) + b (1 + 2^qBits) < 2^250.
 // Cost:          qBits + 2*rBits (booleanity) + 1 (the product q * 2b) non-linear;
-//                2 linear (recompositions of r and 2b - 1 - r).
+//                3 linear (recompositions of r and 2b - 1 - r, the output).
 template DivRound(qBits, rBits, shift) {
     assert(qBits >= 1 && rBits >= 1 && qBits + rBits <= 250);
     signal input a;

@@ -9,7 +9,8 @@ pragma circom 2.1.0;
 // Spec:          src/ops/sqrt.ts (sqrtDef.evaluate; widths from its bound analysis)
 // Preconditions: in < 2^xBits and 2*floor(sqrt(in)) + 1 <= 2^xBits for every admissible input;
 //                2^yBits > floor(sqrt(max in)); xBits <= 250.
-// Cost:          yBits + 2*xBits (booleanity) + 1 (y^2) non-linear; 2 linear.
+// Cost:          yBits + 2*xBits (booleanity) + 1 (y^2) non-linear; 3 linear (two
+//                recompositions, the output).
 function isqrt(n) {
     var x = n;
     var y = (x + 1) \ 2;

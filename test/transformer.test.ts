@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { generateCircuit } from '../src/circuit/codegen.js';
 import { compile } from '../src/compile/compile.js';
-import { FixedPointRangeError } from '../src/errors.js';
+import { FieldOverflowError, FixedPointRangeError } from '../src/errors.js';
 import { evaluateFloat } from '../src/ir/float_eval.js';
 import { loadOnnx } from '../src/onnx/import.js';
 import { FloatModel } from '../src/onnx/runtime.js';
@@ -172,6 +172,12 @@ describe('circuits/div_round.circom', () => {
     out[1] = (out[1] + 1n) % FIELD_MODULUS;
     assert.ok(c.r1cs.violations(out).length > 0);
     await assert.rejects(c.witness.calculateWitness({ a: '13', b: '0' }, true));
+  });
+
+  it('a capped quotient does not let a wide dividend wrap the field: the widths refuse it at compile time', () => {
+    // shift 4, quotientBits 8, a up to 2^249: a 2^(shift+1) would pass p, so q could be forged.
+    const capped: DivOp = { ...op, shift: 4, quotientBits: 8 };
+    assert.throws(() => divDef.cost(capped, [[{ lo: 0n, hi: 1n << 249n }], [{ lo: 1n, hi: 1n }]]), FieldOverflowError);
   });
 
   it('the reference refuses a quotient outside its enforced range, naming the op', () => {

@@ -1,6 +1,6 @@
 import { FieldOverflowError, FixedPointRangeError } from '../errors.js';
 import { constArrayFunction } from './circom_literals.js';
-import { divRound, MAX_DECOMPOSITION_BITS, signedBits, unsignedBits } from './fixed_point.js';
+import { divRound, MAX_DECOMPOSITION_BITS, maxAbs, signedBits, unsignedBits } from './fixed_point.js';
 import { divRound as divRoundGadget } from '../r1cs/gadgets.js';
 import type { DivOp, Interval, OpDef } from './types.js';
 
@@ -35,9 +35,15 @@ function evaluate(op: DivOp, [a, b]: readonly bigint[][]): bigint[] {
 function widths(op: DivOp, [a, b]: readonly (readonly Interval[])[]): [number, number][] {
   return op.left.map((l, j) => {
     const q = quotientRange(op, a[l], b[op.right[j]]);
+    if (q.lo > q.hi) throw new FixedPointRangeError(op.output, j, q.lo, q.lo, q.hi, `no quotient of ${op.source} fits its enforced range`);
     const qBits = signedBits(q);
-    const rBits = unsignedBits(2n * divisor(b[op.right[j]]).hi - 1n);
-    if (qBits + rBits > MAX_DECOMPOSITION_BITS - 2) throw new FieldOverflowError(op.output, qBits + rBits);
+    const d = divisor(b[op.right[j]]);
+    const rBits = unsignedBits(2n * d.hi - 1n);
+    // Every term of 2a 2^shift + b (1 + 2^qBits) = 2b qo + r must stay far below p, so that the
+    // one product constraint holds over the integers: a capped quotient does not bound a.
+    const num = maxAbs(a[l]) * (1n << BigInt(op.shift + 1)) + d.hi * (1n + (1n << BigInt(qBits)));
+    const width = Math.max(qBits + rBits, num.toString(2).length + 1);
+    if (width > MAX_DECOMPOSITION_BITS - 2) throw new FieldOverflowError(op.output, width);
     return [qBits, rBits];
   });
 }
@@ -69,11 +75,11 @@ export const divDef: OpDef<DivOp> = {
     const w = widths(op, bounds);
     return op.left.map((l, j) => divRoundGadget(cs, a[l], b[op.right[j]], w[j][0], w[j][1], op.shift));
   },
-  // DivRound(qBits, rBits, shift): qBits + 2 rBits booleanity + 1 product; 2 linear.
+  // DivRound(qBits, rBits, shift): qBits + 2 rBits booleanity + 1 product; 3 linear.
   // Floor: the quotient and the remainder's two bounds must be range-checked in any encoding.
   cost(op, x) {
     const w = widths(op, x);
     const bits = w.reduce((acc, [q, r]) => acc + q + 2 * r, 0);
-    return { nonLinear: bits + w.length, linear: 2 * w.length, floor: bits };
+    return { nonLinear: bits + w.length, linear: 3 * w.length, floor: bits };
   },
 };

@@ -1,4 +1,4 @@
-import { FieldOverflowError } from '../errors.js';
+import { FieldOverflowError, FixedPointRangeError } from '../errors.js';
 import { constArrayFunction } from './circom_literals.js';
 import { floorSqrt, MAX_DECOMPOSITION_BITS, unsignedBits } from './fixed_point.js';
 import { isqrt } from '../r1cs/gadgets.js';
@@ -20,7 +20,11 @@ function widths(op: SqrtOp, x: readonly Interval[]): [number, number][] {
 
 /** Integer square root, floor (circuits/isqrt.circom): LayerNorm's standard deviation. */
 export const sqrtDef: OpDef<SqrtOp> = {
-  evaluate: (op, [x]) => x.map((v) => floorSqrt(v)),
+  evaluate: (op, [x]) =>
+    x.map((v, j) => {
+      if (v < 0n) throw new FixedPointRangeError(op.output, j, v, 0n, v, `the square root in ${op.source} needs a value that is not negative`);
+      return floorSqrt(v);
+    }),
   bounds: (op, [x]) => x.map((r0) => {
     const r = clamped(r0);
     return { lo: floorSqrt(r.lo), hi: floorSqrt(r.hi) };
@@ -44,10 +48,10 @@ export const sqrtDef: OpDef<SqrtOp> = {
     const w = widths(op, bounds[0]);
     return inputs[0].map((x, j) => isqrt(cs, x, w[j][0], w[j][1]));
   },
-  // ISqrt(yBits, xBits): yBits + 2 xBits booleanity + 1 product; 2 linear.
+  // ISqrt(yBits, xBits): yBits + 2 xBits booleanity + 1 product; 3 linear.
   cost(op, [x]) {
     const w = widths(op, x);
     const bits = w.reduce((acc, [y, b]) => acc + y + 2 * b, 0);
-    return { nonLinear: bits + w.length, linear: 2 * w.length, floor: bits };
+    return { nonLinear: bits + w.length, linear: 3 * w.length, floor: bits };
   },
 };

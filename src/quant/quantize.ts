@@ -297,7 +297,9 @@ export function quantize(
         // produces (|x - mean| / std < sqrt(n)); the quotient's range check is instead sized at
         // DIV_HEADROOM times the calibrated maximum, and enforced (the bound stays sound; an input
         // beyond it is refused by the prover, as one outside the input range is).
-        const quotientBits = unsignedBits(BigInt(Math.ceil(DIV_HEADROOM * stat(node.output).maxAbs * 2 ** t.frac)) + 1n) + 1;
+        const peak = DIV_HEADROOM * stat(node.output).maxAbs * 2 ** t.frac;
+        if (!Number.isFinite(peak)) throw new UnsupportedModelError('Div', node.node, 'the quotient is not finite on the calibration samples (a division by zero?)');
+        const quotientBits = unsignedBits(BigInt(Math.ceil(peak)) + 1n) + 1;
         push({ kind: 'div', source: node.node, inputs: [a.name, b.name], output: t.name, left: Array.from(node.left), right: Array.from(node.right), shift, quotientBits }, t, false, node.output);
         break;
       }
