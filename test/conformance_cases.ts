@@ -70,6 +70,8 @@ export const caseGroups: CaseGroup[] = [
   { op: 'Expand', suite: 'node', pattern: /^test_expand_/ },
   { op: 'Split', suite: 'node', pattern: /^test_split_/ },
   { op: 'Pow', suite: 'node', pattern: /^test_pow/ },
+  { op: 'Gather by token ids', suite: 'node', pattern: /^test_gather_(0|1|2d_indices|negative_indices)$/, computedInputs: [1] },
+  { op: 'Embedding (PyTorch)', suite: 'pytorch-converted', pattern: /^test_Embedding$/ },
   { op: 'Softmax (PyTorch)', suite: 'pytorch-converted', pattern: /^test_(Softmax|softmax_lastdim|softmax_functional_dim3)$/ },
 ];
 
@@ -106,6 +108,7 @@ export const excluded: Record<string, string> = {
   'node/test_pow_types_int32_int32': 'int32 inputs: the pipeline takes float models',
   'node/test_pow_types_int64_float32': 'int64 inputs: the pipeline takes float models',
   'node/test_pow_types_int64_int64': 'int64 inputs: the pipeline takes float models',
+  'node/test_gather_negative_indices': 'negative token ids: ids are accepted in [0, rows)',
   'node/test_split_zero_size_splits': 'an empty output (a split of size 0): empty tensors are refused with a clear error',
   'pytorch-converted/test_MaxPool1d_stride_padding_dilation': 'a 220,000-element input: beyond the test time budget',
   'pytorch-converted/test_MaxPool2d_stride_padding_dilation': 'a 1,000,000-element input: beyond the test time budget',

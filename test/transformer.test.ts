@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { generateCircuit } from '../src/circuit/codegen.js';
@@ -7,6 +7,7 @@ import { compile } from '../src/compile/compile.js';
 import { FieldOverflowError, FixedPointRangeError } from '../src/errors.js';
 import { evaluateFloat } from '../src/ir/float_eval.js';
 import { loadOnnx } from '../src/onnx/import.js';
+import { onnx } from '../src/onnx/proto.js';
 import { FloatModel } from '../src/onnx/runtime.js';
 import { divDef } from '../src/ops/div.js';
 import { divRound, floorSqrt, signedBits, unsignedBits } from '../src/ops/fixed_point.js';
@@ -220,7 +221,7 @@ describe('circuits/isqrt.circom', () => {
 });
 
 describe('circuits/piecewise_linear.circom with a centred domain (softmax exp)', () => {
-  const op: PwlOp = { kind: 'pwl', source: 't', inputs: ['x'], output: 'y', ...pwlTables('exp', 3, 8, [-16, 0], 7) };
+  const op: PwlOp = { kind: 'pwl', source: 't', inputs: ['x'], output: 'y', ...pwlTables('exp', 3, 8, [-8, 0], 6) };
   const bits = 9;
   let c: TestCircuit;
   before(async () => {
@@ -247,6 +248,76 @@ describe('circuits/piecewise_linear.circom with a centred domain (softmax exp)',
     forged[c.symbols.get(hot)!] = 0n;
     forged[c.symbols.get(other)!] = 1n;
     assert.ok(c.r1cs.violations(forged).length > 0);
+  });
+});
+
+describe('circuits/one_hot.circom and embedding lookups by token id', () => {
+  let c: TestCircuit;
+  before(async () => {
+    c = await compileSource('one_hot', `${header('one_hot.circom')}template T() { signal input in; signal output out[5]; component h = OneHot(5); h.in <== in; for (var j = 0; j < 5; j++) out[j] <== h.out[j]; }\ncomponent main = T();`);
+  });
+
+  it('costs n = 5 and selects exactly the row of every id in [0, 5); ids outside have no witness', async () => {
+    assert.equal(c.stats.nonLinear, 5);
+    for (let id = 0; id < 5; id++) {
+      const w = await c.witness.calculateWitness({ in: String(id) }, true);
+      assert.deepEqual(w.slice(1, 6), Array.from({ length: 5 }, (_, j) => BigInt(j === id)));
+      assert.deepEqual(c.r1cs.violations(w), []);
+    }
+    for (const id of [5n, -1n]) await assert.rejects(c.witness.calculateWitness({ in: toField(id).toString() }, true));
+  });
+
+  it('soundness: a wrong lookup index (the one-hot of another row) is rejected', async () => {
+    const w = await c.witness.calculateWitness({ in: '2' }, true);
+    const forged = [...w];
+    for (let j = 0; j < 5; j++) forged[1 + j] = BigInt(j === 3);
+    for (let j = 0; j < 5; j++) setIfPresent(c, forged, `main.h.out[${j}]`, BigInt(j === 3));
+    assert.ok(c.r1cs.violations(forged).length > 0);
+  });
+
+  it('an int64 token-id model (Gather into an embedding, mean, Gemm) imports, matches onnxruntime, compiles, proves and verifies', async () => {
+    const g = new GraphBuilder('ids', [1, 6]);
+    g.inputType = onnx.TensorProto.DataType.INT64;
+    const r = rng(9);
+    const table = g.init([10, 4], Array.from({ length: 40 }, () => r()));
+    const pooled = g.node('ReduceMean', [g.node('Gather', [table, 'ids'], { axis: 0 })], { axes: [1], keepdims: 0 });
+    const y = g.node('Gemm', [pooled, g.init([3, 4], Array.from({ length: 12 }, () => r())), g.init([3], [0.1, -0.2, 0.3])], { transB: 1 });
+    const dir = scratchDir('embedding');
+    const file = g.save(join(dir, 'm.onnx'), y, [1, 3]);
+    const graph = loadOnnx(file);
+    assert.deepEqual(graph.inputs[0].integer, { type: 'int64', max: 9 });
+    const ids = Array.from({ length: 12 }, (_, k) => Array.from({ length: 6 }, (_, t) => (k * 7 + t * 3) % 10));
+    const ort = await FloatModel.load(file, graph.inputs, graph.onnxOutputName);
+    try {
+      for (const x of ids) {
+        const expected = await ort.run(x);
+        evaluateFloat(graph, x).get(graph.output.name)!.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6));
+      }
+    } finally {
+      await ort.release();
+    }
+    writeFileSync(join(dir, 'calibration.json'), JSON.stringify({ inputs: ids }));
+    const out = join(dir, 'build');
+    const m = await compile(file, { calibration: join(dir, 'calibration.json'), out });
+    assert.equal(m.accuracy.decisionAgreement, 1);
+    await setup(out);
+    const prover = await Prover.load(out);
+    try {
+      const proof = await prover.prove(ids[3], { recipient: RECIPIENT });
+      assert.equal((await verify(out, proof, { insecureDevKeys: true })).valid, true);
+      await assert.rejects(prover.prove([10, 0, 0, 0, 0, 0], { recipient: RECIPIENT }), /token id of .* must be an integer in \[0, 9\]/);
+      await assert.rejects(prover.prove([2.5, 0, 0, 0, 0, 0], { recipient: RECIPIENT }), /must be an integer/);
+    } finally {
+      await prover.close();
+    }
+  });
+
+  it('token ids computed from the input, or read by anything but a lookup, are refused with the reason', () => {
+    const g = new GraphBuilder('ids', [1, 4]);
+    g.inputType = onnx.TensorProto.DataType.INT64;
+    const y = g.node('Relu', ['ids']);
+    const file = g.save(join(scratchDir('embedding'), 'm.onnx'), y, [1, 4]);
+    assert.throws(() => loadOnnx(file), /integer inputs \(token ids\) can only be re-indexed/);
   });
 });
 

@@ -552,7 +552,10 @@ program
     console.log(`model ${m.model.source} (sha256 ${m.model.sha256.slice(0, 16)}), circuit ${m.circuit.sha256.slice(0, 16)}`);
     for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale ${i.scale !== undefined ? `${fmt(i.scale, 6)} (not a power of two: folded into the first layer's weights)` : `2^-${i.frac}`}, accepted range [${i.floatMin}, ${i.floatMax}]`);
     console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
-    for (const a of m.approximations) console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}${a.range ? ` on [${fmt(a.range[0], 4)}, ${fmt(a.range[1], 4)}] (measured at compile time; saturates outside its domain)` : ''}`);
+    for (const a of m.approximations) {
+      const effect = a.effect ? `; the model with it exact: ${a.effect.decisionAgreement !== undefined ? `agreement ${percent(a.effect.decisionAgreement)}, ` : ''}relative error ${fmt(a.effect.relativeError * 100, 2)}% (as built: see accuracy below)` : '';
+      console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}${a.range ? ` on [${fmt(a.range[0], 4)}, ${fmt(a.range[1], 4)}] (measured at compile time; saturates outside its domain)` : ''}${effect}`);
+    }
     console.log(`precision: input ${m.quant.inputBits}, weight ${m.quant.weightBits}, activation ${m.quant.activationBits} bits${m.precision ? ` (planned in ${m.precision.length} trials; defaults: ${m.precision[0].constraints} constraints by formula)` : ''}`);
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
     const pct = (n: number) => `${((n / Math.max(1, formula)) * 100).toFixed(1)}%`;

@@ -1,3 +1,4 @@
+import { UnsupportedModelError } from '../errors.js';
 import { signedBits, unsignedBits } from '../ops/fixed_point.js';
 import type { HiddenParams, Interval, LinearOp, QOp } from '../ops/types.js';
 import { inputOps, type QProgram } from '../quant/program.js';
@@ -59,6 +60,7 @@ function twosWindow(values: readonly bigint[]): { lo: bigint; bits: number } {
 export function hideWeights(p: QProgram): QProgram {
   let offset = 0;
   const ops = p.ops.map((op): QOp => {
+    if (op.kind === 'lookup') throw new UnsupportedModelError('Gather', op.source, 'an embedding table cannot be hidden (weights=hashed) yet: it would be a circuit constant, visible in the verifying key');
     if (op.kind !== 'linear') return op;
     const w = twosWindow(op.weight);
     const b = twosWindow(op.bias);

@@ -1,7 +1,8 @@
 import type { FloatModel } from '../onnx/runtime.js';
 import { FixedPointRangeError } from '../errors.js';
 import { decodeOutput, quantizeInput } from '../quant/io.js';
-import type { QProgram } from '../quant/program.js';
+import type { Approximation, QProgram } from '../quant/program.js';
+import { exactVariant } from '../ops/pwl.js';
 import { referenceOutput } from '../quant/reference.js';
 
 /** What the model's output means: scores per class, one probability, or a value. */
@@ -121,4 +122,27 @@ export function compareOutputs(
     ...(labels && classification ? { labelAccuracy: correct / n, floatLabelAccuracy: floatCorrect / n } : {}),
   };
   return { report, ...(resolved === 'regression' ? {} : { agrees }) };
+}
+
+/**
+ * Each approximated function's effect on the model's output: the report recomputed with that one
+ * function exact at every input step of its domain, everything else unchanged.
+ */
+export function approximationEffects(program: QProgram, inputs: readonly number[][], floats: readonly number[][], task?: Task): Approximation[] {
+  return program.approximations.map((a) => {
+    const k = program.ops.findIndex((o) => o.output === a.output);
+    const op = program.ops[k];
+    const exact = op?.kind === 'pwl' ? exactVariant(op) : undefined;
+    if (!exact) return a;
+    const ops = program.ops.map((o, i) => (i === k ? exact : o));
+    let r: AccuracyReport;
+    try {
+      r = compareOutputs({ ...program, ops }, inputs, floats, undefined, task).report;
+    } catch (err) {
+      // Informational only: a variant the enforced ranges refuse (a quotient past its headroom) reports nothing.
+      if (err instanceof FixedPointRangeError) return a;
+      throw err;
+    }
+    return { ...a, effect: { ...(r.decisionAgreement !== undefined ? { decisionAgreement: r.decisionAgreement } : {}), relativeError: r.relativeError } };
+  });
 }

@@ -15,7 +15,7 @@ import { buildPaths } from '../paths.js';
 import { defaultQuantConfig, inputOps, serializeProgram, unitOf, type QProgram, type QTensor, type QuantConfig } from '../quant/program.js';
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
-import { floatOutputs, measureAccuracy, type AccuracyReport, type Task } from './accuracy.js';
+import { approximationEffects, floatOutputs, scoreAccuracy, type AccuracyReport, type Task } from './accuracy.js';
 import { ACCURACY_TARGET, planPrecision, type PrecisionPlan, type PrecisionTrial } from './precision.js';
 import { outsideRange, resolveInputRange, type InputRangeSpec } from './input_range.js';
 import { readR1csHeader } from './r1cs_header.js';
@@ -107,7 +107,12 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
     const program = visibility.weights === 'hashed' ? hideWeights(quantized) : quantized;
     const circuit = backend === 'circom' ? generateCircuit(program, visibility) : undefined;
     const weightsCommitment = visibility.weights === 'hashed' ? String(await commitWeights(program)) : undefined;
-    const accuracy = await measureAccuracy(float, program, test.inputs, test.labels, options.task);
+    const testFloats = await floatOutputs(float, test.inputs);
+    const accuracy = scoreAccuracy(program, test.inputs, testFloats, test.labels, options.task);
+    const approximations = approximationEffects(program, test.inputs, testFloats, options.task);
+    for (const a of approximations) {
+      if (a.effect) log(`${a.fn} (${a.op}): max error ${a.maxError.toExponential(2)}; with it exact the model would score ${a.effect.decisionAgreement !== undefined ? `agreement ${(a.effect.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(a.effect.relativeError * 100).toFixed(2)}%`);
+    }
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
     if (accuracy.outOfRange) {
       log(`${accuracy.outOfRange} of ${test.inputs.length} test samples fall outside the accepted input range (${describeRanges(program)}) and cannot be proved; --input-range (known bounds) or --input-margin widens it`);
@@ -160,7 +165,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         ...(precision ? { precision: precision.trials } : {}),
         inputs: inputOps(program).map((op, k) => describeInput(op, program.inputs[k])),
         output: { frac: program.output.frac, size: size(program.output.shape), postprocess: program.postprocess?.kind },
-        approximations: program.approximations,
+        approximations,
         circuit: {
           sha256: sha256File(paths.r1cs),
           constraints: r1cs.constraints,

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import type { FloatGraph, FloatNode, SmoothFn } from './graph.js';
 import { size } from './graph.js';
 
@@ -62,6 +63,14 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
       return Float64Array.from(node.left, (l, j) => x[0][l] / x[1][node.right[j]]);
     case 'fn':
       return x[0].map(smoothFns[node.fn]);
+    case 'lookup': {
+      const y = new Float64Array(x[0].length * node.cols);
+      x[0].forEach((id, t) => {
+        if (!Number.isInteger(id) || id < 0 || id >= node.rows) throw new InvalidInputError(`token id ${id} at position ${t} is not a row of the ${node.rows}-row table of "${node.node}"`);
+        y.set(node.table.subarray(id * node.cols, (id + 1) * node.cols), t * node.cols);
+      });
+      return y;
+    }
     case 'softmax': {
       const y = new Float64Array(x[0].length);
       for (const g of node.groups) {

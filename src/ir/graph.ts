@@ -106,12 +106,24 @@ export interface FnNode extends Unary<'fn'> {
   fn: SmoothFn;
 }
 
-export type FloatNode = LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode | SqrtNode | DivNode | FnNode;
+/**
+ * Embedding lookup: row ids[t] of a constant table (rows x cols) for every id of the input, which
+ * must be an integer model input (token ids): y[t * cols + d] = table[ids[t] * cols + d].
+ */
+export interface LookupNode extends Unary<'lookup'> {
+  table: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+export type FloatNode = LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode | SqrtNode | DivNode | FnNode | LookupNode;
 export type FloatOpKind = FloatNode['kind'];
 
 export interface TensorInfo {
   name: string;
   shape: Shape;
+  /** An integer model input (INT64/INT32 token ids, read only by embedding lookups): ids in [0, max]. */
+  integer?: { type: 'int64' | 'int32'; max: number };
 }
 
 export interface FloatGraph {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MalformedModelError, UnsupportedModelError, UnsupportedOpError } from '../errors.js';
 import { fuse, poolBeforeRelu } from '../ir/fuse.js';
-import type { FloatGraph, FloatNode, Shape } from '../ir/graph.js';
+import type { FloatGraph, FloatNode, Shape, TensorInfo } from '../ir/graph.js';
 import { Attributes } from './attributes.js';
 import type { LoweringContext } from './lower/context.js';
 import { lowerings, supportedOps } from './lower/index.js';
@@ -44,9 +44,15 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   const live = liveNodes(graph);
   checkOps({ ...graph, node: live });
   const shapes = new Map<string, Shape>();
-  for (const i of inputs) checkElementType(i);
-  const inputInfo = inputs.map((i) => ({ name: i.name!, shape: staticShape(i, file) }));
+  const inputInfo: TensorInfo[] = inputs.map((i) => ({ name: i.name!, shape: staticShape(i, file) }));
   for (const i of inputInfo) shapes.set(i.name, i.shape);
+  // Integer inputs (token ids) and the tensors moved from them; only lookups may read them.
+  const integer = new Map<string, string>();
+  inputs.forEach((i, k) => {
+    const type = checkElementType(i);
+    if (type) integer.set(inputInfo[k].name, inputInfo[k].name);
+  });
+  const vocabulary = new Map<string, number>();
   const aliases = new Map<string, string>();
   const nodes: FloatNode[] = [];
   const resolve = (name: string) => aliases.get(name) ?? name;
@@ -86,7 +92,16 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
         return t;
       },
       output: (i = 0) => (node.output ?? [])[i],
+      isInteger: (i) => integer.has(inputName(i)),
       emit: (n, shape) => {
+        const ints = n.inputs.filter((t) => integer.has(t));
+        if (ints.length > 0 && n.kind === 'lookup') {
+          const root = integer.get(ints[0])!;
+          vocabulary.set(root, Math.min(vocabulary.get(root) ?? Infinity, n.rows));
+        } else if (ints.length > 0) {
+          if (n.kind !== 'gather' || ints.length !== n.inputs.length || n.src.some((s) => s < 0)) fail(`it reads the integer input "${integer.get(ints[0])}": integer inputs (token ids) can only be re-indexed (Reshape, Unsqueeze, ...) and used as Gather indices into a constant table`);
+          integer.set(n.output, integer.get(ints[0])!);
+        }
         nodes.push(n);
         shapes.set(n.output, shape);
       },
@@ -101,6 +116,13 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     lower(ctx);
   }
 
+  inputs.forEach((i, k) => {
+    const info = inputInfo[k];
+    if (!integer.has(info.name)) return;
+    const rows = vocabulary.get(info.name);
+    if (rows === undefined) throw new UnsupportedModelError('input', info.name, 'an integer input must be read by a Gather into a constant table (token ids for an embedding); this one is not');
+    info.integer = { type: checkElementType(i)!, max: rows - 1 };
+  });
   const onnxOutputName = graph.output![0].name!;
   let outName = resolve(onnxOutputName);
   const outShape = shapes.get(outName);
@@ -153,13 +175,18 @@ function checkOps(graph: GraphProto): void {
   throw new UnsupportedOpError(op, node, supportedOps, others.length ? `; also unsupported here: ${others.join(', ')}` : '');
 }
 
-/** zkml runs float32 models: onnxruntime would refuse a float32 feed to a float64 (or integer) input at run time. */
-function checkElementType(value: ValueInfoProto): void {
+/**
+ * zkml runs float32 models (onnxruntime would refuse a float32 feed to a float64 input at run
+ * time); INT64/INT32 inputs are token ids, returned as such.
+ */
+function checkElementType(value: ValueInfoProto): 'int64' | 'int32' | undefined {
   const type = value.type?.tensorType?.elemType ?? onnx.TensorProto.DataType.FLOAT;
-  if (type === onnx.TensorProto.DataType.FLOAT) return;
+  if (type === onnx.TensorProto.DataType.FLOAT) return undefined;
+  if (type === onnx.TensorProto.DataType.INT64) return 'int64';
+  if (type === onnx.TensorProto.DataType.INT32) return 'int32';
   const name = onnx.TensorProto.DataType[type] ?? String(type);
   const fix = type === onnx.TensorProto.DataType.DOUBLE ? ': export the model in float32 (PyTorch: model.float() before torch.onnx.export; sklearn-onnx: FloatTensorType)' : '';
-  throw new UnsupportedModelError('input', value.name ?? '', `its element type is ${name}; zkml takes float32 model inputs${fix}`);
+  throw new UnsupportedModelError('input', value.name ?? '', `its element type is ${name}; zkml takes float32 model inputs (and int64/int32 token ids for an embedding)${fix}`);
 }
 
 function staticShape(value: ValueInfoProto, file: string): Shape {

@@ -21,7 +21,10 @@ export class FloatModel {
     let offset = 0;
     for (const t of this.inputs) {
       const n = size(t.shape);
-      feeds[t.name] = new ort.Tensor('float32', Float32Array.from(values.slice(offset, offset + n)), [...t.shape]);
+      const part = values.slice(offset, offset + n);
+      if (t.integer?.type === 'int64') feeds[t.name] = new ort.Tensor('int64', BigInt64Array.from(part, (v) => BigInt(Math.round(v))), [...t.shape]);
+      else if (t.integer) feeds[t.name] = new ort.Tensor('int32', Int32Array.from(part, Math.round), [...t.shape]);
+      else feeds[t.name] = new ort.Tensor('float32', Float32Array.from(part), [...t.shape]);
       offset += n;
     }
     const result = await this.session.run(feeds);

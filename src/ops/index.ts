@@ -5,6 +5,7 @@ import { gatherDef } from './gather.js';
 import { inputDef } from './input.js';
 import { leakyDef } from './leaky.js';
 import { linearDef } from './linear.js';
+import { lookupDef } from './lookup.js';
 import { maxDef } from './max.js';
 import { mulDef } from './mul.js';
 import { pwlDef } from './pwl.js';
@@ -26,6 +27,7 @@ export const opDefs = {
   argmax: argmaxDef,
   div: divDef,
   sqrt: sqrtDef,
+  lookup: lookupDef,
 } satisfies OpDefs;
 
 export function defOf<O extends QOp>(op: O): OpDef<O> {

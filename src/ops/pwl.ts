@@ -49,7 +49,7 @@ export function pwlTables(fn: PwlFn, inFrac: number, outFrac: number, domain: re
     b.push(q(at((j + 1) * 2 ** w)) - left);
   }
   const pow = 1n << BigInt(w);
-  return { fn, domainBits, segmentsLog2, center, a, b, below: q(at(0)) * pow, above: q(at(2 ** (domainBits + 1))) * pow };
+  return { fn, domainBits, segmentsLog2, center, a, b, below: q(at(0)) * pow, above: q(at(2 ** (domainBits + 1))) * pow, inFrac, outFrac };
 }
 
 function offsetBits(op: PwlOp): number {
@@ -130,3 +130,19 @@ export const pwlDef: OpDef<PwlOp> = {
     return { nonLinear, linear: x.length * 4, floor: w.reduce((acc, [bits, vBits]) => acc + bits + vBits, 0) };
   },
 };
+
+/** Largest table the exact variant uses (one segment per input step up to this). */
+const EXACT_SEGMENTS_LOG2 = 16;
+
+/**
+ * The same op with a segment per input step over its domain: the function itself, rounded at the
+ * output scale, at every input (same saturation outside). What the accuracy report compares the
+ * approximation against.
+ */
+export function exactVariant(op: PwlOp): PwlOp | undefined {
+  if (op.inFrac === undefined || op.outFrac === undefined) return undefined;
+  const c = Number(op.center ?? 0n);
+  const half = 2 ** op.domainBits;
+  const domain: [number, number] = [(c - half) * 2 ** -op.inFrac, (c + half) * 2 ** -op.inFrac];
+  return { ...op, ...pwlTables(op.fn, op.inFrac, op.outFrac, domain, Math.min(EXACT_SEGMENTS_LOG2, op.domainBits + 1)) };
+}

@@ -29,6 +29,8 @@ export interface InputOp extends Base {
   offset: number;
   lo: bigint[];
   bits: number[];
+  /** Token ids (an integer model input): accepted as integers in [0, max] (the lookup's rows). */
+  tokenIds?: { max: bigint };
 }
 
 /** y[j] = bias[j] + sum of weight[t] * inputs[src[t]][index[t]] over the terms t of row j. */
@@ -96,6 +98,9 @@ export interface PwlOp extends Base {
   kind: 'pwl';
   fn: PwlFn;
   center?: bigint;
+  /** The input's and output's fractional bits (for reports; the tables already encode them). */
+  inFrac?: number;
+  outFrac?: number;
   domainBits: number;
   segmentsLog2: number;
   a: bigint[];
@@ -150,7 +155,15 @@ export interface SqrtOp extends Base {
   kind: 'sqrt';
 }
 
-export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp | DivOp | SqrtOp;
+/** Embedding lookup: y[t * cols + d] = table[ids[t] * cols + d]; ids outside [0, rows) have no witness. */
+export interface LookupOp extends Base {
+  kind: 'lookup';
+  rows: number;
+  cols: number;
+  table: bigint[];
+}
+
+export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp | DivOp | SqrtOp | LookupOp;
 export type QOpKind = QOp['kind'];
 
 /** Circom text an op contributes: top-level declarations, statements in the main template, and

@@ -25,6 +25,9 @@ export function quantizeInput(p: QProgram, values: readonly number[]): bigint[] 
       const i = op.offset + j;
       const v = values[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`input[${i}] is ${String(v)}: every input value must be a finite number`);
+      if (op.tokenIds && (!Number.isInteger(v) || v < 0 || v > Number(op.tokenIds.max))) {
+        throw new InvalidInputError(`input[${i}] is ${v}: a token id of "${op.source}" must be an integer in [0, ${op.tokenIds.max}] (a row of its embedding table)`);
+      }
       const q = BigInt(Math.round(v / unit));
       const [lo, max] = [op.lo[j], inputMax(op, j)];
       if (q < lo || q > max) {

@@ -44,6 +44,13 @@ export interface Approximation {
   /** Worst |approximation - f| over `range` (float input values), measured at compile time. */
   maxError: number;
   range?: [number, number];
+  /** The pwl op's output tensor. */
+  output?: string;
+  /**
+   * The approximation's effect on the model's output: the accuracy report recomputed with this
+   * function exact at every input step of its domain (same scales, same saturation outside).
+   */
+  effect?: { decisionAgreement?: number; relativeError: number };
 }
 
 /** A quantized model: integer ops in topological order, starting with its inputs. */

@@ -99,6 +99,15 @@ export function quantize(
 
   let offset = 0;
   const inputs: QTensor[] = graph.inputs.map((input) => {
+    if (input.integer) {
+      // Token ids: integers as they are, accepted in [0, max] (the lookup proves id < rows).
+      const n = size(input.shape);
+      const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac: 0 };
+      ops.push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo: new Array(n).fill(0n), bits: new Array(n).fill(unsignedBits(BigInt(input.integer.max))), tokenIds: { max: BigInt(input.integer.max) } });
+      offset += n;
+      state.set(input.name, { tensor: t, accumulator: false });
+      return t;
+    }
     // An affine consumer adds the weights' fraction bits; any other op would keep the grid's
     // coarse scale for its own output (a LeakyRelu of integers would round away 0.1 x).
     const affineOnly = input.name !== graph.output.name && graph.nodes.every((n) => !n.inputs.includes(input.name) || n.kind === 'linear');
@@ -165,7 +174,7 @@ export function quantize(
 
   /**
    * Softmax inside the model (attention): per group, m = max(x) (comparisons), d = x - m (free),
-   * e = exp(d) (piecewise-linear on [-16, 0], exact 1 at d = 0), s = sum(e) (free), and
+   * e = exp(d) (piecewise-linear on [-8, 0], exact 1 at d = 0), s = sum(e) (free), and
    * y = round(e * 2^shift / s) by a proved division (circuits/div_round.circom).
    */
   const provedSoftmax = (source: string, input: string, output: string, groups: number[][]) => {
@@ -179,9 +188,10 @@ export function quantize(
     const d: QTensor = { name: fresh(`${source}_shifted`), shape: x.shape, frac: x.frac };
     ops.push({ kind: 'linear', source, inputs: [x.name, m.name], output: d.name, rowStart: Array.from({ length: n + 1 }, (_, j) => 2 * j), src: Array.from({ length: 2 * n }, (_, k) => k % 2), index: Array.from({ length: 2 * n }, (_, k) => (k % 2 ? groupOf[k >> 1] : k >> 1)), weight: Array.from({ length: 2 * n }, (_, k) => (k % 2 ? -1n : 1n)), bias: new Array(n).fill(0n) });
     const e: QTensor = { name: fresh(`${source}_exp`), shape: x.shape, frac };
-    const exp: PwlOp = { kind: 'pwl', source, inputs: [d.name], output: e.name, ...pwlTables('exp', x.frac, frac, [-16, 0], SOFTMAX_SEGMENTS_LOG2) };
+    // Below the domain the weight is 0, not exp(-8): a masked score (-1e4) must get none.
+    const exp: PwlOp = { kind: 'pwl', source, inputs: [d.name], output: e.name, ...pwlTables('exp', x.frac, frac, SOFTMAX_DOMAIN, SOFTMAX_SEGMENTS_LOG2), below: 0n };
     ops.push(exp);
-    approximations.push({ op: source, fn: 'exp (softmax)', maxError: measureApproximation(exp, x.frac, frac, [-16, 0]), range: [-16, 0] });
+    approximations.push({ op: source, fn: 'exp (softmax)', maxError: measureApproximation(exp, x.frac, frac, [-16, 0]), range: [-16, 0], output: exp.output });
     const sum: QTensor = { name: fresh(`${source}_sum`), shape: [groups.length], frac };
     const rowStart = [0];
     for (const g of groups) rowStart.push(rowStart[rowStart.length - 1] + g.length);
@@ -273,8 +283,16 @@ export function quantize(
         const t = out(bounded ? config.activationBits - 2 : fracFor(Math.max(...[...domain, st.min, st.max].map((v) => Math.abs(pwlFunctions[fn](v)))), config.activationBits));
         const op: PwlOp = { kind: 'pwl', source: node.node, inputs: [x.name], output: t.name, ...pwlTables(fn, x.frac, t.frac, domain) };
         const range: [number, number] = bounded ? [2 * domain[0], 2 * domain[1]] : [st.min, st.max];
-        approximations.push({ op: node.node, fn, maxError: measureApproximation(op, x.frac, t.frac, range), range });
+        approximations.push({ op: node.node, fn, maxError: measureApproximation(op, x.frac, t.frac, range), range, output: op.output });
         push(op, t, false, node.output);
+        break;
+      }
+      case 'lookup': {
+        const ids = state.get(node.inputs[0])!.tensor;
+        const maxAbs = node.table.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const t = out(fracFor(maxAbs, config.activationBits));
+        const table = Array.from(node.table, (v) => BigInt(Math.round(v * 2 ** t.frac)));
+        push({ kind: 'lookup', source: node.node, inputs: [ids.name], output: t.name, rows: node.rows, cols: node.cols, table }, t, false, node.output);
         break;
       }
       case 'sqrt': {
@@ -367,8 +385,13 @@ function sameGroups(a: number[][], b: Int32Array[]): boolean {
 /** How far beyond its calibrated maximum a division's quotient may go before the prover refuses it. */
 const DIV_HEADROOM = 4;
 
-/** Segments of softmax's exponential: 2^7 over [-16, 0), so steps of 1/8 (error below 2^-9). */
-const SOFTMAX_SEGMENTS_LOG2 = 7;
+/**
+ * Softmax's exponential: 2^6 segments over [-8, 0), steps of 1/8 (interpolation error below
+ * 2^-9); below -8 it is 0, an error under exp(-8) = 3.4e-4, where [-16, 0) would need twice the
+ * segments (and decoder constraints) for the same step.
+ */
+const SOFTMAX_DOMAIN: [number, number] = [-8, 0];
+const SOFTMAX_SEGMENTS_LOG2 = 6;
 
 /** Worst |approximation - f| over a fine grid of representable inputs in `range`. */
 function measureApproximation(op: PwlOp, inFrac: number, outFrac: number, range: readonly [number, number]): number {

@@ -114,3 +114,13 @@ export function isqrt(cs: ConstraintSystem, x: Lin, yBits: number, xBits: number
   cs.bits(square.add(y.scale(2n)).sub(x), 0n, xBits, 'square root upper bound');
   return y;
 }
+
+/** OneHot(n): the selector of x in [0, n); out[0] is 1 - (the others), as circom --O2 substitutes it. */
+export function oneHot(cs: ConstraintSystem, x: Lin, n: number): Lin[] {
+  const v = signed(x.value);
+  const rest: Lin[] = [];
+  for (let j = 1; j < n; j++) rest.push(cs.alloc(v === BigInt(j) ? 1n : 0n));
+  const out = [cs.sum(rest.map((h) => [h, -1n] as const), 1n), ...rest];
+  out.forEach((h, j) => cs.enforce(h, x.addConst(-BigInt(j)), cs.constant(0n), 'one-hot selector'));
+  return out;
+}

@@ -11,6 +11,9 @@ export class GraphBuilder {
   private inits: TensorProto[] = [];
   private count = 0;
 
+  /** The graph input's element type (1: FLOAT; 7: INT64 token ids). */
+  inputType = 1;
+
   constructor(readonly inputName: string, readonly inputShape: number[]) {}
 
   init(dims: number[], values: number[]): string {
@@ -45,15 +48,15 @@ export class GraphBuilder {
   }
 
   bytes(output: string, outputShape: number[]): Uint8Array {
-    const vi = (name: string, shape: number[]) => ({
+    const vi = (name: string, shape: number[], elemType = 1) => ({
       name,
-      type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+      type: { tensorType: { elemType, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
     });
     const model = onnx.ModelProto.create({
       irVersion: 8,
       opsetImport: [{ domain: '', version: 13 }],
       producerName: 'zkml-test',
-      graph: { name: 'g', node: this.nodes, initializer: this.inits, input: [vi(this.inputName, this.inputShape)], output: [vi(output, outputShape)] },
+      graph: { name: 'g', node: this.nodes, initializer: this.inits, input: [vi(this.inputName, this.inputShape, this.inputType)], output: [vi(output, outputShape)] },
     });
     return onnx.ModelProto.encode(model).finish();
   }

@@ -17,6 +17,8 @@ export interface LoweringContext {
   constant(i: number): ConstTensor | undefined;
   /** The shape of an input, constant or computed. */
   shape(i: number): Shape;
+  /** Whether input i is an integer tensor computed from the model input (token ids). */
+  isInteger(i: number): boolean;
   /** The computed tensor behind an input; fails if it is a constant. */
   tensor(i: number): string;
   /** The name of output i. */

@@ -152,6 +152,10 @@ export function lowerPad(ctx: LoweringContext): void {
 
 export function lowerGather(ctx: LoweringContext): void {
   const shape = ctx.shape(0);
+  if (!ctx.constant(1)) {
+    lowerLookup(ctx);
+    return;
+  }
   const indices = requireConstant(ctx, 1, 'indices');
   const ax = axis(ctx, ctx.attrs.int('axis', 0), shape.length);
   const out = [...shape.slice(0, ax), ...indices.dims, ...shape.slice(ax + 1)];
@@ -288,4 +292,33 @@ export function lowerConstant(ctx: LoweringContext): void {
   const value = ctx.attrs.constantValue(ctx.name);
   if (!value) ctx.fail('Constant without a value attribute');
   ctx.defineConstant(ctx.output(), value);
+}
+
+/**
+ * Gather of a constant table by computed indices: an embedding lookup. The indices must be an
+ * integer model input (token ids, possibly reshaped), since an index computed from fixed-point
+ * values has no exact integer meaning; the circuit proves each lookup by a one-hot selector.
+ */
+function lowerLookup(ctx: LoweringContext): void {
+  const data = ctx.constant(0);
+  if (!data) ctx.fail('Gather of a computed tensor by computed indices is not supported (an embedding table must be a constant)');
+  if (!ctx.isInteger(1)) ctx.fail('computed indices must be an integer model input (token ids), not values computed from the input');
+  const ax = axis(ctx, ctx.attrs.int('axis', 0), data.dims.length);
+  const ids = ctx.shape(1);
+  const [outer, rows, inner] = [size(data.dims.slice(0, ax)), data.dims[ax], size(data.dims.slice(ax + 1))];
+  const out = [...data.dims.slice(0, ax), ...ids, ...data.dims.slice(ax + 1)];
+  if (ax === 0) {
+    ctx.emit({ kind: 'lookup', node: ctx.name, inputs: [ctx.tensor(1)], output: ctx.output(), table: data.data, rows, cols: inner }, out);
+    return;
+  }
+  // Along another axis: look up rows of the table with that axis first ([rows, outer * inner]),
+  // then move each id's row to its place in the output (free).
+  const table = new Float64Array(data.data.length);
+  for (let o = 0; o < outer; o++) for (let k = 0; k < rows; k++) for (let i = 0; i < inner; i++) table[k * outer * inner + o * inner + i] = data.data[(o * rows + k) * inner + i];
+  const rowsOut = `${ctx.output()}__rows`;
+  const n = size(ids);
+  ctx.emit({ kind: 'lookup', node: ctx.name, inputs: [ctx.tensor(1)], output: rowsOut, table, rows, cols: outer * inner }, [n, outer * inner]);
+  const index = new Int32Array(outer * n * inner);
+  for (let o = 0; o < outer; o++) for (let t = 0; t < n; t++) for (let i = 0; i < inner; i++) index[(o * n + t) * inner + i] = t * outer * inner + o * inner + i;
+  ctx.emit({ kind: 'gather', node: ctx.name, inputs: [rowsOut], output: ctx.output(), src: new Int8Array(index.length), index, constant: new Float64Array(index.length) }, out);
 }
