@@ -300,6 +300,9 @@ describe('circuits/one_hot.circom and embedding lookups by token id', () => {
     const out = join(dir, 'build');
     const m = await compile(file, { calibration: join(dir, 'calibration.json'), out });
     assert.equal(m.accuracy.decisionAgreement, 1);
+    // A known range (--input-range) covers the float inputs; token ids keep the table's [0, rows - 1].
+    const ranged = await compile(file, { calibration: join(dir, 'calibration.json'), out: join(dir, 'ranged'), inputRange: '0:1' });
+    assert.equal(ranged.accuracy.decisionAgreement, 1);
     await setup(out);
     const prover = await Prover.load(out);
     try {

@@ -14,7 +14,9 @@ import { size, type TensorInfo } from '../ir/graph.js';
 export type InputRangeSpec = string | { min: number | number[]; max: number | number[] } | Record<string, { min: number | number[]; max: number | number[] }>;
 
 export function resolveInputRange(spec: InputRangeSpec, inputs: readonly TensorInfo[]): { min: number[]; max: number[] } {
-  const total = inputs.reduce((a, t) => a + size(t.shape), 0);
+  // Token-id inputs have their range from the embedding table ([0, rows - 1]); the spec covers the others.
+  const ranged = inputs.filter((t) => !t.integer);
+  const total = ranged.reduce((a, t) => a + size(t.shape), 0);
   let value: unknown = spec;
   if (typeof spec === 'string') {
     const m = /^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*$/.exec(spec);
@@ -30,16 +32,29 @@ export function resolveInputRange(spec: InputRangeSpec, inputs: readonly TensorI
   const where = typeof spec === 'string' ? `--input-range ${spec}` : 'inputRange';
   if (!value || typeof value !== 'object') throw new InvalidInputError(`${where}: expected {"min", "max"}`);
   const obj = value as Record<string, unknown>;
-  const out = { min: [] as number[], max: [] as number[] };
+  const given = { min: [] as number[], max: [] as number[] };
   if ('min' in obj || 'max' in obj) {
-    expand(obj, total, `${where}`, out);
+    expand(obj, total, `${where}`, given);
   } else {
-    const unknown = Object.keys(obj).filter((k) => !inputs.some((t) => t.name === k));
-    if (unknown.length) throw new InvalidInputError(`${where}: no graph input named ${unknown.map((k) => `"${k}"`).join(', ')}; the inputs are ${inputs.map((t) => `"${t.name}"`).join(', ')}`);
-    for (const t of inputs) {
+    const unknown = Object.keys(obj).filter((k) => !ranged.some((t) => t.name === k));
+    if (unknown.length) throw new InvalidInputError(`${where}: no (non-token-id) graph input named ${unknown.map((k) => `"${k}"`).join(', ')}; the inputs are ${ranged.map((t) => `"${t.name}"`).join(', ')}`);
+    for (const t of ranged) {
       const r = obj[t.name];
       if (r === undefined) throw new InvalidInputError(`${where}: no range for input "${t.name}" (give every input, or {"min", "max"} for all)`);
-      expand(r as Record<string, unknown>, size(t.shape), `${where} "${t.name}"`, out);
+      expand(r as Record<string, unknown>, size(t.shape), `${where} "${t.name}"`, given);
+    }
+  }
+  const out = { min: [] as number[], max: [] as number[] };
+  let at = 0;
+  for (const t of inputs) {
+    const n = size(t.shape);
+    if (t.integer) {
+      out.min.push(...new Array<number>(n).fill(0));
+      out.max.push(...new Array<number>(n).fill(t.integer.max));
+    } else {
+      out.min.push(...given.min.slice(at, at + n));
+      out.max.push(...given.max.slice(at, at + n));
+      at += n;
     }
   }
   out.min.forEach((lo, i) => {

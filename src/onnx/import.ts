@@ -46,11 +46,12 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   const shapes = new Map<string, Shape>();
   const inputInfo: TensorInfo[] = inputs.map((i) => ({ name: i.name!, shape: staticShape(i, file) }));
   for (const i of inputInfo) shapes.set(i.name, i.shape);
-  // Integer inputs (token ids) and the tensors moved from them; only lookups may read them.
-  const integer = new Map<string, string>();
+  // Integer inputs (token ids) and the tensors moved from them, each with the inputs it comes
+  // from; only re-indexing and lookups may read them.
+  const integer = new Map<string, Set<string>>();
   inputs.forEach((i, k) => {
     const type = checkElementType(i);
-    if (type) integer.set(inputInfo[k].name, inputInfo[k].name);
+    if (type) integer.set(inputInfo[k].name, new Set([inputInfo[k].name]));
   });
   const vocabulary = new Map<string, number>();
   const aliases = new Map<string, string>();
@@ -95,12 +96,12 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
       isInteger: (i) => integer.has(inputName(i)),
       emit: (n, shape) => {
         const ints = n.inputs.filter((t) => integer.has(t));
+        const roots = new Set(ints.flatMap((t) => [...integer.get(t)!]));
         if (ints.length > 0 && n.kind === 'lookup') {
-          const root = integer.get(ints[0])!;
-          vocabulary.set(root, Math.min(vocabulary.get(root) ?? Infinity, n.rows));
+          for (const root of roots) vocabulary.set(root, Math.min(vocabulary.get(root) ?? Infinity, n.rows));
         } else if (ints.length > 0) {
-          if (n.kind !== 'gather' || ints.length !== n.inputs.length || n.src.some((s) => s < 0)) fail(`it reads the integer input "${integer.get(ints[0])}": integer inputs (token ids) can only be re-indexed (Reshape, Unsqueeze, ...) and used as Gather indices into a constant table`);
-          integer.set(n.output, integer.get(ints[0])!);
+          if (n.kind !== 'gather' || ints.length !== n.inputs.length || n.src.some((s) => s < 0)) fail(`it reads the integer input "${[...roots][0]}": integer inputs (token ids) can only be re-indexed (Reshape, Unsqueeze, ...) and used as Gather indices into a constant table`);
+          integer.set(n.output, roots);
         }
         nodes.push(n);
         shapes.set(n.output, shape);
