@@ -4,33 +4,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { onnx } from '../src/onnx/proto.js';
 import { MalformedModelError, ShapeMismatchError, UnsupportedModelError, UnsupportedOpError } from '../src/errors.js';
-import { evaluateFloat } from '../src/ir/float_eval.js';
 import { decodeModel, importGraph, loadOnnx } from '../src/onnx/import.js';
 import { supportedOps } from '../src/onnx/lower/index.js';
-import { FloatModel } from '../src/onnx/runtime.js';
 import { quantize } from '../src/quant/quantize.js';
 import { bundledModels, modelFile, scratchDir, testSamples } from './helpers/fixtures.js';
+import { maxDifference, randomInputs } from './helpers/float_reference.js';
 import { GraphBuilder, rng } from './helpers/onnx_builder.js';
-
-/** Float IR vs onnxruntime on the same inputs. */
-async function maxDifference(file: string, inputs: number[][]): Promise<number> {
-  const graph = loadOnnx(file);
-  const ort = await FloatModel.load(file, graph.inputs, graph.onnxOutputName);
-  let worst = 0;
-  for (const x of inputs) {
-    const expected = await ort.run(x);
-    const got = evaluateFloat(graph, x).get(graph.output.name)!;
-    assert.equal(got.length, expected.length);
-    expected.forEach((e, i) => (worst = Math.max(worst, Math.abs(e - got[i]))));
-  }
-  await ort.release();
-  return worst;
-}
-
-function randomInputs(n: number, size: number, seed: number): number[][] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => Array.from({ length: size }, () => r()));
-}
 
 describe('ONNX import', () => {
   for (const model of bundledModels) {

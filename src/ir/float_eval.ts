@@ -32,9 +32,8 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
     case 'relu':
       return x[0].map((v) => (v > 0 ? v : 0));
     case 'sigmoid':
-      return x[0].map((v) => 1 / (1 + Math.exp(-v)));
     case 'tanh':
-      return x[0].map(Math.tanh);
+      return x[0].map(exactFns[node.kind]);
     case 'leakyRelu':
       return x[0].map((v, i) => (v >= 0 ? v : node.alpha[i] * v));
     case 'clip':
@@ -62,7 +61,7 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
     case 'div':
       return Float64Array.from(node.left, (l, j) => x[0][l] / x[1][node.right[j]]);
     case 'fn':
-      return x[0].map(smoothFns[node.fn]);
+      return x[0].map(exactFns[node.fn]);
     case 'lookup': {
       const y = new Float64Array(x[0].length * node.cols);
       x[0].forEach((id, t) => {
@@ -84,8 +83,10 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
   }
 }
 
-/** The exact functions of the `fn` node, in float64. */
-export const smoothFns: Record<SmoothFn, (x: number) => number> = {
+/** The smooth functions of the float IR, exactly in float64 (the circuit approximates them: src/ops/pwl.ts). */
+export const exactFns: Record<SmoothFn | 'sigmoid' | 'tanh', (x: number) => number> = {
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
   erf,
   exp: Math.exp,
   log: Math.log,

@@ -191,3 +191,27 @@ export function broadcastIndex(from: Shape, target: Shape): Int32Array {
   }
   return out;
 }
+
+/** The flat indices of each group reduced over `axes`, in row-major order of the kept axes. */
+export function reductionGroups(shape: Shape, axes: readonly number[]): Int32Array[] {
+  const st = strides(shape);
+  const outer = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const inner = shape.map((d, i) => (axes.includes(i) ? d : 1));
+  const n = size(inner);
+  return Array.from({ length: size(outer) }, (_, g) => {
+    const base = unflatten(g, outer).reduce((acc, v, d) => acc + v * st[d], 0);
+    return Int32Array.from({ length: n }, (_, k) => base + unflatten(k, inner).reduce((acc, v, d) => acc + v * st[d], 0));
+  });
+}
+
+/** y[j] = a[left[j]] * b[right[j]]: one product per element (elementwise Mul, x^2, HardSwish's gate). */
+export function elementwiseProduct(node: string, inputs: [string, string], output: string, left: Int32Array, right: Int32Array): MulNode {
+  return { kind: 'mul', node, inputs, output, rowStart: Int32Array.from({ length: left.length + 1 }, (_, j) => j), left, right };
+}
+
+/** y[g] = sum of x[i]^2 over group g (ReduceSumSquare, LayerNorm's variance); groups of equal size. */
+export function sumOfSquares(node: string, input: string, output: string, groups: readonly Int32Array[]): MulNode {
+  const flat = Int32Array.from(groups.flatMap((g) => Array.from(g)));
+  const n = groups[0]?.length ?? 0;
+  return { kind: 'mul', node, inputs: [input, input], output, rowStart: Int32Array.from({ length: groups.length + 1 }, (_, g) => g * n), left: flat, right: flat };
+}

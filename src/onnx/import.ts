@@ -49,10 +49,8 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   // Integer inputs (token ids) and the tensors moved from them, each with the inputs it comes
   // from; only re-indexing and lookups may read them.
   const integer = new Map<string, Set<string>>();
-  inputs.forEach((i, k) => {
-    const type = checkElementType(i);
-    if (type) integer.set(inputInfo[k].name, new Set([inputInfo[k].name]));
-  });
+  const types = inputs.map(checkElementType);
+  types.forEach((type, k) => type && integer.set(inputInfo[k].name, new Set([inputInfo[k].name])));
   const vocabulary = new Map<string, number>();
   const aliases = new Map<string, string>();
   const nodes: FloatNode[] = [];
@@ -117,12 +115,12 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     lower(ctx);
   }
 
-  inputs.forEach((i, k) => {
-    const info = inputInfo[k];
-    if (!integer.has(info.name)) return;
+  inputInfo.forEach((info, k) => {
+    const type = types[k];
+    if (!type) return;
     const rows = vocabulary.get(info.name);
     if (rows === undefined) throw new UnsupportedModelError('input', info.name, 'an integer input must be read by a Gather into a constant table (token ids for an embedding); this one is not');
-    info.integer = { type: checkElementType(i)!, max: rows - 1 };
+    info.integer = { type, max: rows - 1 };
   });
   const onnxOutputName = graph.output![0].name!;
   let outName = resolve(onnxOutputName);

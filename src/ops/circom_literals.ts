@@ -23,3 +23,17 @@ export function balancedSum(parts: readonly string[]): string {
   const mid = parts.length >> 1;
   return `(${balancedSum(parts.slice(0, mid))}) + (${balancedSum(parts.slice(mid))})`;
 }
+
+/**
+ * One component per element, `template(<per-element widths>..., <fixed args>...)`: each list of
+ * widths becomes a constant-array function `<id>_<name>` read into `var <id>_<name>w`, so the
+ * generated code stays a loop however many elements there are.
+ */
+export function componentArray(id: string, template: string, widths: readonly (readonly [string, readonly number[]])[], fixed: readonly (string | number)[]): { declarations: string[]; statements: string[] } {
+  const n = widths[0][1].length;
+  const args = [...widths.map(([name]) => `${id}_${name}w[i]`), ...fixed.map(String)].join(', ');
+  return {
+    declarations: widths.map(([name, values]) => constArrayFunction(`${id}_${name}`, values)),
+    statements: [`component ${id}[${n}];`, ...widths.map(([name]) => `var ${id}_${name}w[${n}] = ${id}_${name}();`), `for (var i = 0; i < ${n}; i++) ${id}[i] = ${template}(${args});`],
+  };
+}

@@ -1,5 +1,5 @@
 import { FieldOverflowError, FixedPointRangeError } from '../errors.js';
-import { constArrayFunction } from './circom_literals.js';
+import { componentArray } from './circom_literals.js';
 import { divRound, MAX_DECOMPOSITION_BITS, maxAbs, signedBits, unsignedBits } from './fixed_point.js';
 import { divRound as divRoundGadget } from '../r1cs/gadgets.js';
 import type { DivOp, Interval, OpDef } from './types.js';
@@ -58,16 +58,10 @@ export const divDef: OpDef<DivOp> = {
   bounds: (op, [a, b]) => op.left.map((l, j) => quotientRange(op, a[l], b[op.right[j]])),
   emit(op, ctx) {
     const w = widths(op, ctx.bounds as Interval[][]);
-    const n = w.length;
+    const c = componentArray(ctx.id, 'DivRound', [['q', w.map(([q]) => q)], ['r', w.map(([, r]) => r)]], [op.shift]);
     return {
-      declarations: [constArrayFunction(`${ctx.id}_q`, w.map(([q]) => q)), constArrayFunction(`${ctx.id}_r`, w.map(([, r]) => r))],
-      statements: [
-        `component ${ctx.id}[${n}];`,
-        `var ${ctx.id}_qw[${n}] = ${ctx.id}_q();`,
-        `var ${ctx.id}_rw[${n}] = ${ctx.id}_r();`,
-        `for (var i = 0; i < ${n}; i++) ${ctx.id}[i] = DivRound(${ctx.id}_qw[i], ${ctx.id}_rw[i], ${op.shift});`,
-        ...op.left.map((l, j) => `${ctx.id}[${j}].a <== ${ctx.inputs[0][l]}; ${ctx.id}[${j}].b <== ${ctx.inputs[1][op.right[j]]};`),
-      ],
+      declarations: c.declarations,
+      statements: [...c.statements, ...op.left.map((l, j) => `${ctx.id}[${j}].a <== ${ctx.inputs[0][l]}; ${ctx.id}[${j}].b <== ${ctx.inputs[1][op.right[j]]};`)],
       outputs: w.map((_, j) => `${ctx.id}[${j}].out`),
     };
   },

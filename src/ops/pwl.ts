@@ -2,16 +2,12 @@ import { FieldOverflowError } from '../errors.js';
 import { constArrayFunction } from './circom_literals.js';
 import { MAX_DECOMPOSITION_BITS, hull, rescale, rescaleBits, signedBits } from './fixed_point.js';
 import { piecewiseLinear } from '../r1cs/gadgets.js';
-import { smoothFns } from '../ir/float_eval.js';
+import { exactFns } from '../ir/float_eval.js';
 import type { Interval, OpDef, PwlOp } from './types.js';
 
 /** The functions a pwl op approximates: the exact function (float64) names the op's meaning. */
-export const pwlFunctions = {
-  sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
-  tanh: Math.tanh,
-  ...smoothFns,
-} as const;
-export type PwlFn = keyof typeof pwlFunctions;
+export const pwlFunctions = exactFns;
+export type PwlFn = keyof typeof exactFns;
 
 /** Fixed domains of the bounded functions: outside them each is within 3.4e-4 of its limit. */
 export const fixedDomains: Partial<Record<PwlFn, readonly [number, number]>> = {

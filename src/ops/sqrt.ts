@@ -1,5 +1,5 @@
 import { FieldOverflowError, FixedPointRangeError } from '../errors.js';
-import { constArrayFunction } from './circom_literals.js';
+import { componentArray } from './circom_literals.js';
 import { floorSqrt, MAX_DECOMPOSITION_BITS, unsignedBits } from './fixed_point.js';
 import { isqrt } from '../r1cs/gadgets.js';
 import type { Interval, OpDef, SqrtOp } from './types.js';
@@ -31,16 +31,10 @@ export const sqrtDef: OpDef<SqrtOp> = {
   }),
   emit(op, ctx) {
     const w = widths(op, ctx.bounds[0]);
-    const n = w.length;
+    const c = componentArray(ctx.id, 'ISqrt', [['y', w.map(([y]) => y)], ['x', w.map(([, x]) => x)]], []);
     return {
-      declarations: [constArrayFunction(`${ctx.id}_y`, w.map(([y]) => y)), constArrayFunction(`${ctx.id}_x`, w.map(([, x]) => x))],
-      statements: [
-        `component ${ctx.id}[${n}];`,
-        `var ${ctx.id}_yw[${n}] = ${ctx.id}_y();`,
-        `var ${ctx.id}_xw[${n}] = ${ctx.id}_x();`,
-        `for (var i = 0; i < ${n}; i++) ${ctx.id}[i] = ISqrt(${ctx.id}_yw[i], ${ctx.id}_xw[i]);`,
-        ...ctx.inputs[0].map((e, j) => `${ctx.id}[${j}].in <== ${e};`),
-      ],
+      declarations: c.declarations,
+      statements: [...c.statements, ...ctx.inputs[0].map((e, j) => `${ctx.id}[${j}].in <== ${e};`)],
       outputs: w.map((_, j) => `${ctx.id}[${j}].out`),
     };
   },

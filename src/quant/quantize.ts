@@ -137,28 +137,11 @@ export function quantize(
     return out;
   };
 
-  /** Raises tensors to a common scale exactly (multiplying by 2^d costs nothing). */
-  const align = (names: string[], source: string): QTensor[] => {
-    const xs = names.map((n) => settle(n, source));
-    const top = Math.max(...xs.map((x) => x.frac));
-    return xs.map((x, k) => {
-      if (x.frac === top) return x;
-      const n = size(x.shape);
-      const out: QTensor = { name: fresh(`${source}_align`), shape: x.shape, frac: top };
-      const factor = 1n << BigInt(top - x.frac);
-      push(
-        { kind: 'linear', source, inputs: [x.name], output: out.name, rowStart: Array.from({ length: n + 1 }, (_, j) => j), src: new Array(n).fill(0), index: Array.from({ length: n }, (_, j) => j), weight: new Array(n).fill(factor), bias: new Array(n).fill(0n) },
-        out,
-        false,
-        names[k],
-      );
-      return out;
-    });
-  };
-
-  /** A tensor at exactly `frac` fractional bits: an accumulator is rescaled (or raised) to it. */
-  const toFrac = (s: State, frac: number, source: string, floatName: string): QTensor => {
-    const x = s.tensor;
+  /**
+   * `x` at exactly `frac` fractional bits, recorded as `floatName`'s tensor: rescaled down (round
+   * half up), or raised exactly (multiplying by 2^d costs nothing).
+   */
+  const toFrac = (x: QTensor, frac: number, source: string, floatName: string): QTensor => {
     if (x.frac === frac) return x;
     const t: QTensor = { name: fresh(`${source}_scale`), shape: x.shape, frac };
     const n = size(x.shape);
@@ -170,6 +153,13 @@ export function quantize(
     }
     state.set(floatName, { tensor: t, accumulator: false });
     return t;
+  };
+
+  /** Raises tensors to a common scale exactly. */
+  const align = (names: string[], source: string): QTensor[] => {
+    const xs = names.map((n) => settle(n, source));
+    const top = Math.max(...xs.map((x) => x.frac));
+    return xs.map((x, k) => toFrac(x, top, source, names[k]));
   };
 
   /**
@@ -191,7 +181,7 @@ export function quantize(
     // Below the domain the weight is 0, not exp(-8): a masked score (-1e4) must get none.
     const exp: PwlOp = { kind: 'pwl', source, inputs: [d.name], output: e.name, ...pwlTables('exp', x.frac, frac, SOFTMAX_DOMAIN, SOFTMAX_SEGMENTS_LOG2), below: 0n };
     ops.push(exp);
-    approximations.push({ op: source, fn: 'exp (softmax)', maxError: measureApproximation(exp, x.frac, frac, [-16, 0]), range: [-16, 0], output: exp.output });
+    approximations.push({ op: source, fn: 'exp (softmax)', maxError: measureApproximation(exp, [-16, 0]), range: [-16, 0], output: exp.output });
     const sum: QTensor = { name: fresh(`${source}_sum`), shape: [groups.length], frac };
     const rowStart = [0];
     for (const g of groups) rowStart.push(rowStart[rowStart.length - 1] + g.length);
@@ -283,7 +273,7 @@ export function quantize(
         const t = out(bounded ? config.activationBits - 2 : fracFor(Math.max(...[...domain, st.min, st.max].map((v) => Math.abs(pwlFunctions[fn](v)))), config.activationBits));
         const op: PwlOp = { kind: 'pwl', source: node.node, inputs: [x.name], output: t.name, ...pwlTables(fn, x.frac, t.frac, domain) };
         const range: [number, number] = bounded ? [2 * domain[0], 2 * domain[1]] : [st.min, st.max];
-        approximations.push({ op: node.node, fn, maxError: measureApproximation(op, x.frac, t.frac, range), range, output: op.output });
+        approximations.push({ op: node.node, fn, maxError: measureApproximation(op, range), range, output: op.output });
         push(op, t, false, node.output);
         break;
       }
@@ -301,7 +291,7 @@ export function quantize(
         // maximum (a low-precision variance would make a coarse divisor).
         const s = state.get(node.inputs[0])!;
         const g = Math.max(0, fracFor(Math.sqrt(stat(node.inputs[0]).maxAbs), config.activationBits));
-        const x = toFrac(s, 2 * g, node.node, node.inputs[0]);
+        const x = toFrac(s.tensor, 2 * g, node.node, node.inputs[0]);
         const t = out(g);
         push({ kind: 'sqrt', source: node.node, inputs: [x.name], output: t.name }, t, false, node.output);
         break;
@@ -394,8 +384,8 @@ const SOFTMAX_DOMAIN: [number, number] = [-8, 0];
 const SOFTMAX_SEGMENTS_LOG2 = 6;
 
 /** Worst |approximation - f| over a fine grid of representable inputs in `range`. */
-function measureApproximation(op: PwlOp, inFrac: number, outFrac: number, range: readonly [number, number]): number {
-  const f = pwlFunctions[op.fn];
+function measureApproximation(op: PwlOp, range: readonly [number, number]): number {
+  const [f, inFrac, outFrac] = [pwlFunctions[op.fn], op.inFrac!, op.outFrac!];
   const step = Math.max(2 ** -inFrac, (range[1] - range[0]) / 20000);
   const xs: bigint[] = [];
   for (let v = range[0]; v <= range[1]; v += step) xs.push(BigInt(Math.round(v * 2 ** inFrac)));

@@ -47,3 +47,9 @@ export function assertEachChangeBreaks(c: TestCircuit, witness: readonly bigint[
     assert.ok(c.r1cs.violations(bad).length > 0, `changing ${name} alone must break a constraint`);
   }
 }
+
+/** circom --O2 substitutes a signal fixed by a linear constraint (a bit, by the output): set the others. */
+export function setIfPresent(c: TestCircuit, w: bigint[], name: string, v: bigint): void {
+  const i = c.symbols.get(name);
+  if (i !== undefined && i >= 0) w[i] = v;
+}

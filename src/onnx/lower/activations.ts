@@ -1,4 +1,4 @@
-import { broadcastIndex, broadcastShapes, formatShape, size, strides, unflatten } from '../../ir/graph.js';
+import { broadcastIndex, broadcastShapes, formatShape, reductionGroups, size } from '../../ir/graph.js';
 import { axis, requireConstant, type LoweringContext } from './context.js';
 import { windowGeometry, windowTaps } from './windows.js';
 
@@ -97,16 +97,6 @@ function separablePasses(planes: number, spatial: readonly number[], g: ReturnTy
   return { rows, columns, usedRows: used.length };
 }
 
-/** Groups of flat indices that vary along `ax` (one group per position of the other axes). */
-function groupsAlong(shape: readonly number[], ax: number): Int32Array[] {
-  const st = strides(shape);
-  const outer = shape.map((d, i) => (i === ax ? 1 : d));
-  return Array.from({ length: size(outer) }, (_, g) => {
-    const base = unflatten(g, outer).reduce((acc, v, d) => acc + v * st[d], 0);
-    return Int32Array.from({ length: shape[ax] }, (_, k) => base + k * st[ax]);
-  });
-}
-
 export function lowerSoftmax(ctx: LoweringContext): void {
   const shape = ctx.shape(0);
   let groups: Int32Array[];
@@ -116,7 +106,7 @@ export function lowerSoftmax(ctx: LoweringContext): void {
     const inner = size(shape.slice(ax));
     groups = Array.from({ length: size(shape.slice(0, ax)) }, (_, g) => Int32Array.from({ length: inner }, (_, k) => g * inner + k));
   } else {
-    groups = groupsAlong(shape, axis(ctx, ctx.attrs.int('axis', -1), shape.length));
+    groups = reductionGroups(shape, [axis(ctx, ctx.attrs.int('axis', -1), shape.length)]);
   }
   ctx.emit({ kind: 'softmax', node: ctx.name, inputs: [ctx.tensor(0)], output: ctx.output(), groups }, shape);
 }
@@ -126,5 +116,5 @@ export function lowerArgMax(ctx: LoweringContext): void {
   const ax = axis(ctx, ctx.attrs.int('axis', 0), shape.length);
   const keep = ctx.attrs.int('keepdims', 1) === 1;
   const out = keep ? shape.map((d, i) => (i === ax ? 1 : d)) : shape.filter((_, i) => i !== ax);
-  ctx.emit({ kind: 'argmax', node: ctx.name, inputs: [ctx.tensor(0)], output: ctx.output(), groups: groupsAlong(shape, ax), selectLast: ctx.attrs.int('select_last_index', 0) === 1 }, out);
+  ctx.emit({ kind: 'argmax', node: ctx.name, inputs: [ctx.tensor(0)], output: ctx.output(), groups: reductionGroups(shape, [ax]), selectLast: ctx.attrs.int('select_last_index', 0) === 1 }, out);
 }

@@ -1,5 +1,5 @@
 import { ShapeMismatchError } from '../../errors.js';
-import { broadcastIndex, broadcastShapes, formatShape, size, strides, unflatten, type Shape } from '../../ir/graph.js';
+import { broadcastIndex, broadcastShapes, elementwiseProduct, formatShape, size, strides, unflatten, type Shape } from '../../ir/graph.js';
 import { LinearBuilder } from '../../ir/linear_builder.js';
 import type { ConstTensor } from '../tensor.js';
 import { requireConstant, type LoweringContext } from './context.js';
@@ -201,7 +201,7 @@ export function lowerArithmetic(op: Arith) {
       return;
     }
     if (op === 'Mul' && !ca && !cb) {
-      ctx.emit({ kind: 'mul', node: ctx.name, inputs: [ctx.tensor(0), ctx.tensor(1)], output: ctx.output(), rowStart: Int32Array.from({ length: n + 1 }, (_, j) => j), left: ia, right: ib }, out);
+      ctx.emit(elementwiseProduct(ctx.name, [ctx.tensor(0), ctx.tensor(1)], ctx.output(), ia, ib), out);
       return;
     }
     if (op === 'Div' && ca) ctx.fail('dividing a constant by a computed tensor is not supported (a computed numerator is)');

@@ -1,5 +1,5 @@
-import { broadcastIndex, broadcastShapes, formatShape, size, strides, unflatten, type Shape, type SmoothFn } from '../../ir/graph.js';
-import { smoothFns } from '../../ir/float_eval.js';
+import { broadcastIndex, broadcastShapes, elementwiseProduct, formatShape, reductionGroups, size, sumOfSquares, type SmoothFn } from '../../ir/graph.js';
+import { exactFns } from '../../ir/float_eval.js';
 import { LinearBuilder } from '../../ir/linear_builder.js';
 import { axis, constInts, requireConstant, type LoweringContext } from './context.js';
 import { emitMovement } from './movement.js';
@@ -9,18 +9,6 @@ import { emitMovement } from './movement.js';
  * IR: sums and means are linear (free), ReduceMax is a max node, and LayerNorm becomes
  * centre (linear) -> sum of squares (mul) -> variance + eps (linear) -> sqrt -> div -> affine.
  */
-
-/** The flat indices of each group reduced over `axes`, in row-major order of the kept axes. */
-export function reductionGroups(shape: Shape, axes: readonly number[]): Int32Array[] {
-  const st = strides(shape);
-  const outer = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const inner = shape.map((d, i) => (axes.includes(i) ? d : 1));
-  const n = size(inner);
-  return Array.from({ length: size(outer) }, (_, g) => {
-    const base = unflatten(g, outer).reduce((acc, v, d) => acc + v * st[d], 0);
-    return Int32Array.from({ length: n }, (_, k) => base + unflatten(k, inner).reduce((acc, v, d) => acc + v * st[d], 0));
-  });
-}
 
 /** Axes of a Reduce* node (an input from opset 13 for ReduceSum, 18 for the others), normalised; undefined: all. */
 function reduceAxes(ctx: LoweringContext, rank: number): number[] | undefined {
@@ -48,9 +36,7 @@ export function lowerReduce(kind: 'sum' | 'mean' | 'max' | 'sumSquare') {
       return;
     }
     if (kind === 'sumSquare') {
-      const rowStart = Int32Array.from({ length: groups.length + 1 }, (_, g) => g * (groups[0]?.length ?? 0));
-      const flat = Int32Array.from(groups.flatMap((g) => Array.from(g)));
-      ctx.emit({ kind: 'mul', node: ctx.name, inputs: [ctx.tensor(0), ctx.tensor(0)], output: ctx.output(), rowStart, left: flat, right: flat }, out);
+      ctx.emit(sumOfSquares(ctx.name, ctx.tensor(0), ctx.output(), groups), out);
       return;
     }
     const b = new LinearBuilder();
@@ -93,8 +79,7 @@ export function lowerLayerNormalization(ctx: LoweringContext): void {
     center.endRow();
   }
   ctx.emit(center.build(ctx.name, [x], centered), shape);
-  const flat = Int32Array.from(groups.flatMap((g) => Array.from(g)));
-  ctx.emit({ kind: 'mul', node: ctx.name, inputs: [centered, centered], output: squares, rowStart: Int32Array.from({ length: groups.length + 1 }, (_, g) => g * n), left: flat, right: flat }, stats);
+  ctx.emit(sumOfSquares(ctx.name, centered, squares, groups), stats);
   const mean = new LinearBuilder();
   for (let g = 0; g < groups.length; g++) mean.term(0, g, 1 / n).endRow(eps);
   ctx.emit(mean.build(ctx.name, [squares], variance), stats);
@@ -119,7 +104,7 @@ function unaryOrFold(ctx: LoweringContext, f: (x: number) => number, make: () =>
 
 export function lowerSmooth(fn: SmoothFn) {
   return (ctx: LoweringContext): void =>
-    unaryOrFold(ctx, smoothFns[fn], () => ctx.emit({ kind: 'fn', node: ctx.name, inputs: [ctx.tensor(0)], output: ctx.output(), fn }, ctx.shape(0)));
+    unaryOrFold(ctx, exactFns[fn], () => ctx.emit({ kind: 'fn', node: ctx.name, inputs: [ctx.tensor(0)], output: ctx.output(), fn }, ctx.shape(0)));
 }
 
 export function lowerSqrt(ctx: LoweringContext): void {
@@ -143,7 +128,7 @@ export function lowerPow(ctx: LoweringContext): void {
   const n = size(shape);
   const same = Int32Array.from({ length: n }, (_, i) => i);
   if (p === 1) emitMovement(ctx, [0], shape, new Int8Array(n), same);
-  else if (p === 2) ctx.emit({ kind: 'mul', node: ctx.name, inputs: [ctx.tensor(0), ctx.tensor(0)], output: ctx.output(), rowStart: Int32Array.from({ length: n + 1 }, (_, j) => j), left: same, right: same }, shape);
+  else if (p === 2) ctx.emit(elementwiseProduct(ctx.name, [ctx.tensor(0), ctx.tensor(0)], ctx.output(), same, same), shape);
   else if (p === 0.5) ctx.emit({ kind: 'sqrt', node: ctx.name, inputs: [ctx.tensor(0)], output: ctx.output() }, shape);
   else ctx.fail(`exponent ${p} is not supported (1, 2 and 0.5 are)`);
 }
@@ -169,7 +154,7 @@ export function lowerHardSwish(ctx: LoweringContext): void {
   hardSigmoid(ctx, 1 / 6, 0.5, gate);
   const n = size(shape);
   const same = Int32Array.from({ length: n }, (_, i) => i);
-  ctx.emit({ kind: 'mul', node: ctx.name, inputs: [ctx.tensor(0), gate], output: ctx.output(), rowStart: Int32Array.from({ length: n + 1 }, (_, j) => j), left: same, right: same }, shape);
+  ctx.emit(elementwiseProduct(ctx.name, [ctx.tensor(0), gate], ctx.output(), same, same), shape);
 }
 
 /** Where with a constant condition (a mask): each element is taken from X or Y, a re-indexing. */
