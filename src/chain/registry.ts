@@ -1,12 +1,14 @@
 import { ethers } from 'ethers';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
 import type { Manifest } from '../compile/manifest.js';
-import { layoutEntry } from '../commit/visibility.js';
+import { layoutEntry, type SignalGroup } from '../commit/visibility.js';
 import { ChainError } from '../errors.js';
 import { verifyingKeyHash } from '../hash.js';
 import type { Chain } from './network.js';
 import { chainReason, deployContract, solidityArgs } from './onchain.js';
 import { projectContract } from './solidity.js';
+import { poseidonContract } from '../commit/circomlib.js';
+import type { BatchItemResult } from '../prove/prover.js';
 
 /** A revert from one of the project's contracts, decoded: `errorName` is the Solidity custom error. */
 export class ContractRevertError extends ChainError {
@@ -32,6 +34,9 @@ export interface RegistryLayout {
   inputSize: number;
   weightsIndex: number;
   recipientIndex: number;
+  /** Inferences per proof (1 unless batched) and, batched, the count's index (else NONE). */
+  batchSize: number;
+  countIndex: number;
 }
 
 const NONE = 0xffff;
@@ -44,6 +49,24 @@ function inputEntry(m: Manifest) {
 
 export function registryLayout(m: Manifest): RegistryLayout {
   const layout = m.circuit.publicLayout;
+  if (m.batch) {
+    const root = layoutEntry(layout, 'batchRoot');
+    if (!root) throw new ChainError('a batched build with public input and output cannot be registered: the registry records batches by the root of their committed items (compile with --visibility compact)');
+    return {
+      inputMode: ['public', 'private', 'hashed'].indexOf(m.visibility.input),
+      outputMode: 1,
+      weightsMode: ['fixed', 'hashed'].indexOf(m.visibility.weights),
+      publicSignals: m.circuit.publicSignals,
+      outputOffset: root.offset,
+      outputSize: 1,
+      inputOffset: 0,
+      inputSize: 0,
+      weightsIndex: layoutEntry(layout, 'weightsCommitment')?.offset ?? NONE,
+      recipientIndex: layoutEntry(layout, 'recipient')!.offset,
+      batchSize: m.batch.size,
+      countIndex: layoutEntry(layout, 'count')!.offset,
+    };
+  }
   const output = layoutEntry(layout, 'output') ?? layoutEntry(layout, 'outputCommitment')!;
   const input = inputEntry(m);
   return {
@@ -57,6 +80,8 @@ export function registryLayout(m: Manifest): RegistryLayout {
     inputSize: input.size,
     weightsIndex: layoutEntry(layout, 'weightsCommitment')?.offset ?? NONE,
     recipientIndex: layoutEntry(layout, 'recipient')!.offset,
+    batchSize: 1,
+    countIndex: NONE,
   };
 }
 
@@ -65,6 +90,7 @@ export function registryLayout(m: Manifest): RegistryLayout {
  * input signals (public input), else the input commitment or nullifier as bytes32.
  */
 export function inputKeyOf(m: Manifest, publicSignals: readonly string[]): string {
+  if (m.batch) throw new ChainError('a batch proof has one input key per item: read it from the batch file\'s items');
   const e = inputEntry(m);
   const values = publicSignals.slice(e.offset, e.offset + e.size);
   if (m.visibility.input === 'public') return ethers.solidityPackedKeccak256(values.map(() => 'uint256'), values);
@@ -111,8 +137,15 @@ function findRevertData(err: unknown): string | undefined {
   return walk(err);
 }
 
+/** Deploys the registry and installs its item-tree hash (circomlibjs' Poseidon(4), checked against its hash by the registry). */
 export async function deployRegistry(chain: Chain): Promise<{ contract: ethers.Contract; address: string; gasUsed: bigint }> {
-  return deployContract(chain, projectContract('InferenceRegistry'));
+  const d = await deployContract(chain, projectContract('InferenceRegistry'));
+  try {
+    const receipt = await ((await d.contract.installPoseidon(poseidonContract.createCode(4))) as ethers.ContractTransactionResponse).wait();
+    return { ...d, gasUsed: d.gasUsed + (receipt?.gasUsed ?? 0n) };
+  } catch (err) {
+    throw decodeRevert(err, 'installPoseidon');
+  }
 }
 
 export function attachRegistry(chain: Chain, address: string): ethers.Contract {
@@ -222,4 +255,70 @@ export async function readResult(registry: ethers.Contract, modelId: bigint | nu
 export function submitCalldata(modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): string {
   const [a, b, c, signals] = solidityArgs(proof, publicSignals);
   return registryInterface().encodeFunctionData('submit', [modelId, a, b, c, signals]);
+}
+
+/** A batch proof's registry key: the root of its items, their count, and its recipient. */
+export interface BatchKey {
+  root: bigint;
+  count: bigint;
+  recipient: string;
+}
+
+export interface BatchSubmission extends BatchKey {
+  gasUsed: bigint;
+  txHash: string;
+}
+
+/** Submits one proof of a batched build (registry.submitBatch): one record for the whole batch. */
+export async function submitBatch(registry: ethers.Contract, modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): Promise<BatchSubmission> {
+  const [a, b, c, signals] = solidityArgs(proof, publicSignals);
+  const t = await transact(registry, 'submitBatch', [modelId, a, b, c, signals], 'BatchVerified');
+  return { root: t.args.root as bigint, count: t.args.count as bigint, recipient: t.args.recipient as string, gasUsed: t.gasUsed, txHash: t.txHash };
+}
+
+/** ABI-encoded calldata of registry.submitBatch. */
+export function submitBatchCalldata(modelId: bigint | number, proof: Groth16Proof, publicSignals: PublicSignals): string {
+  const [a, b, c, signals] = solidityArgs(proof, publicSignals);
+  return registryInterface().encodeFunctionData('submitBatch', [modelId, a, b, c, signals]);
+}
+
+/** IInferenceRegistry.BatchItem: what opens one item of a batch. */
+export interface BatchItemArg {
+  root: bigint;
+  count: bigint;
+  recipient: string;
+  index: bigint;
+  inputKey: bigint;
+  outputCommitment: bigint;
+  path: bigint[];
+}
+
+/**
+ * Item `index` of a batch proof (a batch file of `zkml prove`, or one item's own result), as the
+ * registry takes it: root, count and recipient from the public signals (what the proof attests),
+ * keys and path from the item.
+ */
+export function batchItemArg(m: Manifest, r: { publicSignals: readonly string[]; items: readonly Partial<BatchItemResult>[] }, index: number): BatchItemArg {
+  const signal = (g: SignalGroup) => {
+    const e = layoutEntry(m.circuit.publicLayout, g);
+    return e && r.publicSignals[e.offset];
+  };
+  const root = signal('batchRoot');
+  if (!m.batch || !root) throw new ChainError('not a batch with an item tree: only batched builds with hashed output and hashed or private input go on-chain');
+  const item = r.items.find((it) => it.index === index);
+  if (!item) throw new ChainError(`the proof file has no item ${index} (it records ${r.items.map((it) => it.index).join(', ') || 'none'})`);
+  if (item.inputKey === undefined || item.outputCommitment === undefined || !Array.isArray(item.path)) throw new ChainError(`item ${index} does not record its inputKey, outputCommitment and path`);
+  return { root: BigInt(root), count: BigInt(signal('count')!), recipient: ethers.getAddress(ethers.toBeHex(BigInt(signal('recipient')!), 20)), index: BigInt(index), inputKey: BigInt(item.inputKey), outputCommitment: BigInt(item.outputCommitment), path: item.path.map(BigInt) };
+}
+
+/** Records one item's result from a recorded batch (registry.openItem); then readResult finds it under its keys. */
+export async function openItem(registry: ethers.Contract, modelId: bigint | number, item: BatchItemArg): Promise<Submission> {
+  const t = await transact(registry, 'openItem', [modelId, item], 'InferenceVerified');
+  return { inputKey: t.args.inputKey as string, recipient: t.args.recipient as string, outputCommitment: t.args.outputCommitment as bigint, gasUsed: t.gasUsed, txHash: t.txHash };
+}
+
+/** Whether an item belongs to a verified batch (registry.itemOf, a view). */
+export async function readItem(registry: ethers.Contract, modelId: bigint | number, item: BatchItemArg): Promise<{ exists: boolean; submitter: string; blockNumber: bigint }> {
+  const [exists, submitter, blockNumber] = await registry.itemOf(modelId, item);
+  return { exists, submitter, blockNumber };
 }

@@ -133,6 +133,7 @@ program
     if (!['classification', 'binary', 'regression'].includes(v)) throw new InvalidArgumentError('--task must be classification, binary or regression');
     return v;
   })
+  .option('--batch-size <n>', 'inferences per proof (default 1): the circuit runs the model on n inputs with the weights once; with hashed output and hashed or private input the public signals are one root over the items plus a count, whatever n is', int('--batch-size', 1, z.MAX_BATCH))
   .action(async (model: string, o) => {
     const out = o.out || join('artifacts', 'build', model.replace(/\\/g, '/').split('/').slice(-2, -1)[0] || 'model');
     const quant = Object.fromEntries(
@@ -150,6 +151,7 @@ program
       minAgreement: o.minAgreement,
       maxRelativeError: o.maxRelativeError,
       backend: o.backend ?? (o.nativeWitness ? 'circom' : undefined),
+      batchSize: o.batchSize,
       log,
     });
     const a = m.accuracy;
@@ -197,9 +199,13 @@ program
   .option('--recipient <address>', 'bind the proof to this address: the registry credits its result to it, and a copied proof cannot credit anyone else (default: none)')
   .action(async (build: string, o) => {
     if (!!o.input === !!o.batch) throw new InvalidArgumentError('give exactly one of --input <file> or --batch <file>');
-    loadBuild(build);
+    const { manifest } = loadBuild(build);
     await warnInsecureKeys(build);
     const recipient = o.recipient === undefined ? undefined : parseRecipient(o.recipient);
+    if (manifest.batch) {
+      await proveBatched(build, manifest.batch.size, o, recipient);
+      return;
+    }
     if (o.input) {
       const input = readOneSample(o.input, inputSize(loadBuild(build).program), o.sample);
       const r = await z.prove(build, input, { salt: o.salt === undefined ? undefined : parseSalt(o.salt), recipient });
@@ -247,18 +253,75 @@ program
     if (failed) process.exitCode = 1;
   });
 
+/**
+ * `zkml prove` on a batched build: ceil(M/N) proofs of up to N inputs each, written as
+ * batch_<g>.json (proof, public signals, and every item's output and opening) with a summary.
+ */
+async function proveBatched(build: string, size: number, o: { input?: string; batch?: string; sample?: number; out?: string; workers: number | 'auto'; salt?: string }, recipient: bigint | undefined): Promise<void> {
+  if (o.input) {
+    // One input: a batch of one (count 1), proved in this process, written where a single proof would be.
+    const input = readOneSample(o.input, inputSize(loadBuild(build).program), o.sample);
+    const r = await z.proveItems(build, [input], { salts: o.salt === undefined ? undefined : [parseSalt(o.salt)], recipient });
+    const file = o.out ?? join(buildPaths(build).proofs, 'proof.json');
+    writeJsonAtomic(file, r);
+    console.log(`output ${describe(r.items[0].output)}; float model ${describe(r.items[0].floatOutput)} (a batch of 1 of ${size})`);
+    console.log(`witness ${fmt(r.timings.witnessMs)} ms, proof ${fmt(r.timings.proveMs)} ms -> ${file}`);
+    return;
+  }
+  const { inputs } = readSamples(o.batch!);
+  const dir = o.out ?? join(buildPaths(build).proofs, 'batch');
+  const groups = Math.ceil(inputs.length / size);
+  const bar = progress(`proving ${inputs.length} inputs in ${groups} proof(s) of up to ${size}`, groups);
+  let failed = 0;
+  const started = performance.now();
+  const results = await z.proveInBatches(build, inputs, {
+    workers: o.workers,
+    salt: o.salt === undefined ? undefined : String(parseSalt(o.salt)),
+    recipient: recipient === undefined ? undefined : recipientAddress(recipient),
+    onResult: (g, done) => {
+      if (g.outcome.ok) writeJsonAtomic(join(dir, `batch_${g.group}.json`), g.outcome.result);
+      else failed++;
+      bar.update(done, failed);
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const proved = results.filter((g) => g.outcome.ok).reduce((a, g) => a + g.count, 0);
+  const summary = {
+    total: inputs.length,
+    proved,
+    failed: inputs.length - proved,
+    batchSize: size,
+    proofs: results.length,
+    seconds,
+    inferencesPerSecond: proved / seconds,
+    results: results.map((g) => (g.outcome.ok ? { group: g.group, first: g.first, count: g.count, ok: true, file: `batch_${g.group}.json`, outputs: g.outcome.result.items.map((it) => it.output), timings: g.outcome.result.timings } : { group: g.group, first: g.first, count: g.count, ok: false, error: g.outcome.error })),
+  };
+  writeJsonAtomic(join(dir, 'summary.json'), summary);
+  for (const g of results) if (!g.outcome.ok) console.error(`inputs ${g.first}..${g.first + g.count - 1}: ${g.outcome.error.message}`);
+  console.log(`${proved}/${inputs.length} inferences proved in ${results.length - failed} proof(s) of up to ${size}, ${fmt(seconds, 2)} s (${fmt(summary.inferencesPerSecond, 2)} inferences/s) -> ${dir}`);
+  if (failed) process.exitCode = 1;
+}
+
 program
   .command('verify')
   .description('verify a proof off-chain with snarkjs')
   .argument('<build>', 'build folder with keys')
   .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
+  .option('--item <k>', 'batched builds: check only item k of the batch file (default: every item it records)', int('--item', 0, 1_000_000))
   .option('--json', 'print the result as JSON')
   .option(INSECURE_DEV_KEYS, insecureHelp.verify)
   .action(async (build: string, o) => {
-    const r = await z.verify(build, z.readProofFile(o.proof), { insecureDevKeys: o.insecureDevKeys, warn: log });
+    if (o.item !== undefined && !loadBuild(build).manifest.batch) throw new InvalidArgumentError('--item is for batched builds (compile --batch-size); this build proves one input per proof');
+    const r = await z.verify(build, z.readProofFile(o.proof), { insecureDevKeys: o.insecureDevKeys, warn: log, item: o.item });
     if (o.json) console.log(JSON.stringify(r));
     else if (!r.valid) console.log(`INVALID: ${r.reason}`);
-    else {
+    else if (r.batch) {
+      console.log(`valid: a batch of ${r.batch.count} of ${r.batch.size}${r.batch.root ? `, root ${r.batch.root}` : ''}; ${BigInt(r.recipient!) === 0n ? 'bound to no recipient' : `recipient ${r.recipient}`}`);
+      for (const it of r.items ?? []) {
+        const opened = it.opened ? ` (${Object.keys(it.opened).join(' and ')} opened by the file)` : it.inputKey ? ' (in the batch; not opened)' : '';
+        console.log(`  item ${it.index}: ${it.output ? `output ${describe(it.output)}` : 'output hashed'}${opened}`);
+      }
+    } else {
       const parts = [r.output ? `output ${describe(r.output)}${r.opened?.output ? ' (opened by the file)' : ''}` : 'output hashed'];
       for (const [k, v] of Object.entries(r.commitments ?? {})) {
         const opened = r.opened?.[k as keyof NonNullable<typeof r.opened>] ? ' (opened by the file)' : '';
@@ -304,6 +367,16 @@ program
       await chain.close();
     }
   });
+
+const MAX_BATCH_INDEX = z.MAX_BATCH - 1;
+
+/** The items a batched build's proof file records: a batch file's `items`, or one item's own result. */
+function batchItemsOf(doc: object, file: string): Partial<z.BatchItemResult>[] {
+  const d = doc as { items?: unknown; index?: unknown };
+  const items = d.items ?? (d.index !== undefined ? [d] : []);
+  if (!Array.isArray(items) || !items.every((it) => it !== null && typeof it === 'object')) throw new z.InvalidProofFileError(file, 'its items are not a list of objects');
+  return items as Partial<z.BatchItemResult>[];
+}
 
 /** The chain a command talks to: --rpc (ZKML_RPC) with --private-key (ZKML_PRIVATE_KEY), else a fresh embedded EVM. */
 async function openChain(o: { rpc?: string; privateKey?: string }) {
@@ -393,14 +466,38 @@ chainOptions(
     .argument('<build>', 'build folder with keys')
     .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
     .option('--registry <address>', 'registry address (default: from `zkml register`)')
-    .option('--model-id <n>', 'registered model id (default: from `zkml register`)', modelId),
+    .option('--model-id <n>', 'registered model id (default: from `zkml register`)', modelId)
+    .option('--open <items>', 'batched builds: after submitting the batch (or, with --opened-only, instead), record these items\' results: comma-separated indices, or all')
+    .option('--opened-only', 'batched builds: the batch is already recorded; only open the --open items'),
 ).action(async (build: string, o) => {
   const doc = z.readProofFile(o.proof);
+  const { manifest } = loadBuild(build);
+  // A batched build's proof: a batch file (items) or one item's own result (the service's); the items to open, checked before any transaction.
+  const items = manifest.batch ? batchItemsOf(doc, o.proof) : [];
+  const open: number[] = o.open === undefined ? [] : o.open === 'all' ? items.map((it) => it.index!) : String(o.open).split(',').map((k) => int('--open', 0, MAX_BATCH_INDEX)(k.trim()));
+  if (!manifest.batch && (o.open !== undefined || o.openedOnly)) throw new InvalidArgumentError('--open and --opened-only are for batched builds');
+  if (o.openedOnly && !open.length) throw new InvalidArgumentError('--opened-only needs --open <items>');
+  const openings = open.map((k) => z.batchItemArg(manifest, { publicSignals: doc.publicSignals, items }, k));
   const { chain, rpc } = await openChain(o);
   try {
     const known = rpc ? await z.readDeployment(build, chain) : undefined;
     if (rpc && !(o.modelId ?? known?.modelId)) throw new z.ChainError(`no model id for ${build} on ${rpc} (chain ${chain.chainId}): run \`zkml register ${build} --rpc ${rpc}\` or pass --model-id`);
     const d = await z.ensureDeployed(chain, { build, registry: o.registry, modelId: o.modelId, register: !rpc, known, onStale: 'fail', insecureDevKeys: o.insecureDevKeys, log });
+    if (manifest.batch) {
+      const submitted = o.openedOnly ? undefined : await z.submitBatch(d.registry, d.modelId!, doc.proof, doc.publicSignals);
+      const report = () => ({ chain: chain.description, registry: d.registry.target, modelId: d.modelId, ...(submitted ? { batch: { ...submitted, gasPerInference: Math.round(Number(submitted.gasUsed) / Number(submitted.count)) } } : {}), opened, gas: { ...d.gas, ...(submitted ? { submitBatch: submitted.gasUsed } : {}) } });
+      const opened: Record<string, unknown>[] = [];
+      try {
+        for (const item of openings) {
+          const s = await z.openItem(d.registry, d.modelId!, item);
+          opened.push({ index: Number(item.index), inputKey: s.inputKey, outputCommitment: s.outputCommitment, recorded: (await z.readResult(d.registry, d.modelId!, s)).exists, gasUsed: s.gasUsed });
+        }
+      } finally {
+        // What was sent is reported even when a later opening fails.
+        console.log(jsonBig(report()));
+      }
+      return;
+    }
     const s = await z.submitProof(d.registry, d.modelId!, doc.proof, doc.publicSignals);
     if (BigInt(s.recipient) === 0n) log('note: this proof is bound to no recipient, so its result is credited to no one (`zkml prove --recipient <address>` binds one)');
     const result = await z.readResult(d.registry, d.modelId!, s);
@@ -420,18 +517,19 @@ program
   .requiredOption('-p, --proof <file>', 'proof file from `zkml prove`')
   .option('--model-id <n>', 'registry model id for the submit calldata', modelId, '1')
   .action(async (build: string, o) => {
-    loadBuild(build);
+    const batched = loadBuild(build).manifest.batch !== undefined;
     await warnInsecureKeys(build);
     const doc = z.readProofFile(o.proof);
     const args = z.solidityArgs(doc.proof, doc.publicSignals);
     const artifact = await z.verifierArtifact(build);
     const verifierCalldata = new ethers.Interface(artifact.abi as ethers.InterfaceAbi).encodeFunctionData('verifyProof', args);
-    const submitCalldata = z.submitCalldata(BigInt(o.modelId), doc.proof, doc.publicSignals);
+    // A batched build's proof goes to submitBatch (one record for the whole batch).
+    const submitCalldata = (batched ? z.submitBatchCalldata : z.submitCalldata)(BigInt(o.modelId), doc.proof, doc.publicSignals);
     console.log(
       JSON.stringify(
         {
           verifyProof: { args, calldata: verifierCalldata, hardhat: `await verifier.verifyProof(...${JSON.stringify(args)})`, cast: `cast call <verifier> ${verifierCalldata}` },
-          submit: { modelId: o.modelId, calldata: submitCalldata, cast: `cast send <registry> ${submitCalldata}` },
+          [batched ? 'submitBatch' : 'submit']: { modelId: o.modelId, calldata: submitCalldata, cast: `cast send <registry> ${submitCalldata}` },
         },
         null,
         2,
@@ -472,6 +570,18 @@ program
       if (!usesSalt(v) && o.salt !== undefined) throw new InvalidArgumentError(`--salt: this build (${modeName(v)}) commits to nothing salted; its proofs carry the input and output themselves`);
       const q = quantizeInput(b.program, readOneSample(o.input, inputSize(b.program), o.sample));
       const params = { salts: usesSalt(v) ? await deriveSalts(v, parseSalt(o.salt)) : {}, recipient: o.recipient === undefined ? NO_RECIPIENT : parseRecipient(o.recipient) };
+      if (b.manifest.batch) {
+        // A batch's public signals commit to all its items: what one input gives is its item's keys (--salt: the item's salt in the batch file).
+        const output = z.referenceOutput(b.program, q);
+        if (v.output === 'public') out.output = output.map(String);
+        else {
+          out.inputKey = ethers.toBeHex(await statement.inputKey(q, params.salts), 32);
+          out.outputCommitment = String(await statement.outputCommitment(output, params.salts.output!));
+        }
+        out.recipient = recipientAddress(params.recipient);
+        console.log(JSON.stringify(out, null, 2));
+        return;
+      }
       const signals = await statement.publicSignals(q, z.referenceOutput(b.program, q), params);
       const at = (g: SignalGroup) => {
         const e = layoutEntry(b.manifest.circuit.publicLayout, g);
@@ -552,6 +662,7 @@ program
     console.log(`model ${m.model.source} (sha256 ${m.model.sha256.slice(0, 16)}), circuit ${m.circuit.sha256.slice(0, 16)}`);
     for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale ${i.scale !== undefined ? `${fmt(i.scale, 6)} (not a power of two: folded into the first layer's weights)` : `2^-${i.frac}`}, accepted range [${i.floatMin}, ${i.floatMax}]`);
     console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
+    if (m.batch) console.log(`batched: up to ${m.batch.size} inferences per proof (item tree of depth ${m.batch.depth}); the per-op costs below are one inference's`);
     for (const a of m.approximations) {
       const effect = a.effect ? `; the model with it exact: ${a.effect.decisionAgreement !== undefined ? `agreement ${percent(a.effect.decisionAgreement)}, ` : ''}relative error ${fmt(a.effect.relativeError * 100, 2)}% (as built: see accuracy below)` : '';
       console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}${a.range ? ` on [${fmt(a.range[0], 4)}, ${fmt(a.range[1], 4)}] (measured at compile time; saturates outside its domain)` : ''}${effect}`);
@@ -616,6 +727,21 @@ program
     const { runModesBench, modesMarkdown } = await import('../bench/modes.js');
     const results = await runModesBench({ models: o.models?.split(','), out: o.out, log });
     console.log(modesMarkdown(results));
+  });
+
+program
+  .command('bench-batch')
+  .description('inferences per proof: the digits MLP and CNN at batch sizes 1, 8, 32, 128 on a 2-worker pool and a local JSON-RPC node (constraints, prove time per inference, gas per inference, cost of reading one item); writes bench/batch.json, batch.md, batch_gas.svg')
+  .option('--models <list>', 'comma-separated bundled models', 'digits_mlp,digits_cnn')
+  .option('--sizes <list>', 'comma-separated batch sizes', '1,8,32,128')
+  .option('--max-constraints <n>', 'skip builds above this many constraints (default 1,040,000: up to 2^20 keys, which take minutes to make here)', int('--max-constraints', 1, 100_000_000))
+  .option('--service-job <n>', 'also prove one job of n inputs through the proving service on the first model at N = 32, every stored result verified (0: none)', int('--service-job', 0, 100_000), 1000)
+  .option('--out <dir>', 'output folder', 'bench')
+  .action(async (o) => {
+    const { runBatchBench, batchMarkdown } = await import('../bench/batch.js');
+    const sizes = String(o.sizes).split(',').map((v) => int('--sizes', 1, z.MAX_BATCH)(v.trim()));
+    const { rows, service } = await runBatchBench({ models: o.models.split(','), sizes, maxConstraints: o.maxConstraints, out: o.out, log, serviceJob: o.serviceJob ? { model: o.models.split(',')[0], batchSize: sizes.includes(32) ? 32 : sizes.at(-1)!, inputs: o.serviceJob } : false });
+    console.log(batchMarkdown(rows, service));
   });
 
 program

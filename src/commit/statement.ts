@@ -120,6 +120,14 @@ export class PublicStatement {
     return poseidonChain(saltIn, []);
   }
 
+  /** What keys a committed input's results: its commitment (hashed input) or its nullifier (private input). */
+  async inputKey(q: readonly bigint[], salts: Salts): Promise<bigint> {
+    const saltIn = required(salts.input, 'input');
+    if (this.visibility.input === 'hashed') return this.inputCommitment(q, saltIn);
+    if (this.visibility.input === 'private') return this.inputNullifier(saltIn);
+    throw new InvalidInputError('a public input has no commitment: its key is its values');
+  }
+
   async outputCommitment(out: readonly bigint[], saltOut: bigint): Promise<bigint> {
     return commit(this.outputs, out, saltOut, 'output');
   }

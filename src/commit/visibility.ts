@@ -53,7 +53,7 @@ export function modeName(v: Visibility): string {
   return `${v.input}/${v.output}/${v.weights}`;
 }
 
-export type SignalGroup = 'output' | 'outputCommitment' | 'inputCommitment' | 'inputNullifier' | 'weightsCommitment' | 'recipient' | 'input';
+export type SignalGroup = 'output' | 'outputCommitment' | 'inputCommitment' | 'inputNullifier' | 'weightsCommitment' | 'recipient' | 'input' | 'batchRoot' | 'count';
 
 export interface LayoutEntry {
   group: SignalGroup;
@@ -72,14 +72,27 @@ export interface LayoutEntry {
  *  - the recipient: the address a proof is bound to (0: none). Changing it invalidates the proof,
  *    so a copied proof can only ever credit the address its prover chose.
  */
-export function publicLayout(v: Visibility, inputs: number, outputs: number): LayoutEntry[] {
+export function publicLayout(v: Visibility, inputs: number, outputs: number, batchSize = 1): LayoutEntry[] {
   const groups: [SignalGroup, number][] = [];
+  if (batchSize > 1) {
+    // A batched build (src/commit/batch.ts): the items' outputs and inputs (public mode), or the
+    // root of the tree of their keys; then the weights commitment, the recipient and the count.
+    groups.push(v.output === 'public' ? ['output', outputs * batchSize] : ['batchRoot', 1]);
+    if (v.weights === 'hashed') groups.push(['weightsCommitment', 1]);
+    groups.push(['recipient', 1], ['count', 1]);
+    if (v.input === 'public') groups.push(['input', inputs * batchSize]);
+    return withOffsets(groups);
+  }
   groups.push(v.output === 'public' ? ['output', outputs] : ['outputCommitment', 1]);
   if (v.input === 'hashed') groups.push(['inputCommitment', 1]);
   if (v.input === 'private') groups.push(['inputNullifier', 1]);
   if (v.weights === 'hashed') groups.push(['weightsCommitment', 1]);
   groups.push(['recipient', 1]);
   if (v.input === 'public') groups.push(['input', inputs]);
+  return withOffsets(groups);
+}
+
+function withOffsets(groups: readonly [SignalGroup, number][]): LayoutEntry[] {
   let offset = 0;
   return groups.map(([group, size]) => {
     const e = { group, offset, size };

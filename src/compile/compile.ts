@@ -28,6 +28,7 @@ import { quantizeInput } from '../quant/io.js';
 import { writeR1cs } from '../r1cs/files.js';
 import { verifierSizeProblem } from '../chain/verifier.js';
 import { synthesize } from '../r1cs/synthesize.js';
+import { BatchStatement, batchDepth, batchModeProblem, checkBatchSize } from '../commit/batch.js';
 import { readSamples, type SampleSet } from './samples.js';
 
 export interface CompileOptions {
@@ -61,6 +62,12 @@ export interface CompileOptions {
    * on every conformance case (test/r1cs_backend.test.ts).
    */
   backend?: Backend;
+  /**
+   * Inferences per proof (default 1): a batched build proves up to this many inputs at once, with
+   * the weights once and a constant number of public signals in committed modes
+   * (src/commit/batch.ts). Needs the r1cs backend.
+   */
+  batchSize?: number;
   log?: (line: string) => void;
 }
 
@@ -77,6 +84,14 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
   const started = performance.now();
   const backend = options.backend ?? 'r1cs';
   if (backend !== 'circom' && backend !== 'r1cs') throw new InvalidInputError(`unknown backend ${String(backend)}; choose circom or r1cs`);
+  const batchSize = options.batchSize ?? 1;
+  checkBatchSize(batchSize);
+  const visibility = parseVisibility(options.visibility);
+  if (batchSize > 1) {
+    const problem = batchModeProblem(visibility);
+    if (problem) throw new InvalidInputError(problem);
+    if (backend === 'circom') throw new InvalidInputError('a batched build (--batch-size above 1) is built by the r1cs backend; drop --backend circom');
+  }
   const graph = loadOnnx(onnxFile);
   const calibration = typeof options.calibration === 'string' ? readSamples(options.calibration) : options.calibration;
   const test = options.test === undefined ? calibration : typeof options.test === 'string' ? readSamples(options.test) : options.test;
@@ -101,7 +116,6 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       if (precision.raised) log(`precision: the default budgets miss the accuracy target (${describeTrial(first)}); raised to ${describeTrial(precision.trials.find((t) => t.accepted)!)}`);
       log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints in the ops by formula (defaults: ${first.constraints}; commitments and the recipient binding come on top), ${precision.trials.length} trials`);
     }
-    const visibility = parseVisibility(options.visibility);
     const quantized = precision?.program ?? quantize(graph, calibration.inputs, config);
     // Hiding the weights changes neither the integer semantics nor accuracy, only the circuit.
     const program = visibility.weights === 'hashed' ? hideWeights(quantized) : quantized;
@@ -127,7 +141,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       const paths = buildPaths(tmp);
       copyFileSync(onnxFile, paths.onnx);
       writeFileSync(paths.program, serializeProgram(program));
-      const layout = publicLayout(visibility, inputSize(program), size(program.output.shape));
+      const layout = publicLayout(visibility, inputSize(program), size(program.output.shape), batchSize);
       let stats: { wires: number; publicSignals: number };
       if (circuit) {
         writeFileSync(paths.circom, circuit.source);
@@ -139,8 +153,9 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         // Synthesized on a real sample: the witness it computes is checked against every constraint.
         const statement = await PublicStatement.for(program, visibility, layout);
         const sample = firstAccepted(program, calibration.inputs);
-        const signals = statement.circuitInputs(sample, { salts: usesSalt(visibility) ? await deriveSalts(visibility, 1n) : {}, recipient: NO_RECIPIENT });
-        const s = synthesize(program, visibility, signals, true);
+        const salts = usesSalt(visibility) ? await deriveSalts(visibility, 1n) : {};
+        const signals = batchSize > 1 ? new BatchStatement(statement, batchSize, layout).circuitInputs([{ q: sample, out: [], salts }], NO_RECIPIENT) : statement.circuitInputs(sample, { salts, recipient: NO_RECIPIENT });
+        const s = synthesize(program, visibility, signals, true, batchSize);
         writeFileSync(paths.r1cs, writeR1cs({ wires: s.cs.wires, publicOutputs: s.publicOutputs, publicInputs: s.publicInputs, privateInputs: s.privateInputs }, s.cs.constraints));
         stats = { wires: s.cs.wires, publicSignals: s.publicOutputs + s.publicInputs };
       }
@@ -161,6 +176,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
         },
         quant: config,
         visibility,
+        ...(batchSize > 1 ? { batch: { size: batchSize, depth: batchDepth(batchSize) } } : {}),
         ...(weightsCommitment ? { weightsCommitment } : {}),
         ...(precision ? { precision: precision.trials } : {}),
         inputs: inputOps(program).map((op, k) => describeInput(op, program.inputs[k])),
@@ -183,6 +199,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       mkdirSync(dirname(out), { recursive: true });
       rmSync(out, { recursive: true, force: true });
       renameSync(tmp, out);
+      if (batchSize > 1) log(`batched: ${batchSize} inferences per proof, ${Math.round(manifest.circuit.constraints / batchSize)} constraints per inference`);
       log(`wrote ${out}: ${manifest.circuit.constraints} constraints, ${manifest.circuit.wires} wires, ${manifest.circuit.publicSignals} public signals (input ${visibility.input}, output ${visibility.output}, weights ${visibility.weights})`);
       return manifest;
     } finally {

@@ -27,6 +27,8 @@ export interface Manifest {
   quant: QuantConfig;
   /** What the proof reveals of input, output and weights (src/commit/visibility.ts). */
   visibility: Visibility;
+  /** Batched builds: inferences per proof and the depth of their item tree (src/commit/batch.ts). Absent: one per proof. */
+  batch?: { size: number; depth: number };
   /** Poseidon commitment to the compiled weights (decimal), for hashed-weights builds. */
   weightsCommitment?: string;
   /** The precision planner's trials (src/compile/precision.ts), when it ran. */

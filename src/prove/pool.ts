@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { batchSalt } from '../commit/statement.js';
-import { WorkerCrashedError } from '../errors.js';
+import { InvalidInputError, WorkerCrashedError } from '../errors.js';
 import { choosePoolLayout } from './layout.js';
-import type { ProveTask, TaskOutcome, WorkerSettings } from './worker.js';
+import type { BatchOutcome, BatchTask, ProveTask, TaskOutcome, WorkerSettings } from './worker.js';
+import { loadBuild } from '../compile/manifest.js';
 
 export interface BatchOptions {
   /** Workers (single-threaded each), or 'auto': the layout measured for this build (src/prove/layout.ts). Default 2. */
@@ -27,6 +28,21 @@ const taskParams = (p: TaskParams): TaskParams => ({
 export interface BatchItem {
   index: number;
   outcome: TaskOutcome;
+}
+
+/** One proof of a batched build: inputs first .. first+count-1 of the job. */
+export interface BatchGroup {
+  group: number;
+  first: number;
+  count: number;
+  outcome: BatchOutcome;
+}
+
+/** Splits M inputs into ceil(M/N) groups of a batched build's size N (the last one short). */
+export function groupsOf<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /**
@@ -54,7 +70,7 @@ export class AttemptLostError extends Error {
  * worker: for large keys; choosePoolLayout picks by measurement).
  */
 export class ProvingPool {
-  private readonly pool: Piscina<ProveTask, TaskOutcome>;
+  private readonly pool: Piscina<ProveTask | BatchTask, TaskOutcome | BatchOutcome>;
   private readonly dir: string | undefined;
   readonly workers: number;
   /** Worker threads lost to a crash or a time limit (and replaced). */
@@ -67,7 +83,7 @@ export class ProvingPool {
   constructor(buildDir: string | undefined, workers = 2, options: { threadsPerWorker?: 1 | 'all' } = {}) {
     this.workers = Math.max(1, workers);
     this.dir = buildDir === undefined ? undefined : resolve(buildDir);
-    this.pool = new Piscina<ProveTask, TaskOutcome>({
+    this.pool = new Piscina<ProveTask | BatchTask, TaskOutcome | BatchOutcome>({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
@@ -93,10 +109,11 @@ export class ProvingPool {
 
   /** One proof per worker, all at once, so that every worker has loaded the build (for timing). */
   async warmUp(input: readonly number[]): Promise<void> {
-    const task = { buildDir: this.buildDir, input: [...input] };
+    const batched = loadBuild(this.buildDir).manifest.batch !== undefined;
+    const run = () => (batched ? this.pool.run({ buildDir: this.buildDir, inputs: [[...input]] } satisfies BatchTask, { name: 'proveBatchTask' }) : this.pool.run({ buildDir: this.buildDir, input: [...input] }));
     await Promise.all(
       Array.from({ length: this.workers }, () =>
-        this.pool.run(task).catch((err: Error) => {
+        run().catch((err: Error) => {
           throw new WorkerCrashedError('proving pool', err.message, { cause: err });
         }),
       ),
@@ -110,11 +127,21 @@ export class ProvingPool {
    */
   async attempt(buildDir: string, input: readonly number[], options: TaskParams & { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskOutcome> {
     const task: ProveTask = { buildDir: resolve(buildDir), input: [...input], ...taskParams(options) };
+    return this.attemptTask(task, options);
+  }
+
+  /** attempt() for one proof of a batched build: up to its size of inputs, each with its master salt. */
+  async attemptBatch(buildDir: string, inputs: readonly (readonly number[])[], options: { salts?: string[]; recipient?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<BatchOutcome> {
+    const task: BatchTask = { buildDir: resolve(buildDir), inputs: inputs.map((x) => [...x]), ...(options.salts ? { salts: options.salts } : {}), ...(options.recipient === undefined ? {} : { recipient: options.recipient }) };
+    return this.attemptTask(task, options, 'proveBatchTask');
+  }
+
+  private async attemptTask<T>(task: ProveTask | BatchTask, options: { timeoutMs?: number; signal?: AbortSignal }, name?: string): Promise<T> {
     const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
     const signals = [timeout, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
-      return await this.pool.run(task, signal ? { signal } : {});
+      return (await this.pool.run(task, { ...(signal ? { signal } : {}), ...(name ? { name } : {}) })) as T;
     } catch (err) {
       if (options.signal?.aborted) throw new AttemptLostError('stopped', 'the proof was stopped (the pool is shutting down)');
       if (timeout?.aborted) throw new AttemptLostError('timeout', `the proof ran past its time limit of ${options.timeoutMs} ms; the worker was terminated`);
@@ -134,7 +161,7 @@ export class ProvingPool {
       inputs.map(async (input, index) => {
         let outcome: TaskOutcome;
         try {
-          outcome = await this.pool.run({ buildDir: this.buildDir, input: [...input], ...taskParams({ ...params, ...(salts ? { salt: String(salts[index]) } : {}) }) });
+          outcome = (await this.pool.run({ buildDir: this.buildDir, input: [...input], ...taskParams({ ...params, ...(salts ? { salt: String(salts[index]) } : {}) }) })) as TaskOutcome;
         } catch (err) {
           const lost = new WorkerCrashedError('proving pool', (err as Error).message);
           outcome = { ok: false, error: { code: lost.code, message: lost.message } };
@@ -142,6 +169,36 @@ export class ProvingPool {
         done++;
         onResult?.(index, outcome, done, inputs.length);
         return { index, outcome };
+      }),
+    );
+  }
+
+  /**
+   * Proves many inputs on a batched build: ceil(M/N) proofs of up to N inputs each, on the pool's
+   * workers at once. With a master salt, input i (of the whole job) gets batchSalt(salt, i) (one
+   * input: the salt itself), as single proofs do; a group that fails is reported with its error
+   * and does not affect the others.
+   */
+  async proveBatched(inputs: readonly (readonly number[])[], onResult?: (group: BatchGroup, done: number, total: number) => void, params: TaskParams = {}): Promise<BatchGroup[]> {
+    const size = loadBuild(this.buildDir).manifest.batch?.size;
+    if (!size) throw new InvalidInputError(`${this.buildDir} proves one input per proof (compile with --batch-size to batch)`);
+    // As for single proofs: one input takes the salt itself, several each their batchSalt.
+    const salts = params.salt === undefined ? undefined : inputs.length === 1 ? [params.salt] : await Promise.all(inputs.map((_, i) => batchSalt(BigInt(params.salt!), i).then(String)));
+    const groups = groupsOf(inputs, size);
+    let done = 0;
+    return Promise.all(
+      groups.map(async (g, group) => {
+        const first = group * size;
+        let outcome: BatchOutcome;
+        try {
+          outcome = (await this.pool.run({ buildDir: this.buildDir, inputs: g.map((x) => [...x]), ...(salts ? { salts: salts.slice(first, first + g.length) } : {}), ...(params.recipient === undefined ? {} : { recipient: params.recipient }) } satisfies BatchTask, { name: 'proveBatchTask' })) as BatchOutcome;
+        } catch (err) {
+          const lost = new WorkerCrashedError('proving pool', (err as Error).message);
+          outcome = { ok: false, error: { code: lost.code, message: lost.message } };
+        }
+        const result = { group, first, count: g.length, outcome };
+        onResult?.(result, ++done, groups.length);
+        return result;
       }),
     );
   }
@@ -158,6 +215,17 @@ export async function proveBatch(buildDir: string, inputs: readonly number[][], 
   const pool = new ProvingPool(buildDir, layout.workers, { threadsPerWorker: layout.threadsPerWorker });
   try {
     return await pool.prove(inputs, options.onResult, options);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** Proves many inputs on a batched build on a fresh pool (see ProvingPool.proveBatched), then shuts the pool down. */
+export async function proveInBatches(buildDir: string, inputs: readonly number[][], options: Omit<BatchOptions, 'onResult'> & { onResult?: (group: BatchGroup, done: number, total: number) => void } = {}): Promise<BatchGroup[]> {
+  const layout = options.workers === 'auto' ? await choosePoolLayout(buildDir) : { workers: options.workers ?? 2, threadsPerWorker: 1 as const };
+  const pool = new ProvingPool(buildDir, layout.workers, { threadsPerWorker: layout.threadsPerWorker });
+  try {
+    return await pool.proveBatched(inputs, options.onResult, options);
   } finally {
     await pool.destroy();
   }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
-import { deriveSalts, NO_RECIPIENT, PublicStatement, randomSalt, recipientAddress, type StatementParams } from '../commit/statement.js';
+import { deriveSalts, NO_RECIPIENT, PublicStatement, randomSalt, recipientAddress, type Salts, type StatementParams } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import { loadBuild, type Build } from '../compile/manifest.js';
-import { CircuitMismatchError } from '../errors.js';
+import { CircuitMismatchError, InvalidInputError } from '../errors.js';
+import { BatchStatement, type BatchItemValues } from '../commit/batch.js';
 import { ProvingKey, wtnsValues } from './groth16.js';
 import { FloatModel } from '../onnx/runtime.js';
 import { requireFile } from '../paths.js';
@@ -48,6 +49,52 @@ export interface ProofResult {
   timings: Timings;
 }
 
+/** One item of a batch proof: what it proved, and what opens it (src/commit/batch.ts). */
+export interface BatchItemResult {
+  /** Position in the batch: its leaf in the item tree, its slice of public inputs and outputs. */
+  index: number;
+  input: number[];
+  output: number[];
+  outputRaw: string[];
+  floatOutput: number[];
+  /** The item's master salt and the salts derived from it (committed modes), as in a single proof file. */
+  salt?: string;
+  salts?: { input?: string; output?: string };
+  /** Committed modes: the item's input key (commitment or nullifier), output commitment and path in the batch's tree (decimal; src/commit/batch.ts). */
+  inputKey?: string;
+  outputCommitment?: string;
+  path?: string[];
+}
+
+/** What one proof of a batched build returns, and what its proof files hold. */
+export interface BatchProofResult {
+  proof: Groth16Proof;
+  publicSignals: PublicSignals;
+  batch: { size: number; count: number; root?: string };
+  items: BatchItemResult[];
+  recipient: string;
+  circuitSha256: string;
+  timings: Timings;
+}
+
+/**
+ * One item of a batch proof together with the proof: a self-contained result that verifies on
+ * its own (verify() checks the proof and this item's opening). The service stores one per item.
+ */
+export interface BatchItemProof extends BatchItemResult {
+  proof: Groth16Proof;
+  publicSignals: PublicSignals;
+  batch: BatchProofResult['batch'];
+  recipient: string;
+  circuitSha256: string;
+  timings: Timings;
+}
+
+/** A batch proof split into its items' self-contained results. */
+export function itemProofs(r: BatchProofResult): BatchItemProof[] {
+  return r.items.map((it) => ({ ...it, proof: r.proof, publicSignals: r.publicSignals, batch: r.batch, recipient: r.recipient, circuitSha256: r.circuitSha256, timings: r.timings }));
+}
+
 export interface ProveOptions {
   /** Master salt of salted builds; random when absent. */
   salt?: bigint;
@@ -66,7 +113,7 @@ async function witnessesOf(build: Build): Promise<Witnesses> {
   const { circuit } = build.manifest;
   return {
     calculateWTNSBin: async (signals) => {
-      const { cs } = synthesize(build.program, build.manifest.visibility, signals as Record<string, string | string[]>, false);
+      const { cs } = synthesize(build.program, build.manifest.visibility, signals as Record<string, string | string[]>, false, build.manifest.batch?.size);
       // The witness comes from program.json and this zkml's op definitions, not from an artifact made
       // with model.r1cs: if they no longer build the same circuit, stop before proving.
       if (cs.wires !== circuit.wires || cs.count !== circuit.constraints) {
@@ -78,6 +125,8 @@ async function witnessesOf(build: Build): Promise<Witnesses> {
 }
 
 export { CircuitMismatchError };
+
+const saltStrings = (s: Salts) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, String(v)]));
 
 /**
  * Everything needed to prove for one build, loaded once: the float model, the witness
@@ -104,12 +153,82 @@ export class Prover {
     return new Prover(build, float, witness, key, options.singleThread ?? false, manifest.circuit.backend === 'r1cs' ? 'js' : (readWitnessChoice(buildDir)?.engine ?? 'wasm'), statement);
   }
 
+  /** Inferences per proof: 1, or a batched build's size. */
+  get batchSize(): number {
+    return this.build.manifest.batch?.size ?? 1;
+  }
+
+  /**
+   * Proves up to batchSize inputs in one proof of a batched build. `salts` are the items' master
+   * salts (committed modes; default: random each); `recipient` binds the whole batch.
+   */
+  async proveBatch(inputs: readonly (readonly number[])[], options: { salts?: readonly bigint[]; recipient?: bigint } = {}): Promise<BatchProofResult> {
+    const { program, manifest } = this.build;
+    if (!manifest.batch) throw new InvalidInputError(`${this.build.paths.root} proves one input per proof; compile with --batch-size to prove several at once`);
+    if (inputs.length < 1 || inputs.length > manifest.batch.size) throw new InvalidInputError(`a proof of this build holds 1 to ${manifest.batch.size} inputs; got ${inputs.length}`);
+    if (options.salts && options.salts.length !== inputs.length) throw new InvalidInputError(`${options.salts.length} salts for ${inputs.length} inputs`);
+    const t0 = performance.now();
+    const qs = inputs.map((x, i) => {
+      try {
+        return quantizeInput(program, x);
+      } catch (err) {
+        if (err instanceof InvalidInputError) throw new InvalidInputError(`input ${i} of the batch: ${err.message}`);
+        throw err;
+      }
+    });
+    const outs = qs.map((q) => referenceOutput(program, q));
+    const t1 = performance.now();
+    const floats: number[][] = [];
+    for (const x of inputs) floats.push(await this.float.run(x));
+    const t2 = performance.now();
+    const salted = usesSalt(manifest.visibility);
+    const masters = salted ? (options.salts ?? inputs.map(() => randomSalt())) : [];
+    const items: BatchItemValues[] = await Promise.all(qs.map(async (q, i) => ({ q, out: outs[i], salts: salted ? await deriveSalts(manifest.visibility, masters[i]) : {} })));
+    const recipient = options.recipient ?? NO_RECIPIENT;
+    const statement = new BatchStatement(this.statement, manifest.batch.size, manifest.circuit.publicLayout);
+    const wtns = await this.witness.calculateWTNSBin(statement.circuitInputs(items, recipient), true);
+    const t3 = performance.now();
+    const { proof, publicSignals } = await this.key.prove(wtnsValues(wtns), this.singleThread);
+    const t4 = performance.now();
+    this.checkSignals(publicSignals, await statement.publicSignals(items, recipient));
+    const committed = manifest.visibility.output === 'hashed';
+    const openings = committed ? (await statement.tree(items)).openings : [];
+    return {
+      proof,
+      publicSignals,
+      batch: { size: manifest.batch.size, count: inputs.length, ...(committed ? { root: publicSignals[0] } : {}) },
+      items: items.map((it, index) => ({
+        index,
+        input: [...inputs[index]],
+        output: decodeOutput(program, outs[index]),
+        outputRaw: outs[index].map(String),
+        floatOutput: floats[index],
+        ...(salted ? { salt: String(masters[index]), salts: saltStrings(it.salts) } : {}),
+        ...(committed ? { inputKey: openings[index].inputKey, outputCommitment: openings[index].outputCommitment, path: openings[index].path } : {}),
+      })),
+      recipient: recipientAddress(recipient),
+      circuitSha256: manifest.circuit.sha256,
+      timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0, witnessEngine: this.engine },
+    };
+  }
+
+  /** The circuit's public signals must be what the integer reference and circomlibjs say. */
+  private checkSignals(got: PublicSignals, want: readonly string[]): void {
+    want.forEach((v, i) => {
+      if (got[i] !== v) {
+        const group = this.build.manifest.circuit.publicLayout.find((e) => i >= e.offset && i < e.offset + e.size)!.group;
+        throw new CircuitMismatchError(`public signal ${i} (${group}) = ${got[i]} differs from the reference ${v}`);
+      }
+    });
+  }
+
   /**
    * Proves one input. `salt` is the master salt of salted builds (default: random); `recipient`
    * the address the proof is bound to (default: none).
    */
   async prove(input: readonly number[], options: ProveOptions = {}): Promise<ProofResult> {
     const { program, manifest } = this.build;
+    if (manifest.batch) throw new InvalidInputError(`${this.build.paths.root} is a batched build (${manifest.batch.size} inputs per proof): prove with proveBatch (\`zkml prove --batch\`)`);
     const t0 = performance.now();
     // Quantize first: it validates shape, finiteness and range before any heavy work.
     const q = quantizeInput(program, input);
@@ -132,14 +251,7 @@ export class Prover {
     const t3 = performance.now();
     const { proof, publicSignals } = await this.key.prove(wtnsValues(wtns), this.singleThread);
     const t4 = performance.now();
-    // The circuit's public signals must be what the integer reference and circomlibjs say.
-    const want = await this.statement.publicSignals(q, expected, params);
-    want.forEach((v, i) => {
-      if (publicSignals[i] !== v) {
-        const group = manifest.circuit.publicLayout.find((e) => i >= e.offset && i < e.offset + e.size)!.group;
-        throw new CircuitMismatchError(`public signal ${i} (${group}) = ${publicSignals[i]} differs from the reference ${v}`);
-      }
-    });
+    this.checkSignals(publicSignals, await this.statement.publicSignals(q, expected, params));
     return {
       proof,
       publicSignals,
@@ -147,7 +259,7 @@ export class Prover {
       outputRaw: expected.map(String),
       floatOutput,
       input: [...input],
-      ...(salted ? { salt: String(salt), salts: Object.fromEntries(Object.entries(params.salts).map(([k, v]) => [k, String(v)])) } : {}),
+      ...(salted ? { salt: String(salt), salts: saltStrings(params.salts) } : {}),
       recipient: recipientAddress(params.recipient),
       circuitSha256: manifest.circuit.sha256,
       timings: { quantizeMs: t1 - t0, floatMs: t2 - t1, witnessMs: t3 - t2, proveMs: t4 - t3, totalMs: t4 - t0, witnessEngine: engine },

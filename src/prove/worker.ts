@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
 import { ZkmlError } from '../errors.js';
 import { claimFault } from '../fault.js';
-import { Prover, type ProofResult } from './prover.js';
+import { Prover, type BatchProofResult, type ProofResult } from './prover.js';
 
 export interface ProveTask {
   buildDir: string;
@@ -18,7 +18,18 @@ export interface ProveTask {
   recipient?: string;
 }
 
-export type TaskOutcome = { ok: true; result: ProofResult } | { ok: false; error: { code: string; message: string } };
+/** Up to N inputs of a batched build, proved as one batch (src/commit/batch.ts). */
+export interface BatchTask {
+  buildDir: string;
+  inputs: number[][];
+  /** Each input's master salt (decimal); random when absent. */
+  salts?: string[];
+  recipient?: string;
+}
+
+type Failure = { ok: false; error: { code: string; message: string } };
+export type TaskOutcome = { ok: true; result: ProofResult } | Failure;
+export type BatchOutcome = { ok: true; result: BatchProofResult } | Failure;
 
 const provers = new Map<string, Promise<Prover>>();
 
@@ -44,6 +55,15 @@ const curveReady =
     : Promise.resolve();
 
 export default async function proveTask(task: ProveTask): Promise<TaskOutcome> {
+  return withProver(task.buildDir, (p) => p.prove(task.input, { salt: task.salt === undefined ? undefined : BigInt(task.salt), recipient: task.recipient === undefined ? undefined : BigInt(task.recipient) }));
+}
+
+/** Piscina's named task `proveBatchTask`: one proof of a batched build. */
+export async function proveBatchTask(task: BatchTask): Promise<BatchOutcome> {
+  return withProver(task.buildDir, (p) => p.proveBatch(task.inputs, { salts: task.salts?.map(BigInt), recipient: task.recipient === undefined ? undefined : BigInt(task.recipient) }));
+}
+
+async function withProver<T>(buildDir: string, run: (p: Prover) => Promise<T>): Promise<{ ok: true; result: T } | Failure> {
   const fault = claimFault(['crash', 'throw', 'hang']);
   if (fault === 'hang') await new Promise(() => {});
   if (fault === 'crash') setTimeout(() => process.exit(70), 10);
@@ -53,13 +73,13 @@ export default async function proveTask(task: ProveTask): Promise<TaskOutcome> {
     }, 10);
   try {
     await curveReady;
-    let prover = provers.get(task.buildDir);
+    let prover = provers.get(buildDir);
     if (!prover) {
-      prover = Prover.load(task.buildDir);
-      provers.set(task.buildDir, prover);
-      prover.catch(() => provers.delete(task.buildDir));
+      prover = Prover.load(buildDir);
+      provers.set(buildDir, prover);
+      prover.catch(() => provers.delete(buildDir));
     }
-    return { ok: true, result: await (await prover).prove(task.input, { salt: task.salt === undefined ? undefined : BigInt(task.salt), recipient: task.recipient === undefined ? undefined : BigInt(task.recipient) }) };
+    return { ok: true, result: await run(await prover) };
   } catch (err) {
     const code = err instanceof ZkmlError ? err.code : 'INTERNAL';
     return { ok: false, error: { code, message: (err as Error).message } };

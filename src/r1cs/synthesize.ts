@@ -6,7 +6,8 @@ import { defOf } from '../ops/index.js';
 import { analyzeBounds } from '../quant/bounds.js';
 import { inputSize } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
-import { poseidonChainLin } from './poseidon.js';
+import { poseidon, poseidonChainLin } from './poseidon.js';
+import { batchDepth, TREE_ARITY } from '../commit/batch.js';
 import { ConstraintSystem, type Lin } from './system.js';
 
 /** The circuit's input signals by name, as circom's witness calculators take them (decimal strings). */
@@ -35,6 +36,24 @@ function values(signals: CircuitSignals, name: string, n: number): bigint[] {
   });
 }
 
+function checkSignalNames(signals: CircuitSignals, names: readonly string[]): void {
+  const unknown = Object.keys(signals).filter((k) => !names.includes(k));
+  if (unknown.length) throw new InvalidInputError(`unknown circuit signal(s) ${unknown.join(', ')}; this circuit takes ${names.join(', ')}`);
+}
+
+/** The model's ops on one input, each from its definition (src/ops); the output's elements. */
+function modelBody(cs: ConstraintSystem, p: QProgram, bounds: ReturnType<typeof analyzeBounds>, input: readonly Lin[], w: readonly Lin[]): Lin[] {
+  const tensors = new Map<string, Lin[]>();
+  for (const op of p.ops) {
+    const result = defOf(op).synthesize(op, { cs, inputs: op.inputs.map((i) => tensors.get(i)!), bounds: op.inputs.map((i) => bounds.get(i)!), signals: { in: input as Lin[], w: w as Lin[] } });
+    tensors.set(op.output, result);
+  }
+  const result = tensors.get(p.output.name)!;
+  const nOut = size(p.output.shape);
+  if (result.length !== nOut) throw new RangeError(`the program's output has ${result.length} elements, its shape ${nOut}`);
+  return result;
+}
+
 /**
  * Builds the circuit of generateCircuit (src/circuit/codegen.ts) as R1CS, op by op from the same
  * definitions, with the same public interface and wire order as circom gives it: the constant 1,
@@ -42,11 +61,10 @@ function values(signals: CircuitSignals, name: string, n: number): bigint[] {
  * saltOut, w, as declared), then internal wires. Each public output costs one linear constraint
  * tying its wire to its value (circom --O2 substitutes it into the constraint that computes it).
  */
-export function synthesize(p: QProgram, visibility: Visibility, signals: CircuitSignals, recording: boolean): Synthesis {
+export function synthesize(p: QProgram, visibility: Visibility, signals: CircuitSignals, recording: boolean, batchSize = 1): Synthesis {
+  if (batchSize > 1) return synthesizeBatch(p, visibility, batchSize, signals, recording);
   const salts = saltsOf(visibility);
-  const expected = new Set(['recipient', 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
-  const unknown = Object.keys(signals).filter((k) => !expected.has(k));
-  if (unknown.length) throw new InvalidInputError(`unknown circuit signal(s) ${unknown.join(', ')}; this circuit takes ${[...expected].join(', ')}`);
+  checkSignalNames(signals, ['recipient', 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
   const cs = new ConstraintSystem(recording);
   const nIn = inputSize(p);
   const nOut = size(p.output.shape);
@@ -70,18 +88,86 @@ export function synthesize(p: QProgram, visibility: Visibility, signals: Circuit
   cs.mul(recipient, recipient, 'recipient binding');
 
   const bounds = analyzeBounds(p);
-  const tensors = new Map<string, Lin[]>();
-  for (const op of p.ops) {
-    const result = defOf(op).synthesize(op, { cs, inputs: op.inputs.map((i) => tensors.get(i)!), bounds: op.inputs.map((i) => bounds.get(i)!), signals: { in: input, w } });
-    tensors.set(op.output, result);
-  }
-  const result = tensors.get(p.output.name)!;
-  if (result.length !== nOut) throw new RangeError(`the program's output has ${result.length} elements, its shape ${nOut}`);
+  const result = modelBody(cs, p, bounds, input, w);
 
   if (visibility.output === 'public') result.forEach((v, i) => cs.bind(outs[i], v, 'output'));
   else cs.bind(outs[0], poseidonChainLin(cs, saltOut!, packLins(cs, outputItems(bounds.get(p.output.name)!), result)), 'output commitment');
   if (inHash !== undefined) cs.bind(inHash, poseidonChainLin(cs, saltIn!, packLins(cs, inputItems(p), input)), 'input commitment');
   if (nullifier !== undefined) cs.bind(nullifier, poseidonChainLin(cs, saltIn!, []), 'input nullifier');
+  if (wHash !== undefined) cs.bind(wHash, poseidonChainLin(cs, cs.constant(0n), packLins(cs, weights, w)), 'weights commitment');
+  return { cs, publicOutputs, publicInputs, privateInputs };
+}
+
+/**
+ * A batched build's circuit (src/commit/batch.ts gives the statement): the model on `size` inputs
+ * with one set of weights. Wire order, as for one input: the constant 1; public outputs (every
+ * item's output, public mode; else the root of the item tree), then the weights commitment;
+ * public inputs recipient, count, then every item's input (public mode); private inputs `in`
+ * (committed modes), saltIn[size], saltOut[size], w; then internal wires.
+ *
+ * Cost beside `size` copies of the model and of its commitments: the count, as flags real_j that
+ * are a prefix of ones (real_0 = 1, each boolean, real_j <= real_(j-1)) summing to count, 2 size - 2
+ * constraints; in committed modes real_j times each of the item's two keys (2), and the tree's
+ * Poseidon(4) nodes, 300 constraints each: ceil(size/2) at level 0, a quarter as many at each
+ * level above (about 200 per item in all; nodes over padding constants cost less).
+ */
+function synthesizeBatch(p: QProgram, visibility: Visibility, n: number, signals: CircuitSignals, recording: boolean): Synthesis {
+  const salts = saltsOf(visibility);
+  checkSignalNames(signals, ['recipient', 'count', 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
+  const committed = visibility.output === 'hashed';
+  const cs = new ConstraintSystem(recording);
+  const nIn = inputSize(p);
+  const nOut = size(p.output.shape);
+  const weights = weightItems(p);
+  const reserve = (k: number) => Array.from({ length: k }, () => cs.reserve());
+  const outs = reserve(committed ? 1 : n * nOut);
+  const wHash = visibility.weights === 'hashed' ? reserve(1)[0] : undefined;
+  const publicOutputs = cs.wires - 1;
+
+  const recipient = cs.alloc(values(signals, 'recipient', 1)[0]);
+  const countValue = values(signals, 'count', 1)[0];
+  if (countValue < 1n || countValue > BigInt(n)) throw new InvalidInputError(`count = ${countValue}: a batch of this build holds 1 to ${n} items`);
+  const count = cs.alloc(countValue);
+  const inValues = values(signals, 'in', n * nIn);
+  const inPublic = visibility.input === 'public' ? inValues.map((v) => cs.alloc(v)) : [];
+  const publicInputs = cs.wires - 1 - publicOutputs;
+  const allIn = visibility.input === 'public' ? inPublic : inValues.map((v) => cs.alloc(v));
+  const saltIn = salts.input ? values(signals, 'saltIn', n).map((v) => cs.alloc(v)) : [];
+  const saltOut = salts.output ? values(signals, 'saltOut', n).map((v) => cs.alloc(v)) : [];
+  const w = visibility.weights === 'hashed' ? values(signals, 'w', weights.items.length).map((v) => cs.alloc(v)) : [];
+  const privateInputs = cs.wires - 1 - publicOutputs - publicInputs;
+  cs.mul(recipient, recipient, 'recipient binding');
+
+  // real_j = (j < count): a prefix of ones, starting with real_0 = 1, whose length is count.
+  const real: Lin[] = [cs.constant(1n)];
+  for (let j = 1; j < n; j++) {
+    const r = cs.alloc(BigInt(j) < countValue ? 1n : 0n);
+    cs.enforce(r, r.addConst(-1n), cs.constant(0n), 'batch item flag is boolean');
+    if (j > 1) cs.enforce(r, cs.constant(1n).sub(real[j - 1]), cs.constant(0n), 'batch items are a prefix');
+    real.push(r);
+  }
+  cs.enforce(cs.sum(real.map((r) => [r, 1n] as const)), cs.constant(1n), count, 'count is the number of items');
+
+  const bounds = analyzeBounds(p);
+  const outItems = outputItems(bounds.get(p.output.name)!);
+  const inItems = inputItems(p);
+  const leaves: Lin[] = [];
+  for (let j = 0; j < n; j++) {
+    const input = allIn.slice(j * nIn, (j + 1) * nIn);
+    const result = modelBody(cs, p, bounds, input, w);
+    if (!committed) {
+      result.forEach((v, i) => cs.bind(outs[j * nOut + i], v, 'output'));
+      continue;
+    }
+    const outCommit = poseidonChainLin(cs, saltOut[j], packLins(cs, outItems, result));
+    const inKey = visibility.input === 'hashed' ? poseidonChainLin(cs, saltIn[j], packLins(cs, inItems, input)) : poseidonChainLin(cs, saltIn[j], []);
+    leaves.push(cs.mul(real[j], inKey, 'padding keys are 0'), cs.mul(real[j], outCommit, 'padding keys are 0'));
+  }
+  if (committed) {
+    let level = [...leaves, ...Array.from({ length: TREE_ARITY ** batchDepth(n) - leaves.length }, () => cs.constant(0n))];
+    while (level.length > 1) level = Array.from({ length: level.length / TREE_ARITY }, (_, i) => poseidon(cs, level.slice(TREE_ARITY * i, TREE_ARITY * (i + 1))));
+    cs.bind(outs[0], level[0], 'batch root');
+  }
   if (wHash !== undefined) cs.bind(wHash, poseidonChainLin(cs, cs.constant(0n), packLins(cs, weights, w)), 'weights commitment');
   return { cs, publicOutputs, publicInputs, privateInputs };
 }

@@ -2,6 +2,7 @@
  * The HTTP API's request and response schemas (JSON Schema), in one place: the server validates
  * requests with the request schemas, and the OpenAPI description is built from all of them.
  */
+import { batchDepth, MAX_BATCH, pathLength } from '../commit/batch.js';
 
 const decimal = { type: 'string', pattern: '^[0-9]+$', maxLength: 80 } as const;
 const vector = { type: 'array', items: { type: 'number' }, maxItems: 1_000_000 } as const;
@@ -32,7 +33,7 @@ export const submitJobBody = {
   properties: {
     model: { type: 'string', minLength: 1, maxLength: 200, description: 'model name, as GET /v1/models lists it' },
     input: { ...vector, description: 'one input: the model inputs flattened and concatenated' },
-    inputs: { type: 'array', items: vector, minItems: 1, maxItems: 100_000, description: 'a batch of inputs, one proof each' },
+    inputs: { type: 'array', items: vector, minItems: 1, maxItems: 100_000, description: 'a batch of inputs: one proof each, or, for a batched build (batchSize above 1), one proof per batchSize inputs, each input\'s result carrying the shared proof and its own opening' },
     salt: { type: 'string', maxLength: 80, description: 'master salt of the commitments and nullifier (salted builds; decimal or 0x-hex): of the input, or, for a batch, each input\'s is derived from it (Poseidon(salt, 3, index)); default: random per input' },
     recipient: { type: 'string', maxLength: 42, description: 'the address every proof of the job is bound to (0x and 40 hex digits): the registry credits the result to it, and no copy of the proof can credit anyone else; default: none' },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000, description: 'time limit of each proving attempt; default and cap: the server\'s --proof-timeout' },
@@ -56,6 +57,17 @@ export const verifyBody = {
     },
     input: vector,
     outputRaw: { type: 'array', items: { type: 'string', pattern: '^-?[0-9]+$', maxLength: 80 } },
+    // One item of a batch proof (a batched build's job result): its position, keys and path in the batch's tree.
+    index: { type: 'integer', minimum: 0, description: 'batched builds: the item\'s position in its batch' },
+    inputKey: { type: 'string', pattern: '^[0-9]+$', maxLength: 80 },
+    outputCommitment: { type: 'string', pattern: '^[0-9]+$', maxLength: 80 },
+    path: { type: 'array', maxItems: pathLength(batchDepth(MAX_BATCH)), items: { type: 'string', pattern: '^[0-9]+$', maxLength: 80 } },
+    batch: { type: 'object', description: 'batched builds: {size, count, root}, informational (the public signals are authoritative)' },
+    floatOutput: { type: 'array', items: { type: 'number' } },
+    output: { type: 'array', items: { type: 'number' } },
+    recipient: { type: 'string', maxLength: 42 },
+    circuitSha256: { type: 'string', maxLength: 64 },
+    timings: { type: 'object' },
   },
 } as const;
 
@@ -123,6 +135,11 @@ const proofResult = {
     recipient: { type: 'string' },
     circuitSha256: { type: 'string' },
     timings: { type: 'object', additionalProperties: true },
+    index: { type: 'integer', description: 'batched builds: the item\'s position in its batch (its leaf)' },
+    inputKey: { type: 'string', description: 'batched builds: the item\'s input commitment or nullifier' },
+    outputCommitment: { type: 'string', description: 'batched builds: the item\'s output commitment' },
+    path: { type: 'array', items: { type: 'string' }, description: 'batched builds: the path from the item\'s keys to the batch\'s root (src/commit/batch.ts)' },
+    batch: { type: 'object', description: 'batched builds: the batch\'s size, count of real items and root; proof and publicSignals are the batch\'s' },
   },
 } as const;
 

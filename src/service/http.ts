@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
+import type { BatchItemProof } from '../prove/prover.js';
 import { parseRecipient, parseSalt, recipientAddress } from '../commit/statement.js';
 import { ZkmlError } from '../errors.js';
 import { verify } from '../verify/verify.js';
@@ -220,7 +221,8 @@ export function createApp(ctx: AppContext): FastifyInstance {
         if (!ctx.chain) throw new UnavailableError('this service has no chain; start it with --rpc <url>');
         const [item] = await ctx.backend.items(b.job, b.index, 1);
         if (!item?.result) throw new NotFoundError(`job ${b.job} item ${b.index} has no proof${item ? ` (it is ${item.state})` : ''}`);
-        return ctx.chain.submit(findModel(ctx.models, job.model), item.result.proof, item.result.publicSignals);
+        const model = findModel(ctx.models, job.model);
+        return ctx.chain.submit(model, item.result.proof, item.result.publicSignals, model.build.manifest.batch ? (item.result as BatchItemProof) : undefined);
       }
       if (!b.model || !b.proof || !b.publicSignals) throw new InvalidRequestError('give either {job, index} or {model, proof, publicSignals}');
       if (!ctx.chain) throw new UnavailableError('this service has no chain; start it with --rpc <url>');

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { batchSalt, randomSalt } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
-import type { ProofResult } from '../prove/prover.js';
+import type { BatchItemProof, ProofResult } from '../prove/prover.js';
 import { InvalidRequestError, QueueFullError } from './errors.js';
 import type { ServedModel } from './models.js';
 
@@ -59,7 +59,8 @@ export interface ItemView {
   /** Proving attempts started, the successful one included. */
   attempts: number;
   error?: { code: string; message: string };
-  result?: ProofResult;
+  /** The proof; for a batched build, the batch's proof with this item's opening (BatchItemProof). */
+  result?: ProofResult | BatchItemProof;
   startedAt?: string;
   finishedAt?: string;
 }

@@ -1,5 +1,6 @@
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
-import type { TaskOutcome } from '../prove/worker.js';
+import { itemProofs, type BatchItemProof, type BatchProofResult, type ProofResult } from '../prove/prover.js';
+import type { BatchOutcome, TaskOutcome } from '../prove/worker.js';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, UnavailableError } from './errors.js';
 import { admit, CANCELLED, isFinished, isRetryable, itemSalts, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
 import type { ServedModel } from './models.js';
@@ -18,6 +19,13 @@ export interface LocalBackendOptions {
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+interface QueueEntry {
+  id: string;
+  index: number;
+  count: number;
+  items: number;
+}
 
 export function jobView(j: JobRecord): JobView {
   return {
@@ -48,7 +56,8 @@ export function jobView(j: JobRecord): JobView {
 export class LocalBackend implements JobBackend {
   readonly kind = 'local';
   onTiming?: JobBackend['onTiming'];
-  private readonly queue: { id: string; index: number }[] = [];
+  /** Proofs waiting to start: the `count` items of job `id` from `index` (one, or a batched build's group), `items` of them queued. */
+  private readonly queue: QueueEntry[] = [];
   private readonly running = new Map<string, AbortController>();
   /** Why a running item's AbortController fired: a cancel fails it; a shutdown gives it back. */
   private static readonly CANCEL = 'cancel';
@@ -74,9 +83,39 @@ export class LocalBackend implements JobBackend {
     return backend;
   }
 
+  /** Items per proof of the model a job was accepted for (1 unless batched). */
+  private unitSize(model: string): number {
+    return this.models.get(model)?.build.manifest.batch?.size ?? 1;
+  }
+
+  /**
+   * Queues the unit (proof) an item belongs to: a batched build's items are proved in groups.
+   * `groups` (at a restart, one item at a time) keeps each group to one entry counting its items.
+   */
+  private enqueue(id: string, index: number, total: number, options: { front?: boolean; items?: number; groups?: Map<string, QueueEntry> } = {}): void {
+    const job = this.store.job(id);
+    const n = job ? this.unitSize(job.model) : 1;
+    const first = index - (index % n);
+    const known = options.groups?.get(`${id}/${first}`);
+    if (known) {
+      known.items++;
+      return;
+    }
+    const entry = { id, index: first, count: Math.min(n, total - first), items: options.items ?? 1 };
+    options.groups?.set(`${id}/${first}`, entry);
+    if (options.front) this.queue.unshift(entry);
+    else this.queue.push(entry);
+  }
+
+  /** Items waiting, as the queue bound counts them. */
+  private get queuedItems(): number {
+    return this.queue.reduce((a, q) => a + q.items, 0);
+  }
+
   private async resume(): Promise<void> {
     let requeued = 0;
     let resumed = 0;
+    const groups = new Map<string, QueueEntry>();
     for (const { id, index, item } of [...this.store.unfinished()]) {
       if (item.state === 'running') {
         // The process that ran this attempt died with it.
@@ -87,7 +126,7 @@ export class LocalBackend implements JobBackend {
         await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued' } : undefined));
         requeued++;
       } else resumed++;
-      this.queue.push({ id, index });
+      this.enqueue(id, index, this.store.job(id)?.total ?? index + 1, { groups });
     }
     if (requeued + resumed) this.options.log?.(`job store: resuming ${resumed} queued and ${requeued} interrupted proofs`);
   }
@@ -98,7 +137,7 @@ export class LocalBackend implements JobBackend {
     const earlier = spec.idempotency && this.store.idempotent(spec.owner, spec.idempotency.key);
     const earlierJob = earlier && this.store.job(earlier.job);
     if (earlier && earlierJob) return this.replay(spec, earlier, earlierJob);
-    await admit(spec.inputs.length, this.options.maxQueue, () => this.queue.length, (depth) => Math.max(1, Math.ceil((depth * this.meanProofSeconds) / this.pool.workers)));
+    await admit(spec.inputs.length, this.options.maxQueue, () => this.queuedItems, (depth) => Math.max(1, Math.ceil((depth * this.meanProofSeconds) / this.pool.workers)));
     const { model } = spec;
     const salts = await itemSalts(spec);
     const record = newJobRecord(newJobId(), model.name, model.build.manifest.circuit.sha256, spec.inputs.length, spec.timeoutMs, spec.owner, spec.idempotency?.key);
@@ -109,7 +148,11 @@ export class LocalBackend implements JobBackend {
     );
     // Another request with the same key won the race to the store.
     if (created.replayOf) return this.replay(spec, created.replayOf, created.job);
-    spec.inputs.forEach((_, index) => this.queue.push({ id: record.id, index }));
+    const n = model.build.manifest.batch?.size ?? 1;
+    for (let index = 0; index < spec.inputs.length; index += n) {
+      const count = Math.min(n, spec.inputs.length - index);
+      this.queue.push({ id: record.id, index, count, items: count });
+    }
     this.pump();
     return { job: jobView(record), replayed: false };
   }
@@ -173,7 +216,7 @@ export class LocalBackend implements JobBackend {
   /** Running totals kept by the store's transactions: no scan of the jobs. */
   async stats(): Promise<BackendStats> {
     const { items, jobs } = this.store.counts();
-    return { queueDepth: this.queue.length, running: this.running.size, items: { ...items }, jobs: { ...jobs }, workerRestarts: this.pool.restarts };
+    return { queueDepth: this.queuedItems, running: this.running.size, items: { ...items }, jobs: { ...jobs }, workerRestarts: this.pool.restarts };
   }
 
   async close(drainMs: number): Promise<void> {
@@ -201,10 +244,10 @@ export class LocalBackend implements JobBackend {
   private pump(): void {
     // Two items per thread: one proving, one being claimed or having its result committed.
     while (!this.closing && this.running.size < 2 * this.pool.workers && this.queue.length) {
-      const { id, index } = this.queue.shift()!;
+      const { id, index, count } = this.queue.shift()!;
       const stop = new AbortController();
       this.running.set(`${id}/${index}`, stop);
-      void this.run(id, index, stop.signal)
+      void this.run(id, index, count, stop.signal)
         .catch((err) => this.options.log?.(`job ${id} item ${index}: ${(err as Error).stack ?? err}`))
         .finally(() => {
           this.running.delete(`${id}/${index}`);
@@ -214,46 +257,61 @@ export class LocalBackend implements JobBackend {
     }
   }
 
-  private async run(id: string, index: number, stop: AbortSignal): Promise<void> {
+  /**
+   * Proves one unit: one item, or up to a batched build's size of consecutive items in one proof.
+   * Each item is marked running (its attempt counted) before the proof starts and gets its own
+   * result (a batch's items: the shared proof with their own opening); a lost attempt retries
+   * the unit's items together.
+   */
+  private async run(id: string, first: number, count: number, stop: AbortSignal): Promise<void> {
+    const indices = Array.from({ length: count }, (_, k) => first + k);
+    const failAll = (error: NonNullable<ItemRecord['error']>) => Promise.all(indices.map((i) => this.fail(id, i, error)));
     const job = this.store.job(id);
     if (!job) return; // deleted while queued
     if (job.cancelledAt !== undefined) {
       // Cancelled while queued, or put back in the queue (a retry, a restart) around the cancel:
       // finish it, so that the job finishes and can be deleted and swept.
-      await this.fail(id, index, { ...CANCELLED });
+      await failAll({ ...CANCELLED });
       return;
     }
     const model = this.models.get(job.model);
     if (!model || model.build.manifest.circuit.sha256 !== job.circuitSha256) {
       const why = model ? 'its build was recompiled (another circuit)' : 'it is not served any more';
-      await this.fail(id, index, { code: 'MODEL_UNAVAILABLE', message: `model ${job.model}: ${why} since the job was accepted` });
+      await failAll({ code: 'MODEL_UNAVAILABLE', message: `model ${job.model}: ${why} since the job was accepted` });
       return;
     }
-    const started = await this.store.transition(id, index, (it) =>
-      it.state === 'queued' ? { ...it, state: 'running', attempts: it.attempts + 1, startedAt: Date.now() } : undefined,
-    );
-    if (!started) return;
-    const { attempts } = started.item;
-    const stored = this.store.input(id, index);
-    if (!stored) return;
-    const { input, salt, recipient } = stored;
-    let outcome: TaskOutcome | undefined;
+    const claimed: { index: number; attempts: number; input: number[]; salt?: string; recipient?: string }[] = [];
+    for (const index of indices) {
+      const started = await this.store.transition(id, index, (it) =>
+        it.state === 'queued' ? { ...it, state: 'running', attempts: it.attempts + 1, startedAt: Date.now() } : undefined,
+      );
+      const stored = started && this.store.input(id, index);
+      if (stored) claimed.push({ index, attempts: started.item.attempts, ...stored });
+    }
+    if (!claimed.length) return;
+    const each = (f: (index: number) => Promise<unknown>) => Promise.all(claimed.map((c) => f(c.index)));
+    const batched = model.build.manifest.batch !== undefined;
+    let outcome: TaskOutcome | BatchOutcome | undefined;
     let lost: AttemptLostError | undefined;
     await this.slots.acquire();
     if (stop.reason === LocalBackend.CANCEL) {
       this.slots.release();
-      await this.fail(id, index, { ...CANCELLED });
+      await each((i) => this.fail(id, i, { ...CANCELLED }));
       return;
     }
     if (this.closing) {
       // Claimed but not started when shutdown began: back to the queue, the attempt given back.
       this.slots.release();
-      await this.giveBack(id, index);
+      await each((i) => this.giveBack(id, i));
       return;
     }
     const t0 = performance.now();
     try {
-      outcome = await this.pool.attempt(model.dir, input, { salt, recipient, timeoutMs: job.timeoutMs, signal: stop });
+      const limits = { timeoutMs: job.timeoutMs, signal: stop };
+      const { salt, recipient } = claimed[0];
+      outcome = batched
+        ? await this.pool.attemptBatch(model.dir, claimed.map((c) => c.input), { ...limits, recipient, ...(salt === undefined ? {} : { salts: claimed.map((c) => c.salt!) }) })
+        : await this.pool.attempt(model.dir, claimed[0].input, { ...limits, salt, recipient });
     } catch (err) {
       if (!(err instanceof AttemptLostError)) throw err;
       lost = err;
@@ -262,32 +320,37 @@ export class LocalBackend implements JobBackend {
     }
     const seconds = (performance.now() - t0) / 1000;
     if (stop.reason === LocalBackend.CANCEL && !outcome?.ok) {
-      await this.fail(id, index, { code: CANCELLED.code, message: 'the job was cancelled during this proof; the proof was stopped' });
+      await each((i) => this.fail(id, i, { code: CANCELLED.code, message: 'the job was cancelled during this proof; the proof was stopped' }));
       return;
     }
     if (stop.aborted && !outcome?.ok) {
-      // Stopped by shutdown, not by the item: back to the queue with the attempt given back.
-      await this.giveBack(id, index);
+      // Stopped by shutdown, not by the items: back to the queue with the attempt given back.
+      await each((i) => this.giveBack(id, i));
       return;
     }
     this.onTiming?.('proof', seconds, outcome?.ok === true);
     if (outcome?.ok) {
-      this.meanProofSeconds = 0.9 * this.meanProofSeconds + 0.1 * seconds;
-      const now = Date.now();
-      const done = await this.store.transition(id, index, ({ error: _lastLost, ...it }) => (it.state === 'running' ? { ...it, state: 'succeeded', finishedAt: now } : undefined), { result: outcome.result, now });
-      this.jobFinished(done?.job);
+      this.meanProofSeconds = 0.9 * this.meanProofSeconds + 0.1 * (seconds / claimed.length);
+      const results: (ProofResult | BatchItemProof)[] = batched ? itemProofs(outcome.result as BatchProofResult) : [outcome.result as ProofResult];
+      for (const [k, c] of claimed.entries()) {
+        const now = Date.now();
+        // A batch's item k is the job's item first + k: its result keeps its place in the batch (index k).
+        const done = await this.store.transition(id, c.index, ({ error: _lastLost, ...it }) => (it.state === 'running' ? { ...it, state: 'succeeded', finishedAt: now } : undefined), { result: results[k], now });
+        this.jobFinished(done?.job);
+      }
       return;
     }
     const error = outcome && !outcome.ok ? outcome.error : { code: lost!.code, message: lost!.message };
+    const attempts = Math.max(...claimed.map((c) => c.attempts));
     const retry = isRetryable(error.code) && attempts < this.options.maxAttempts;
     if (retry) {
-      this.options.log?.(`job ${id} item ${index}: attempt ${attempts} lost (${error.message}); retrying`);
-      await this.store.transition(id, index, (it) => (it.state === 'running' ? { ...it, state: 'queued', error } : undefined));
-      this.queue.unshift({ id, index });
+      this.options.log?.(`job ${id} item${claimed.length > 1 ? `s ${first}..${first + count - 1}` : ` ${first}`}: attempt ${attempts} lost (${error.message}); retrying`);
+      await each((i) => this.store.transition(id, i, (it) => (it.state === 'running' ? { ...it, state: 'queued', error } : undefined)));
+      this.enqueue(id, first, job.total, { front: true, items: claimed.length });
       return;
     }
     const final = isRetryable(error.code) ? { ...error, message: `${error.message} (attempt ${attempts} of ${this.options.maxAttempts})` } : error;
-    await this.fail(id, index, final);
+    await each((i) => this.fail(id, i, final));
   }
 
   /** Back to the queue after shutdown stopped it, the attempt not counted: the item did nothing wrong. */

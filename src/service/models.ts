@@ -29,6 +29,7 @@ export function describeModel(m: ServedModel) {
     inputSize: m.inputSize,
     inputs: manifest.inputs.map((t) => ({ name: t.name, shape: t.shape, min: t.floatMin, max: t.floatMax, ...(t.featureMin ? { featureMin: t.featureMin, featureMax: t.featureMax } : {}) })),
     outputSize: manifest.output.size,
+    batchSize: manifest.batch?.size ?? 1,
     ...(manifest.weightsCommitment ? { weightsCommitment: manifest.weightsCommitment } : {}),
   };
 }
@@ -110,4 +111,10 @@ export function checkInputs(m: ServedModel, inputs: readonly (readonly number[])
       throw err;
     }
   });
+}
+
+/** The Redis backend queues one input per BullMQ job: batched builds are served by the embedded backend. */
+export function refuseBatchedModels(models: ReadonlyMap<string, ServedModel>): void {
+  const batched = [...models.values()].filter((m) => m.build.manifest.batch);
+  if (batched.length) throw new InvalidInputError(`${batched.map((m) => m.name).join(', ')}: batched builds (--batch-size) are proved by the service's embedded backend; the Redis backend queues one input per job. Serve them without --redis`);
 }

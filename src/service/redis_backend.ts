@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ProofResult } from '../prove/prover.js';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from './errors.js';
 import { admit, CANCELLED, emptyProgress, isFinished, itemSalts, jobState, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
-import type { ServedModel } from './models.js';
+import { refuseBatchedModels, type ServedModel } from './models.js';
 import { connectRedis, itemId, itemView, JOB_INDEX_KEY, parseJobMeta, queueName, RESTARTS_KEY, type ItemData, type JobMeta } from './redis_common.js';
 
 /** BullMQ's states of an item that waits to start. */
@@ -48,6 +48,7 @@ export class RedisBackend implements JobBackend {
   ) {}
 
   static async connect(models: ReadonlyMap<string, ServedModel>, options: RedisBackendOptions): Promise<RedisBackend> {
+    refuseBatchedModels(models);
     const redis = await connectRedis(options.url);
     const queues = new Map<string, Queue<ItemData, ProofResult>>();
     const events: QueueEvents[] = [];

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../errors.js';
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
 import type { ProofResult } from '../prove/prover.js';
 import { CANCELLED, isRetryable } from './jobs.js';
-import { loadModels, type ServedModel } from './models.js';
+import { loadModels, refuseBatchedModels, type ServedModel } from './models.js';
 import { Slots } from './slots.js';
 import { connectRedis, failureReason, jobStopped, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
 
@@ -39,6 +39,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
   const log = options.log ?? (() => {});
   const models = loadModels(options.builds, (dir, reason) => log(`skipping ${dir}: ${reason}`));
   if (models.size === 0) throw new InvalidInputError(`no build with keys under ${options.builds.join(', ')}; nothing to prove`);
+  refuseBatchedModels(models);
   const redis = await connectRedis(options.url);
   const pool = new ProvingPool(undefined, options.workers);
   const name = `${hostname()}:${process.pid}`;

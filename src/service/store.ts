@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { ProofResult } from '../prove/prover.js';
+import type { BatchItemProof, ProofResult } from '../prove/prover.js';
 import { UnavailableError } from './errors.js';
 import { CANCELLED, emptyProgress, isFinished, JOB_STATES, jobState, type ItemState, type JobState, type Progress } from './jobs.js';
 
@@ -72,7 +72,7 @@ export class JobStore {
     private readonly jobs: Database<JobRecord, string>,
     private readonly items: Database<ItemRecord, ItemKey>,
     private readonly inputs: Database<ItemInput, ItemKey>,
-    private readonly results: Database<ProofResult, ItemKey>,
+    private readonly results: Database<ProofResult | BatchItemProof, ItemKey>,
     private readonly idempotency: Database<IdempotencyRecord, IdempotencyKey>,
     private readonly finished: Database<true, FinishedKey>,
     private readonly meta: Database<StoreCounts, string>,
@@ -89,7 +89,7 @@ export class JobStore {
       root.openDB<JobRecord, string>({ name: 'jobs' }),
       root.openDB<ItemRecord, ItemKey>({ name: 'items' }),
       root.openDB<ItemInput, ItemKey>({ name: 'inputs' }),
-      root.openDB<ProofResult, ItemKey>({ name: 'results' }),
+      root.openDB<ProofResult | BatchItemProof, ItemKey>({ name: 'results' }),
       root.openDB<IdempotencyRecord, IdempotencyKey>({ name: 'idempotency' }),
       root.openDB<true, FinishedKey>({ name: 'finished' }),
       root.openDB<StoreCounts, string>({ name: 'meta' }),

@@ -10,6 +10,7 @@ import { decodeOutput, dequantize, quantizeInput } from '../quant/io.js';
 import { deriveSalts, PublicStatement, recipientAddress, saltOf, type Salts } from '../commit/statement.js';
 import { layoutEntry, type SignalGroup, type Visibility } from '../commit/visibility.js';
 import type { ProofResult } from '../prove/prover.js';
+import { verifyBatchItems, type BatchDocument, type ItemVerification } from './batch.js';
 
 export interface ProofDocument {
   proof: Groth16Proof;
@@ -29,6 +30,10 @@ export interface Verification {
   commitments?: { input?: string; nullifier?: string; output?: string; weights?: string };
   /** Commitments opened with the salts, input and output recorded in the proof file, where it has them. */
   opened?: { input?: boolean; nullifier?: boolean; output?: boolean };
+  /** Batched builds: the batch's size, its count of real items and (committed modes) the root of its item tree. */
+  batch?: { size: number; count: number; root?: string };
+  /** Batched builds: each item checked (see src/verify/batch.ts). */
+  items?: ItemVerification[];
 }
 
 /** Reads a proof file written by `zkml prove` (or any {proof, publicSignals} JSON). */
@@ -75,10 +80,12 @@ export interface VerifyOptions {
   insecureDevKeys?: boolean;
   /** Where the one-line warning goes when insecure keys are accepted. */
   warn?: (line: string) => void;
+  /** Batched builds: check only this item of the file (default: every item it holds). */
+  item?: number;
 }
 
 /** The salts a proof file records: `salts` as `zkml prove` writes them, or derived from the master `salt`. */
-async function recordedSalts(v: Visibility, doc: Partial<Pick<ProofResult, 'salt' | 'salts'>>): Promise<Salts> {
+export async function recordedSalts(v: Visibility, doc: Partial<Pick<ProofResult, 'salt' | 'salts'>>): Promise<Salts> {
   const master = saltOf(doc.salt);
   if (master !== undefined) return deriveSalts(v, master);
   return { input: saltOf(doc.salts?.input), output: saltOf(doc.salts?.output) };
@@ -105,6 +112,7 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
     return { valid: false, reason: `malformed proof: ${(err as Error).message}` };
   }
   if (!valid) return { valid: false, reason: 'the pairing check failed: proof and public signals do not match this verification key' };
+  if (manifest.batch) return verifyBatchItems({ manifest, program }, doc as BatchDocument, options.item);
 
   const layout = manifest.circuit.publicLayout;
   const group = (g: SignalGroup) => {

@@ -78,5 +78,7 @@ contract IrisRegistryTest {
         l.inputSize = uint16(vm.parseJsonUint(j, ".layout.inputSize"));
         l.weightsIndex = uint16(vm.parseJsonUint(j, ".layout.weightsIndex"));
         l.recipientIndex = uint16(vm.parseJsonUint(j, ".layout.recipientIndex"));
+        l.batchSize = uint16(vm.parseJsonUint(j, ".layout.batchSize"));
+        l.countIndex = uint16(vm.parseJsonUint(j, ".layout.countIndex"));
     }
 }

@@ -29,6 +29,15 @@ import {IInferenceRegistry} from "./IInferenceRegistry.sol";
 ///  - The first accepted result for a key is final: a resubmission, whether a replay of the same
 ///    proof or another proof of the same statement, reverts with ResultExists. The circuits are
 ///    deterministic, so no second valid result could differ in what it attests.
+///  - Batched models (one proof of up to batchSize inferences; src/commit/batch.ts) are submitted
+///    with submitBatch, which records the batch, one storage slot keyed (root, count, recipient),
+///    whatever its size. An item's result is recorded when someone opens it (openItem: its input
+///    key, output commitment and path to the root of its batch's 4-ary tree, checked with circomlib's Poseidon), under
+///    the same key a single proof of that item would have; from then on resultOfCommitted reads it.
+///    itemOf checks an item without recording it. Replaying a batch reverts BatchExists; opening
+///    an item twice, or an item already recorded from any proof, reverts ResultExists; an index at
+///    or past the batch's count (padding) reverts ItemOutsideBatch. Items of a batch recorded
+///    before its model was disabled can still be opened: they were verified while it was active.
 contract InferenceRegistry is IInferenceRegistry {
     /// BN254 scalar field modulus: every public signal must be below it.
     uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -54,6 +63,10 @@ contract InferenceRegistry is IInferenceRegistry {
         uint16 weightsIndex;
         /// The recipient the proof is bound to.
         uint16 recipientIndex;
+        /// Inferences per proof: 1, or a batched model's size (its item tree: see _itemProblem).
+        uint16 batchSize;
+        /// A batched model's count of real items, else NONE. Its output is the root of the item tree.
+        uint16 countIndex;
     }
 
     struct Model {
@@ -74,17 +87,33 @@ contract InferenceRegistry is IInferenceRegistry {
         uint256[] output;
     }
 
+    /// A recorded batch: who submitted it, and when.
+    struct Batch {
+        address submitter;
+        uint64 blockNumber;
+    }
+
+    /// keccak256 of circomlibjs' Poseidon(4) creation code (poseidon_gencontract createCode(4)):
+    /// the only code installPoseidon deploys as the item tree's hash, so any registry with this
+    /// runtime code opens items with exactly the circuit's hash.
+    bytes32 public constant POSEIDON4_CODE_HASH = 0x5fc978a5e74c6c2f2585067c7280478d2d4d289e76ea6b721d3a6ffd17b95a0a;
+    /// The Poseidon(4) contract installPoseidon deployed (0: not yet).
+    address public poseidon4;
+
     uint256 public modelCount;
     mapping(uint256 => Model) private _models;
     mapping(uint256 => address) public pendingOwner;
     /// modelId => keccak256(inputKey, recipient, output commitment or 0) => result
     mapping(uint256 => mapping(bytes32 => Result)) private _results;
+    /// modelId => keccak256(root, count, recipient) => batch
+    mapping(uint256 => mapping(bytes32 => Batch)) private _batches;
 
     event ModelRegistered(uint256 indexed modelId, address indexed owner, address verifier, bytes32 vkHash, uint256 weightsCommitment, string metadataURI);
     event ModelActiveChanged(uint256 indexed modelId, bool active);
     event ModelOwnershipTransferStarted(uint256 indexed modelId, address indexed owner, address indexed pendingOwner);
     event ModelOwnerChanged(uint256 indexed modelId, address indexed previousOwner, address indexed newOwner);
     event MetadataURIChanged(uint256 indexed modelId, string metadataURI);
+    event BatchVerified(uint256 indexed modelId, uint256 indexed root, address indexed recipient, uint256 count, address submitter);
     event InferenceVerified(uint256 indexed modelId, bytes32 indexed inputKey, address indexed recipient, address submitter, uint256 outputCommitment, uint256[] output);
 
     error UnknownModel(uint256 modelId);
@@ -98,6 +127,32 @@ contract InferenceRegistry is IInferenceRegistry {
     error WeightsCommitmentMismatch(uint256 expected, uint256 actual);
     error ResultExists(uint256 modelId, bytes32 inputKey, address recipient, uint256 outputCommitment);
     error InvalidProof();
+    error NotPoseidon();
+    error PoseidonInstalled(address poseidon4);
+    error PoseidonNotInstalled();
+    error BatchedModel(uint256 modelId);
+    error NotBatched(uint256 modelId);
+    error CountOutsideBatch(uint256 count, uint256 batchSize);
+    error BatchExists(uint256 modelId, uint256 root, uint256 count, address recipient);
+    error UnknownBatch(uint256 modelId, uint256 root, uint256 count, address recipient);
+    error ItemOutsideBatch(uint256 index, uint256 count);
+    error ItemNotInBatch(uint256 index);
+    error ItemKeyNotInField(uint256 index);
+
+    /// @notice Deploys the item tree's hash, once, from circomlibjs' Poseidon(4) creation code
+    /// (anyone may: the code must hash to POSEIDON4_CODE_HASH). `zkml deploy` does it with the
+    /// registry; until then batches can be submitted but their items not opened.
+    function installPoseidon(bytes calldata poseidon4Code) external {
+        if (poseidon4 != address(0)) revert PoseidonInstalled(poseidon4);
+        if (keccak256(poseidon4Code) != POSEIDON4_CODE_HASH) revert NotPoseidon();
+        bytes memory code = poseidon4Code;
+        address p;
+        assembly {
+            p := create(0, add(code, 32), mload(code))
+        }
+        if (p == address(0)) revert NotPoseidon();
+        poseidon4 = p;
+    }
 
     modifier onlyOwner(uint256 modelId) {
         if (_models[modelId].owner != msg.sender) {
@@ -161,16 +216,123 @@ contract InferenceRegistry is IInferenceRegistry {
     {
         Model storage m = _models[modelId];
         Layout memory l = _checkSignals(m, modelId, signals);
-        uint256 r = signals[l.recipientIndex];
-        if (r >> 160 != 0) revert RecipientNotAnAddress(r);
-        recipient = address(uint160(r));
-
+        if (l.batchSize > 1) revert BatchedModel(modelId);
+        recipient = _recipient(l, signals);
         // The proof first: a tampered proof is InvalidProof even when its statement has a result.
-        (bool ok, bytes memory ret) = m.verifier.staticcall(abi.encodePacked(m.selector, abi.encode(a, b, c), signals));
-        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
-
+        _verify(m, a, b, c, signals);
         inputKey = _inputKey(l, signals);
         _record(modelId, l, inputKey, recipient, signals);
+    }
+
+    /// @notice Verifies one proof of a batched model and records the batch (one slot): its items'
+    /// results are recorded as they are opened (openItem).
+    /// @return root the root of its items; with count and recipient, the batch's key
+    function submitBatch(uint256 modelId, uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[] calldata signals)
+        external
+        returns (uint256 root, uint256 count, address recipient)
+    {
+        Model storage m = _models[modelId];
+        Layout memory l = _checkSignals(m, modelId, signals);
+        if (l.batchSize <= 1) revert NotBatched(modelId);
+        recipient = _recipient(l, signals);
+        count = signals[l.countIndex];
+        if (count == 0 || count > l.batchSize) revert CountOutsideBatch(count, l.batchSize);
+        root = signals[l.outputOffset];
+        _verify(m, a, b, c, signals);
+        Batch storage batch = _batches[modelId][_batchKey(root, count, recipient)];
+        if (batch.submitter != address(0)) revert BatchExists(modelId, root, count, recipient);
+        batch.submitter = msg.sender;
+        batch.blockNumber = uint64(block.number);
+        emit BatchVerified(modelId, root, recipient, count, msg.sender);
+    }
+
+    /// @notice Records the result of one item of a recorded batch, under the key a single proof of
+    /// it would have (input key, recipient, output commitment), credited to the batch's submitter
+    /// and block. Anyone may open an item: it takes the item's keys and path, never its data.
+    function openItem(uint256 modelId, BatchItem calldata item) external returns (bytes32 inputKey) {
+        Batch memory batch = _checkItem(modelId, item);
+        inputKey = bytes32(item.inputKey);
+        Result storage res = _results[modelId][_resultKey(inputKey, item.recipient, item.outputCommitment)];
+        if (res.submitter != address(0)) revert ResultExists(modelId, inputKey, item.recipient, item.outputCommitment);
+        res.submitter = batch.submitter;
+        res.blockNumber = batch.blockNumber;
+        res.outputCommitment = item.outputCommitment;
+        emit InferenceVerified(modelId, inputKey, item.recipient, batch.submitter, item.outputCommitment, res.output);
+    }
+
+    /// @inheritdoc IInferenceRegistry
+    function itemOf(uint256 modelId, BatchItem calldata item) external view returns (bool exists, address submitter, uint64 blockNumber) {
+        Model storage m = _models[modelId];
+        if (m.owner == address(0) || m.layout.batchSize <= 1 || poseidon4 == address(0)) return (false, address(0), 0);
+        Batch memory batch = _batches[modelId][_batchKey(item.root, item.count, item.recipient)];
+        if (batch.submitter == address(0) || _itemProblem(m.layout.batchSize, item) != 0) return (false, address(0), 0);
+        return (true, batch.submitter, batch.blockNumber);
+    }
+
+    /// @notice A batch's record: exists is false until submitBatch accepted it.
+    function batchOf(uint256 modelId, uint256 root, uint256 count, address recipient) external view returns (bool exists, address submitter, uint64 blockNumber) {
+        Batch memory batch = _batches[modelId][_batchKey(root, count, recipient)];
+        return (batch.submitter != address(0), batch.submitter, batch.blockNumber);
+    }
+
+    function _checkItem(uint256 modelId, BatchItem calldata item) internal view returns (Batch memory batch) {
+        Model storage m = _models[modelId];
+        if (m.owner == address(0)) revert UnknownModel(modelId);
+        if (m.layout.batchSize <= 1) revert NotBatched(modelId);
+        batch = _batches[modelId][_batchKey(item.root, item.count, item.recipient)];
+        if (batch.submitter == address(0)) revert UnknownBatch(modelId, item.root, item.count, item.recipient);
+        if (poseidon4 == address(0)) revert PoseidonNotInstalled();
+        uint256 problem = _itemProblem(m.layout.batchSize, item);
+        if (problem == 1) revert ItemOutsideBatch(item.index, item.count);
+        if (problem == 2) revert ItemKeyNotInField(item.index);
+        if (problem == 3) revert ItemNotInBatch(item.index);
+    }
+
+    /// 0: the item is in the batch its root names; 1: its index is padding; 2: a key is not a
+    /// canonical field element (two encodings of one item would be two results); 3: its keys and
+    /// path do not lead to the root. The tree (src/commit/batch.ts): depth D, the least D >= 1
+    /// with 2 * 4^(D-1) >= batchSize; level 0 holds each item's (inputKey, outputCommitment) at
+    /// positions 2j, 2j+1; every node is Poseidon of its 4 children. The path is the partner
+    /// item's two keys, then the 3 siblings of the item's node at each level above, in order.
+    function _itemProblem(uint256 batchSize, BatchItem calldata item) internal view returns (uint256) {
+        if (item.index >= item.count) return 1;
+        if (item.inputKey >= FIELD || item.outputCommitment >= FIELD) return 2;
+        uint256 depth = 1;
+        while ((uint256(2) << (2 * (depth - 1))) < batchSize) depth++;
+        if (item.path.length != 2 + 3 * (depth - 1)) return 3;
+        uint256[4] memory c = item.index & 1 == 0
+            ? [item.inputKey, item.outputCommitment, item.path[0], item.path[1]]
+            : [item.path[0], item.path[1], item.inputKey, item.outputCommitment];
+        uint256 node = _poseidon4(c);
+        uint256 position = item.index >> 1;
+        for (uint256 d = 1; d < depth; d++) {
+            uint256 next = 2 + 3 * (d - 1);
+            for (uint256 i = 0; i < 4; i++) c[i] = i == position & 3 ? node : item.path[next++];
+            node = _poseidon4(c);
+            position >>= 2;
+        }
+        return node == item.root ? 0 : 3;
+    }
+
+    function _poseidon4(uint256[4] memory c) internal view returns (uint256 h) {
+        (bool ok, bytes memory ret) = poseidon4.staticcall(abi.encodeWithSignature("poseidon(uint256[4])", c));
+        require(ok && ret.length == 32, "poseidon call failed");
+        h = abi.decode(ret, (uint256));
+    }
+
+    function _batchKey(uint256 root, uint256 count, address recipient) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(root, count, recipient));
+    }
+
+    function _recipient(Layout memory l, uint256[] calldata signals) internal pure returns (address) {
+        uint256 r = signals[l.recipientIndex];
+        if (r >> 160 != 0) revert RecipientNotAnAddress(r);
+        return address(uint160(r));
+    }
+
+    function _verify(Model storage m, uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[] calldata signals) internal view {
+        (bool ok, bytes memory ret) = m.verifier.staticcall(abi.encodePacked(m.selector, abi.encode(a, b, c), signals));
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
     }
 
     /// The model accepts proofs, and the signals fit its layout and registration.
@@ -200,6 +362,7 @@ contract InferenceRegistry is IInferenceRegistry {
     function inputKeyOf(uint256 modelId, uint256[] calldata signals) external view returns (bytes32) {
         Model storage m = _models[modelId];
         if (m.owner == address(0)) revert UnknownModel(modelId);
+        if (m.layout.batchSize > 1) revert BatchedModel(modelId);
         if (signals.length != m.layout.publicSignals) revert WrongSignalCount(m.layout.publicSignals, signals.length);
         return _inputKey(m.layout, signals);
     }
@@ -248,6 +411,9 @@ contract InferenceRegistry is IInferenceRegistry {
     function _checkLayout(Layout calldata l, uint256 weightsCommitment) internal pure {
         uint256 n = l.publicSignals;
         if (n == 0) revert InvalidRegistration("no public signals");
+        if (l.batchSize == 0) revert InvalidRegistration("a batch size of 0");
+        if (l.batchSize > 1) return _checkBatchLayout(l, weightsCommitment);
+        if (l.countIndex != NONE) revert InvalidRegistration("a single-inference model has no count");
         if (l.outputSize == 0 || uint256(l.outputOffset) + l.outputSize > n) revert InvalidRegistration("output outside the public signals");
         if (l.outputMode == OutputMode.Hashed && l.outputSize != 1) revert InvalidRegistration("a hashed output is one commitment");
         if (l.inputSize == 0 || uint256(l.inputOffset) + l.inputSize > n) revert InvalidRegistration("input outside the public signals");
@@ -265,6 +431,24 @@ contract InferenceRegistry is IInferenceRegistry {
         } else if (l.weightsIndex != NONE || weightsCommitment != 0) {
             revert InvalidRegistration("fixed weights have no commitment");
         }
+    }
+
+    /// A batched model: hashed output (the root of its item tree) with hashed or private input,
+    /// a count, a recipient and, for hashed weights, their commitment, each at its own index.
+    function _checkBatchLayout(Layout calldata l, uint256 weightsCommitment) internal pure {
+        uint256 n = l.publicSignals;
+        if (l.outputMode != OutputMode.Hashed || l.inputMode == InputMode.Public) revert InvalidRegistration("a batched model needs hashed output and hashed or private input");
+        if (l.outputSize != 1 || l.outputOffset >= n) revert InvalidRegistration("a batch's root is one signal");
+        if (l.inputSize != 0) revert InvalidRegistration("a batch has no input signal: its items' keys are in the root");
+        if (l.countIndex >= n || l.recipientIndex >= n) revert InvalidRegistration("count or recipient outside the public signals");
+        bool hashedWeights = l.weightsMode == WeightsMode.Hashed;
+        if (hashedWeights && l.weightsIndex >= n) revert InvalidRegistration("weights commitment outside the public signals");
+        if (!hashedWeights && (l.weightsIndex != NONE || weightsCommitment != 0)) revert InvalidRegistration("fixed weights have no commitment");
+        if (hashedWeights && (weightsCommitment == 0 || weightsCommitment >= FIELD)) revert InvalidRegistration("hashed weights need their commitment");
+        if (
+            l.outputOffset == l.countIndex || l.outputOffset == l.recipientIndex || l.countIndex == l.recipientIndex ||
+            (hashedWeights && (l.weightsIndex == l.outputOffset || l.weightsIndex == l.countIndex || l.weightsIndex == l.recipientIndex))
+        ) revert InvalidRegistration("root, count, recipient and weights commitment overlap");
     }
 
     function _overlap(uint256 aOffset, uint256 aSize, uint256 bOffset, uint256 bSize) internal pure returns (bool) {

@@ -67,6 +67,14 @@ contract ZkmlOutputOpener {
         h = abi.decode(ret, (uint256));
     }
 
+    /// @notice Whether `values` under `salt` are the output of an item of a batch the registry has
+    /// verified (a batched model): the consumer reads one item without anyone recording it.
+    function opensItem(IInferenceRegistry registry, uint256 modelId, IInferenceRegistry.BatchItem calldata item, uint256 salt, int256[] calldata values) external view returns (bool) {
+        if (commitment(salt, values) != item.outputCommitment) return false;
+        (bool exists, , ) = registry.itemOf(modelId, item);
+        return exists;
+    }
+
     /// @notice Whether the registry holds a verified result for (modelId, inputKey, recipient)
     /// whose output commitment `values` and `salt` open.
     function opens(IInferenceRegistry registry, uint256 modelId, bytes32 inputKey, address recipient, uint256 salt, int256[] calldata values) external view returns (bool exists) {
