@@ -6,7 +6,9 @@ import { Redis } from 'ioredis';
 import { releaseCurves } from '../src/setup/curve.js';
 import { verify } from '../src/verify/verify.js';
 import { zkml } from './helpers/cli.js';
-import { scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
+import { modelFile, scratchDir, testSamples, withKeys } from './helpers/fixtures.js';
+import { compile } from '../src/compile/compile.js';
+import { setup } from '../src/setup/setup.js';
 import { apiKeys, CliProcess, client, freePort, startRedis } from './helpers/service.js';
 
 /**
@@ -85,6 +87,26 @@ describe('proving service on Redis (BullMQ), two worker processes', () => {
     server.kill('SIGTERM');
     assert.equal(await b.exited, 0, b.stderr);
     assert.equal(await server.exited, 0, server.stderr);
+  });
+
+  it('a batched build: one BullMQ job per group, one proof each; every item reads its own result, which verifies', async () => {
+    const dir = join(scratchDir('redis-batch'), 'iris_batch4');
+    await compile(modelFile('iris_mlp', 'model.onnx'), { calibration: modelFile('iris_mlp', 'calibration.json'), out: dir, visibility: { input: 'hashed', output: 'hashed' }, batchSize: 4 });
+    await setup(dir);
+    const server = start(['serve', dir, '--redis', redis.url, '--port', '0', '--insecure-dev-keys', '--api-keys', keys.file]);
+    const worker = start(['worker', dir, '--redis', redis.url, '--workers', '1']);
+    await worker.event('ready');
+    const api = client((await server.event('listening')).url, keys.tokens.test);
+    const job = await api.finished((await api.post('/v1/jobs', { model: 'iris_batch4', inputs: inputs.slice(0, 10), salt: '3' })).body.id, 60_000);
+    assert.equal(job.state, 'completed', JSON.stringify(job));
+    assert.deepEqual(job.progress, { queued: 0, running: 0, succeeded: 10, failed: 0 });
+    assert.equal(worker.events.filter((e) => e.event === 'completed').length, 3, 'three proofs: 4 + 4 + 2 items');
+    const items = await api.allItems(job.id);
+    assert.deepEqual(items.map((i) => [i.index, i.result.index, i.result.publicSignals[2]]), inputs.slice(0, 10).map((_, i) => [i, i % 4, i < 8 ? '4' : '2']));
+    for (const item of items) assert.equal((await verify(dir, item.result, { insecureDevKeys: true })).valid, true, `item ${item.index}`);
+    worker.kill('SIGTERM');
+    server.kill('SIGTERM');
+    await Promise.all([worker.exited, server.exited]);
   });
 
   it('bad requests get the same answers as on the embedded store; an unreachable Redis is a clear error', async () => {

@@ -113,8 +113,3 @@ export function checkInputs(m: ServedModel, inputs: readonly (readonly number[])
   });
 }
 
-/** The Redis backend queues one input per BullMQ job: batched builds are served by the embedded backend. */
-export function refuseBatchedModels(models: ReadonlyMap<string, ServedModel>): void {
-  const batched = [...models.values()].filter((m) => m.build.manifest.batch);
-  if (batched.length) throw new InvalidInputError(`${batched.map((m) => m.name).join(', ')}: batched builds (--batch-size) are proved by the service's embedded backend; the Redis backend queues one input per job. Serve them without --redis`);
-}

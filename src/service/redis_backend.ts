@@ -1,11 +1,10 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ProofResult } from '../prove/prover.js';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from './errors.js';
 import { admit, CANCELLED, emptyProgress, isFinished, itemSalts, jobState, newJobId, type BackendStats, type ItemView, type JobBackend, type JobSpec, type JobView } from './jobs.js';
-import { refuseBatchedModels, type ServedModel } from './models.js';
-import { connectRedis, itemId, itemView, JOB_INDEX_KEY, parseJobMeta, queueName, RESTARTS_KEY, type ItemData, type JobMeta } from './redis_common.js';
+import type { ServedModel } from './models.js';
+import { connectRedis, holderOf, itemId, itemView, JOB_INDEX_KEY, parseJobMeta, queueName, RESTARTS_KEY, type ItemData, type JobMeta, type Proved } from './redis_common.js';
 
 /** BullMQ's states of an item that waits to start. */
 const QUEUED = ['waiting', 'delayed', 'prioritized'] as const;
@@ -37,32 +36,33 @@ export class RedisBackend implements JobBackend {
   readonly kind = 'redis';
   onTiming?: JobBackend['onTiming'];
   /** Queues of jobs whose build this server does not serve, opened to read or delete them. */
-  private readonly others = new Map<string, Queue<ItemData, ProofResult>>();
+  private readonly others = new Map<string, Queue<ItemData, Proved>>();
 
   private constructor(
     private readonly redis: Redis,
-    private readonly queues: Map<string, Queue<ItemData, ProofResult>>,
+    private readonly queues: Map<string, Queue<ItemData, Proved>>,
     private readonly events: QueueEvents[],
     private readonly connections: Redis[],
     private readonly options: RedisBackendOptions,
+    /** Items per BullMQ job of each served model (a batched build's size). */
+    private readonly batchSizes: ReadonlyMap<string, number>,
   ) {}
 
   static async connect(models: ReadonlyMap<string, ServedModel>, options: RedisBackendOptions): Promise<RedisBackend> {
-    refuseBatchedModels(models);
     const redis = await connectRedis(options.url);
-    const queues = new Map<string, Queue<ItemData, ProofResult>>();
+    const queues = new Map<string, Queue<ItemData, Proved>>();
     const events: QueueEvents[] = [];
     const connections = [redis];
     for (const m of models.values()) {
-      queues.set(m.name, new Queue<ItemData, ProofResult>(queueName(m), { connection: redis }));
+      queues.set(m.name, new Queue<ItemData, Proved>(queueName(m), { connection: redis }));
       // QueueEvents blocks on its connection: one of its own.
       connections.push(redis.duplicate());
       events.push(new QueueEvents(queueName(m), { connection: connections.at(-1)! }));
     }
-    const backend = new RedisBackend(redis, queues, events, connections, options);
+    const backend = new RedisBackend(redis, queues, events, connections, options, new Map([...models.values()].map((m) => [m.name, m.build.manifest.batch?.size ?? 1])));
     for (const e of events) {
       e.on('completed', ({ returnvalue }) => {
-        const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as ProofResult | undefined;
+        const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as Proved | undefined;
         if (r?.timings) backend.onTiming?.('proof', r.timings.totalMs / 1000, true);
       });
     }
@@ -80,6 +80,7 @@ export class RedisBackend implements JobBackend {
     const queue = this.queues.get(model.name)!;
     const id = newJobId();
     const salts = await itemSalts(spec);
+    const n = model.build.manifest.batch?.size ?? 1;
     const meta: JobMeta = {
       queue: queue.name,
       model: model.name,
@@ -88,6 +89,7 @@ export class RedisBackend implements JobBackend {
       timeoutMs: spec.timeoutMs,
       owner: spec.owner,
       createdAt: Date.now(),
+      ...(n > 1 ? { batchSize: n } : {}),
       ...(idemKey ? { idempotency: idemKey } : {}),
     };
     // The index first: a job whose items were never added reads as unknown, not as stuck.
@@ -102,10 +104,24 @@ export class RedisBackend implements JobBackend {
         throw new ConflictError(`a request with Idempotency-Key "${spec.idempotency!.key}" is being accepted; retry`);
       }
     }
+    // One BullMQ job per item, or per group of a batched build's size (one proof each).
+    const firsts = Array.from({ length: Math.ceil(spec.inputs.length / n) }, (_, g) => g * n);
     await queue.addBulk(
-      spec.inputs.map((input, index) => ({
+      firsts.map((index) => ({
         name: 'prove',
-        data: { job: id, index, total: spec.inputs.length, model: model.name, circuitSha256: meta.circuitSha256, owner: spec.owner, input, timeoutMs: spec.timeoutMs, ...(salts[index] === undefined ? {} : { salt: salts[index] }), ...(spec.recipient === undefined ? {} : { recipient: spec.recipient }) },
+        data: {
+          job: id,
+          index,
+          total: spec.inputs.length,
+          model: model.name,
+          circuitSha256: meta.circuitSha256,
+          owner: spec.owner,
+          input: spec.inputs[index],
+          timeoutMs: spec.timeoutMs,
+          ...(salts[index] === undefined ? {} : { salt: salts[index] }),
+          ...(spec.recipient === undefined ? {} : { recipient: spec.recipient }),
+          ...(n > 1 ? { group: { inputs: spec.inputs.slice(index, index + n), ...(salts[index] === undefined ? {} : { salts: salts.slice(index, index + n) as string[] }) } } : {}),
+        },
         // Attempts count failed tries; a worker that dies is caught by BullMQ's stalled-job check (maxStalledCount on the worker).
         opts: { jobId: itemId(id, index), attempts: this.options.maxAttempts, removeOnComplete: false, removeOnFail: false },
       })),
@@ -173,7 +189,7 @@ export class RedisBackend implements JobBackend {
     const queue = this.queue(meta);
     // Read after the mark: an item that starts from now on is stopped by its worker's check. One a
     // worker holds is locked (remove returns 0): the worker sees the mark within a second and stops it.
-    const queued = (await this.fetch(meta, id, 0, meta.total)).filter((it) => it.state === 'queued').map((it) => itemId(id, it.index));
+    const queued = [...new Set((await this.fetch(meta, id, 0, meta.total)).filter((it) => it.state === 'queued').map((it) => itemId(id, holderOf(it.index, meta.batchSize))))];
     for (let k = 0; k < queued.length; k += 500) await Promise.all(queued.slice(k, k + 500).map((item) => queue.remove(item)));
     return this.job(id);
   }
@@ -247,23 +263,26 @@ export class RedisBackend implements JobBackend {
       if (raw && (JSON.parse(raw) as IdempotencyRecord).job === id) await this.redis.del(meta.idempotency);
     }
     const queue = this.queue(meta);
-    for (let k = 0; k < meta.total; k += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, meta.total - k) }, (_, j) => queue.remove(itemId(id, k + j))));
+    const step = meta.batchSize ?? 1;
+    for (let k = 0; k < meta.total; k += 500 * step) {
+      await Promise.all(Array.from({ length: Math.min(500, Math.ceil((meta.total - k) / step)) }, (_, j) => queue.remove(itemId(id, k + j * step))));
     }
     await this.redis.hdel(JOB_INDEX_KEY, id);
   }
 
+  /** Items counted from BullMQ jobs: a batched build's queue holds groups, counted at its size (a job's last group may hold fewer). */
   async stats(): Promise<BackendStats> {
     const items = emptyProgress();
     let queueDepth = 0;
-    for (const q of this.queues.values()) {
+    for (const [name, q] of this.queues) {
+      const n = this.batchSizes.get(name) ?? 1;
       const c = await q.getJobCounts(...QUEUED, 'active', 'completed', 'failed');
-      const queued = sum(c, QUEUED);
+      const queued = sum(c, QUEUED) * n;
       queueDepth += queued;
       items.queued += queued;
-      items.running += c.active;
-      items.succeeded += c.completed;
-      items.failed += c.failed;
+      items.running += c.active * n;
+      items.succeeded += c.completed * n;
+      items.failed += c.failed * n;
     }
     const workerRestarts = Number((await this.redis.get(RESTARTS_KEY)) ?? 0);
     return { queueDepth, running: items.running, items, workerRestarts };
@@ -272,7 +291,7 @@ export class RedisBackend implements JobBackend {
   /** Proofs waiting to start, over every model's queue (a lighter read than stats, for admission). */
   private async queueDepth(): Promise<number> {
     let depth = 0;
-    for (const q of this.queues.values()) depth += sum(await q.getJobCounts(...QUEUED), QUEUED);
+    for (const [name, q] of this.queues) depth += sum(await q.getJobCounts(...QUEUED), QUEUED) * (this.batchSizes.get(name) ?? 1);
     return depth;
   }
 
@@ -284,11 +303,11 @@ export class RedisBackend implements JobBackend {
   }
 
   /** The queue of a job: a served model's, or (a job of a build this server does not serve, or an older circuit) one opened for it. */
-  private queue(meta: JobMeta): Queue<ItemData, ProofResult> {
+  private queue(meta: JobMeta): Queue<ItemData, Proved> {
     const served = [...this.queues.values()].find((q) => q.name === meta.queue);
     if (served) return served;
     let other = this.others.get(meta.queue);
-    if (!other) this.others.set(meta.queue, (other = new Queue<ItemData, ProofResult>(meta.queue, { connection: this.redis })));
+    if (!other) this.others.set(meta.queue, (other = new Queue<ItemData, Proved>(meta.queue, { connection: this.redis })));
     return other;
   }
 
@@ -306,22 +325,29 @@ export class RedisBackend implements JobBackend {
   private async normalize(id: string, raw: string): Promise<JobMeta | undefined> {
     const parsed = parseJobMeta(raw);
     if (parsed) return parsed;
-    const first = await Job.fromId<ItemData, ProofResult>(this.queue({ queue: raw } as JobMeta), itemId(id, 0));
+    const first = await Job.fromId<ItemData, Proved>(this.queue({ queue: raw } as JobMeta), itemId(id, 0));
     if (!first) return undefined;
     const d = first.data;
     return { queue: raw, model: d.model, circuitSha256: d.circuitSha256, total: d.total, timeoutMs: d.timeoutMs, owner: d.owner ?? 'anonymous', createdAt: first.timestamp };
   }
 
-  /** Items offset..offset+count; those a cancel removed read as failed with CANCELLED. */
+  /** Items offset..offset+count (a batched build's items read from their groups); those a cancel removed read as failed with CANCELLED. */
   private async fetch(meta: JobMeta, id: string, offset: number, count: number): Promise<ItemView[]> {
     const queue = this.queue(meta);
-    const jobs = await Promise.all(Array.from({ length: Math.max(0, count) }, (_, k) => Job.fromId<ItemData, ProofResult>(queue, itemId(id, offset + k))));
+    const indices = Array.from({ length: Math.max(0, count) }, (_, k) => offset + k);
+    const holders = new Map<number, Promise<Job<ItemData, Proved> | undefined>>();
+    for (const i of indices) {
+      const h = holderOf(i, meta.batchSize);
+      if (!holders.has(h)) holders.set(h, Job.fromId<ItemData, Proved>(queue, itemId(id, h)));
+    }
     const cancelledAt = meta.cancelledAt === undefined ? undefined : new Date(meta.cancelledAt).toISOString();
-    return Promise.all(
-      jobs.flatMap((j, k): (ItemView | Promise<ItemView>)[] => {
-        if (j) return [itemView(j)];
-        return cancelledAt ? [{ index: offset + k, state: 'failed', attempts: 0, error: { ...CANCELLED }, finishedAt: cancelledAt }] : [];
+    const views = await Promise.all(
+      indices.map(async (i): Promise<ItemView | undefined> => {
+        const j = await holders.get(holderOf(i, meta.batchSize))!;
+        if (j) return itemView(j, i);
+        return cancelledAt ? { index: i, state: 'failed', attempts: 0, error: { ...CANCELLED }, finishedAt: cancelledAt } : undefined;
       }),
     );
+    return views.filter((v): v is ItemView => v !== undefined);
   }
 }

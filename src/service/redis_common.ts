@@ -1,11 +1,17 @@
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { ProofResult } from '../prove/prover.js';
+import { itemProofs, type BatchProofResult, type ProofResult } from '../prove/prover.js';
 import { UnavailableError } from './errors.js';
 import type { ItemView } from './jobs.js';
 import type { ServedModel } from './models.js';
 
-/** What one BullMQ job (one item of a service job) carries. */
+/** What a BullMQ job proves: one input's proof, or a batched build's proof of a group of inputs. */
+export type Proved = ProofResult | BatchProofResult;
+
+/**
+ * What one BullMQ job carries: one item of a service job, or, for a batched build, the group of
+ * items `index` .. `index + group.inputs.length - 1` proved together (jobId: its first item's).
+ */
 export interface ItemData {
   job: string;
   index: number;
@@ -19,6 +25,8 @@ export interface ItemData {
   /** The address the proof is bound to (0x hex). */
   recipient?: string;
   timeoutMs: number;
+  /** A batched build's group: every item's input and master salt (`input`, `salt`: the first's). */
+  group?: { inputs: number[][]; salts?: string[] };
 }
 
 /** Redis key of the counter every worker process adds its replaced threads to. */
@@ -38,6 +46,8 @@ export interface JobMeta {
   /** Redis key of its idempotency record. */
   idempotency?: string;
   cancelledAt?: number;
+  /** Items per BullMQ job: a batched build's size (absent: 1). */
+  batchSize?: number;
   /** Written by the first retention sweep that sees the job finished. */
   finishedAt?: number;
   /** Set before its items are removed: the job reads as unknown from then on. */
@@ -92,17 +102,24 @@ export function failureReason(code: string, message: string): string {
   return `${code}: ${message}`;
 }
 
-export async function itemView(job: Job<ItemData, ProofResult>): Promise<ItemView> {
+/** The view of item `index` of a BullMQ job (its own, or one of its group's: the group's state, and its own result). */
+export async function itemView(job: Job<ItemData, Proved>, index = job.data.index): Promise<ItemView> {
   const attempts = job.attemptsStarted ?? job.attemptsMade;
   const times = {
     ...(job.processedOn ? { startedAt: new Date(job.processedOn).toISOString() } : {}),
     ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
   };
-  if (job.finishedOn && job.returnvalue) return { index: job.data.index, state: 'succeeded', attempts, result: job.returnvalue, ...times };
+  if (job.finishedOn && job.returnvalue) {
+    const r = job.returnvalue;
+    return { index, state: 'succeeded', attempts, result: 'items' in r ? itemProofs(r)[index - job.data.index] : r, ...times };
+  }
   if (job.finishedOn) {
     const m = /^([A-Z_]+): ([\s\S]*)$/.exec(job.failedReason ?? '');
-    return { index: job.data.index, state: 'failed', attempts, error: m ? { code: m[1], message: m[2] } : { code: 'FAILED', message: job.failedReason }, ...times };
+    return { index, state: 'failed', attempts, error: m ? { code: m[1], message: m[2] } : { code: 'FAILED', message: job.failedReason }, ...times };
   }
   const state = await job.getState();
-  return { index: job.data.index, state: state === 'active' ? 'running' : 'queued', attempts, ...times };
+  return { index, state: state === 'active' ? 'running' : 'queued', attempts, ...times };
 }
+
+/** The BullMQ job holding item `index`: its own, or its group's (a batched build's, keyed by the group's first item). */
+export const holderOf = (index: number, batchSize = 1) => index - (index % batchSize);

@@ -2,11 +2,10 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { hostname } from 'node:os';
 import { InvalidInputError } from '../errors.js';
 import { AttemptLostError, ProvingPool } from '../prove/pool.js';
-import type { ProofResult } from '../prove/prover.js';
 import { CANCELLED, isRetryable } from './jobs.js';
-import { loadModels, refuseBatchedModels, type ServedModel } from './models.js';
+import { loadModels, type ServedModel } from './models.js';
 import { Slots } from './slots.js';
-import { connectRedis, failureReason, jobStopped, queueName, RESTARTS_KEY, type ItemData } from './redis_common.js';
+import { connectRedis, failureReason, jobStopped, queueName, RESTARTS_KEY, type ItemData, type Proved } from './redis_common.js';
 
 export interface RedisWorkerOptions {
   url: string;
@@ -39,7 +38,6 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
   const log = options.log ?? (() => {});
   const models = loadModels(options.builds, (dir, reason) => log(`skipping ${dir}: ${reason}`));
   if (models.size === 0) throw new InvalidInputError(`no build with keys under ${options.builds.join(', ')}; nothing to prove`);
-  refuseBatchedModels(models);
   const redis = await connectRedis(options.url);
   const pool = new ProvingPool(undefined, options.workers);
   const name = `${hostname()}:${process.pid}`;
@@ -52,15 +50,17 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
   /** A cancelled (or deleted) job's item fails at once, without retries. */
   const cancelled = (message: string) => new UnrecoverableError(failureReason(CANCELLED.code, message));
 
-  const processor = (model: ServedModel) => async (job: Job<ItemData, ProofResult>): Promise<ProofResult> => {
-    const { input, salt, recipient, timeoutMs } = job.data;
+  const processor = (model: ServedModel) => async (job: Job<ItemData, Proved>): Promise<Proved> => {
+    const { input, salt, recipient, timeoutMs, group } = job.data;
     await slots.acquire();
     // A cancel marks the job in the index: checked before the proof and every second during it.
     const stop = new AbortController();
     const watch = setInterval(() => void jobStopped(redis, job.data.job).then((s) => s && stop.abort(), () => {}), 1000);
     try {
       if (await jobStopped(redis, job.data.job)) throw cancelled(CANCELLED.message);
-      const outcome = await pool.attempt(model.dir, input, { salt, recipient, timeoutMs, signal: stop.signal });
+      // A batched build's group is one proof of all its items.
+      const limits = { recipient, timeoutMs, signal: stop.signal };
+      const outcome = group ? await pool.attemptBatch(model.dir, group.inputs, { ...limits, salts: group.salts }) : await pool.attempt(model.dir, input, { ...limits, salt });
       if (outcome.ok) return outcome.result;
       const reason = failureReason(outcome.error.code, outcome.error.message);
       throw isRetryable(outcome.error.code) ? new Error(reason) : new UnrecoverableError(reason);
@@ -79,7 +79,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Run
   // BullMQ leaves connections it was given open: each worker gets its own, closed below.
   const connections = [...models.values()].map(() => redis.duplicate());
   const workers = [...models.values()].map((m, k) => {
-    const w = new Worker<ItemData, ProofResult>(queueName(m), processor(m), {
+    const w = new Worker<ItemData, Proved>(queueName(m), processor(m), {
       connection: connections[k],
       name,
       concurrency: pool.workers * 2,
