@@ -49,40 +49,23 @@ function inputEntry(m: Manifest) {
 
 export function registryLayout(m: Manifest): RegistryLayout {
   const layout = m.circuit.publicLayout;
-  if (m.batch) {
-    const root = layoutEntry(layout, 'batchRoot');
-    if (!root) throw new ChainError('a batched build with public input and output cannot be registered: the registry records batches by the root of their committed items (compile with --visibility compact)');
-    return {
-      inputMode: ['public', 'private', 'hashed'].indexOf(m.visibility.input),
-      outputMode: 1,
-      weightsMode: ['fixed', 'hashed'].indexOf(m.visibility.weights),
-      publicSignals: m.circuit.publicSignals,
-      outputOffset: root.offset,
-      outputSize: 1,
-      inputOffset: 0,
-      inputSize: 0,
-      weightsIndex: layoutEntry(layout, 'weightsCommitment')?.offset ?? NONE,
-      recipientIndex: layoutEntry(layout, 'recipient')!.offset,
-      batchSize: m.batch.size,
-      countIndex: layoutEntry(layout, 'count')!.offset,
-    };
-  }
-  const output = layoutEntry(layout, 'output') ?? layoutEntry(layout, 'outputCommitment')!;
-  const input = inputEntry(m);
-  return {
+  const common = {
     inputMode: ['public', 'private', 'hashed'].indexOf(m.visibility.input),
     outputMode: ['public', 'hashed'].indexOf(m.visibility.output),
     weightsMode: ['fixed', 'hashed'].indexOf(m.visibility.weights),
     publicSignals: m.circuit.publicSignals,
-    outputOffset: output.offset,
-    outputSize: output.size,
-    inputOffset: input.offset,
-    inputSize: input.size,
     weightsIndex: layoutEntry(layout, 'weightsCommitment')?.offset ?? NONE,
     recipientIndex: layoutEntry(layout, 'recipient')!.offset,
-    batchSize: 1,
-    countIndex: NONE,
   };
+  if (m.batch) {
+    // A batch's output is the root of its items' keys; it has no input signal.
+    const root = layoutEntry(layout, 'batchRoot');
+    if (!root) throw new ChainError('a batched build with public input and output cannot be registered: the registry records batches by the root of their committed items (compile with --visibility compact)');
+    return { ...common, outputOffset: root.offset, outputSize: 1, inputOffset: 0, inputSize: 0, batchSize: m.batch.size, countIndex: layoutEntry(layout, 'count')!.offset };
+  }
+  const output = layoutEntry(layout, 'output') ?? layoutEntry(layout, 'outputCommitment')!;
+  const input = inputEntry(m);
+  return { ...common, outputOffset: output.offset, outputSize: output.size, inputOffset: input.offset, inputSize: input.size, batchSize: 1, countIndex: NONE };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import { toField } from '../prove/field.js';
 import { hasher } from './poseidon.js';
-import type { PublicStatement, Salts } from './statement.js';
+import { required, type PublicStatement, type Salts } from './statement.js';
 import { saltsOf, type LayoutEntry, type Visibility } from './visibility.js';
 
 /**
@@ -159,7 +159,7 @@ export class BatchStatement {
 
   /** Each real item's input key and output commitment (committed modes). */
   async keys(items: readonly BatchItemValues[]): Promise<ItemKeys[]> {
-    return Promise.all(items.map(async (it) => ({ inputKey: await this.statement.inputKey(it.q, it.salts), outputCommitment: await this.statement.outputCommitment(it.out, required(it.salts.output)) })));
+    return Promise.all(items.map(async (it) => ({ inputKey: await this.statement.inputKey(it.q, it.salts), outputCommitment: await this.statement.outputCommitment(it.out, required(it.salts.output, 'output')) })));
   }
 
   /** The tree over the real items' keys (committed modes). */
@@ -170,8 +170,8 @@ export class BatchStatement {
     return { levels, openings };
   }
 
-  /** The public signals, in layout order, as decimal field elements. */
-  async publicSignals(items: readonly BatchItemValues[], recipient: bigint): Promise<string[]> {
+  /** The public signals, in layout order, as decimal field elements (`tree`: this.tree(items), when the caller has it). */
+  async publicSignals(items: readonly BatchItemValues[], recipient: bigint, tree?: { levels: bigint[][] }): Promise<string[]> {
     const all = this.padded(items);
     const values: bigint[] = [];
     for (const e of this.layout) {
@@ -179,15 +179,10 @@ export class BatchStatement {
       else if (e.group === 'input') values.push(...all.flatMap((it) => it.q));
       else if (e.group === 'recipient') values.push(recipient);
       else if (e.group === 'count') values.push(BigInt(items.length));
-      else if (e.group === 'batchRoot') values.push((await this.tree(items)).levels.at(-1)![0]);
+      else if (e.group === 'batchRoot') values.push((tree ?? (await this.tree(items))).levels.at(-1)![0]);
       else if (e.group === 'weightsCommitment') values.push(this.statement.weightsCommitment!);
       else throw new RangeError(`a batched build has no ${e.group} signal`);
     }
     return values.map((v) => toField(v).toString());
   }
-}
-
-function required(salt: bigint | undefined): bigint {
-  if (salt === undefined) throw new InvalidInputError('this build needs an output salt');
-  return salt;
 }

@@ -69,6 +69,12 @@ export async function batchSalt(master: bigint, index: number): Promise<bigint> 
   return h.F.toObject(h([master, 3n, BigInt(index)]));
 }
 
+/** The master salt of each of `count` inputs proved under one given salt: the salt itself for one input, else batchSalt(salt, i). */
+export async function itemMasterSalts(master: bigint, count: number): Promise<bigint[]> {
+  if (count === 1) return [master];
+  return Promise.all(Array.from({ length: count }, (_, i) => batchSalt(master, i)));
+}
+
 /** What a proof binds beside the input and output: its salts and its recipient. */
 export interface StatementParams {
   salts: Salts;
@@ -148,7 +154,8 @@ export class PublicStatement {
   }
 }
 
-function required(salt: bigint | undefined, which: string): bigint {
+/** A salt the build needs, or an error naming which. */
+export function required(salt: bigint | undefined, which: string): bigint {
   if (salt === undefined) throw new InvalidInputError(`this build needs an ${which} salt`);
   return salt;
 }

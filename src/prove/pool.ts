@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { batchSalt } from '../commit/statement.js';
+import { itemMasterSalts } from '../commit/statement.js';
 import { InvalidInputError, WorkerCrashedError } from '../errors.js';
 import { choosePoolLayout } from './layout.js';
 import type { BatchOutcome, BatchTask, ProveTask, TaskOutcome, WorkerSettings } from './worker.js';
@@ -132,8 +132,7 @@ export class ProvingPool {
 
   /** attempt() for one proof of a batched build: up to its size of inputs, each with its master salt. */
   async attemptBatch(buildDir: string, inputs: readonly (readonly number[])[], options: { salts?: string[]; recipient?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<BatchOutcome> {
-    const task: BatchTask = { buildDir: resolve(buildDir), inputs: inputs.map((x) => [...x]), ...(options.salts ? { salts: options.salts } : {}), ...(options.recipient === undefined ? {} : { recipient: options.recipient }) };
-    return this.attemptTask(task, options, 'proveBatchTask');
+    return this.attemptTask(batchTask(resolve(buildDir), inputs, options.salts, options.recipient), options, 'proveBatchTask');
   }
 
   private async attemptTask<T>(task: ProveTask | BatchTask, options: { timeoutMs?: number; signal?: AbortSignal }, name?: string): Promise<T> {
@@ -155,17 +154,10 @@ export class ProvingPool {
    */
   async prove(inputs: readonly (readonly number[])[], onResult?: BatchOptions['onResult'], params: TaskParams = {}): Promise<BatchItem[]> {
     let done = 0;
-    // One given salt seeds a distinct salt per item (batchSalt), so no two proofs share salts or a nullifier.
-    const salts = params.salt === undefined || inputs.length === 1 ? undefined : await Promise.all(inputs.map((_, i) => batchSalt(BigInt(params.salt!), i)));
+    const salts = await saltsPerItem(params.salt, inputs.length);
     return Promise.all(
       inputs.map(async (input, index) => {
-        let outcome: TaskOutcome;
-        try {
-          outcome = (await this.pool.run({ buildDir: this.buildDir, input: [...input], ...taskParams({ ...params, ...(salts ? { salt: String(salts[index]) } : {}) }) })) as TaskOutcome;
-        } catch (err) {
-          const lost = new WorkerCrashedError('proving pool', (err as Error).message);
-          outcome = { ok: false, error: { code: lost.code, message: lost.message } };
-        }
+        const outcome = await this.runOrLost<TaskOutcome>({ buildDir: this.buildDir, input: [...input], ...taskParams({ ...params, ...(salts ? { salt: salts[index] } : {}) }) });
         done++;
         onResult?.(index, outcome, done, inputs.length);
         return { index, outcome };
@@ -182,25 +174,28 @@ export class ProvingPool {
   async proveBatched(inputs: readonly (readonly number[])[], onResult?: (group: BatchGroup, done: number, total: number) => void, params: TaskParams = {}): Promise<BatchGroup[]> {
     const size = loadBuild(this.buildDir).manifest.batch?.size;
     if (!size) throw new InvalidInputError(`${this.buildDir} proves one input per proof (compile with --batch-size to batch)`);
-    // As for single proofs: one input takes the salt itself, several each their batchSalt.
-    const salts = params.salt === undefined ? undefined : inputs.length === 1 ? [params.salt] : await Promise.all(inputs.map((_, i) => batchSalt(BigInt(params.salt!), i).then(String)));
+    const salts = await saltsPerItem(params.salt, inputs.length);
     const groups = groupsOf(inputs, size);
     let done = 0;
     return Promise.all(
       groups.map(async (g, group) => {
         const first = group * size;
-        let outcome: BatchOutcome;
-        try {
-          outcome = (await this.pool.run({ buildDir: this.buildDir, inputs: g.map((x) => [...x]), ...(salts ? { salts: salts.slice(first, first + g.length) } : {}), ...(params.recipient === undefined ? {} : { recipient: params.recipient }) } satisfies BatchTask, { name: 'proveBatchTask' })) as BatchOutcome;
-        } catch (err) {
-          const lost = new WorkerCrashedError('proving pool', (err as Error).message);
-          outcome = { ok: false, error: { code: lost.code, message: lost.message } };
-        }
+        const outcome = await this.runOrLost<BatchOutcome>(batchTask(this.buildDir, g, salts?.slice(first, first + g.length), params.recipient), 'proveBatchTask');
         const result = { group, first, count: g.length, outcome };
         onResult?.(result, ++done, groups.length);
         return result;
       }),
     );
+  }
+
+  /** One task on the pool; a worker that dies fails it with WorkerCrashedError's code instead of throwing. */
+  private async runOrLost<T extends TaskOutcome | BatchOutcome>(task: ProveTask | BatchTask, name?: string): Promise<T> {
+    try {
+      return (await this.pool.run(task, name ? { name } : {})) as T;
+    } catch (err) {
+      const lost = new WorkerCrashedError('proving pool', (err as Error).message);
+      return { ok: false, error: { code: lost.code, message: lost.message } } as T;
+    }
   }
 
   async destroy(): Promise<void> {
@@ -209,24 +204,32 @@ export class ProvingPool {
   }
 }
 
-/** Proves a batch on a fresh pool (see ProvingPool), then shuts the pool down. */
-export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
-  const layout = options.workers === 'auto' ? await choosePoolLayout(buildDir) : { workers: options.workers ?? 2, threadsPerWorker: 1 as const };
+/** Runs `work` on a fresh pool of `workers` (or the measured layout), then shuts the pool down. */
+async function withPool<T>(buildDir: string, workers: BatchOptions['workers'], work: (pool: ProvingPool) => Promise<T>): Promise<T> {
+  const layout = workers === 'auto' ? await choosePoolLayout(buildDir) : { workers: workers ?? 2, threadsPerWorker: 1 as const };
   const pool = new ProvingPool(buildDir, layout.workers, { threadsPerWorker: layout.threadsPerWorker });
   try {
-    return await pool.prove(inputs, options.onResult, options);
+    return await work(pool);
   } finally {
     await pool.destroy();
   }
 }
 
+/** Proves a batch on a fresh pool (see ProvingPool), then shuts the pool down. */
+export async function proveBatch(buildDir: string, inputs: readonly number[][], options: BatchOptions = {}): Promise<BatchItem[]> {
+  return withPool(buildDir, options.workers, (pool) => pool.prove(inputs, options.onResult, options));
+}
+
 /** Proves many inputs on a batched build on a fresh pool (see ProvingPool.proveBatched), then shuts the pool down. */
 export async function proveInBatches(buildDir: string, inputs: readonly number[][], options: Omit<BatchOptions, 'onResult'> & { onResult?: (group: BatchGroup, done: number, total: number) => void } = {}): Promise<BatchGroup[]> {
-  const layout = options.workers === 'auto' ? await choosePoolLayout(buildDir) : { workers: options.workers ?? 2, threadsPerWorker: 1 as const };
-  const pool = new ProvingPool(buildDir, layout.workers, { threadsPerWorker: layout.threadsPerWorker });
-  try {
-    return await pool.proveBatched(inputs, options.onResult, options);
-  } finally {
-    await pool.destroy();
-  }
+  return withPool(buildDir, options.workers, (pool) => pool.proveBatched(inputs, options.onResult, options));
+}
+
+/** One given salt seeds each item's (itemMasterSalts), so no two proofs share salts or a nullifier; none: random per proof. */
+async function saltsPerItem(salt: string | undefined, count: number): Promise<string[] | undefined> {
+  return salt === undefined ? undefined : (await itemMasterSalts(BigInt(salt), count)).map(String);
+}
+
+function batchTask(buildDir: string, inputs: readonly (readonly number[])[], salts: string[] | undefined, recipient: string | undefined): BatchTask {
+  return { buildDir, inputs: inputs.map((x) => [...x]), ...(salts ? { salts } : {}), ...(recipient === undefined ? {} : { recipient }) };
 }

@@ -190,9 +190,10 @@ export class Prover {
     const t3 = performance.now();
     const { proof, publicSignals } = await this.key.prove(wtnsValues(wtns), this.singleThread);
     const t4 = performance.now();
-    this.checkSignals(publicSignals, await statement.publicSignals(items, recipient));
     const committed = manifest.visibility.output === 'hashed';
-    const openings = committed ? (await statement.tree(items)).openings : [];
+    const tree = committed ? await statement.tree(items) : undefined;
+    this.checkSignals(publicSignals, await statement.publicSignals(items, recipient, tree));
+    const openings = tree?.openings ?? [];
     return {
       proof,
       publicSignals,

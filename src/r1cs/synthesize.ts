@@ -25,6 +25,11 @@ function packLins(cs: ConstraintSystem, c: Committed, xs: readonly Lin[]): Lin[]
   return c.plan.map((chunk) => cs.sum(chunk.map(([i, offset]) => [xs[i], 1n << BigInt(offset)] as const), -chunk.reduce((a, [i, offset]) => a + (c.items[i].lo << BigInt(offset)), 0n)));
 }
 
+/** The commitment of src/commit/commitments.ts: the Poseidon chain from `init` over `xs` packed as `c` says. */
+function commitLin(cs: ConstraintSystem, init: Lin, c: Committed, xs: readonly Lin[]): Lin {
+  return poseidonChainLin(cs, init, packLins(cs, c, xs));
+}
+
 function values(signals: CircuitSignals, name: string, n: number): bigint[] {
   const v = signals[name];
   if (v === undefined) throw new InvalidInputError(`circuit signal ${name} is missing`);
@@ -36,7 +41,10 @@ function values(signals: CircuitSignals, name: string, n: number): bigint[] {
   });
 }
 
-function checkSignalNames(signals: CircuitSignals, names: readonly string[]): void {
+/** The circuit's input signals are `in`, `recipient` (and `count`, batched), the salts and `w` its visibility needs: nothing else. */
+function checkSignalNames(signals: CircuitSignals, visibility: Visibility, batched: boolean): void {
+  const salts = saltsOf(visibility);
+  const names = ['recipient', ...(batched ? ['count'] : []), 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])];
   const unknown = Object.keys(signals).filter((k) => !names.includes(k));
   if (unknown.length) throw new InvalidInputError(`unknown circuit signal(s) ${unknown.join(', ')}; this circuit takes ${names.join(', ')}`);
 }
@@ -64,7 +72,7 @@ function modelBody(cs: ConstraintSystem, p: QProgram, bounds: ReturnType<typeof 
 export function synthesize(p: QProgram, visibility: Visibility, signals: CircuitSignals, recording: boolean, batchSize = 1): Synthesis {
   if (batchSize > 1) return synthesizeBatch(p, visibility, batchSize, signals, recording);
   const salts = saltsOf(visibility);
-  checkSignalNames(signals, ['recipient', 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
+  checkSignalNames(signals, visibility, false);
   const cs = new ConstraintSystem(recording);
   const nIn = inputSize(p);
   const nOut = size(p.output.shape);
@@ -91,10 +99,10 @@ export function synthesize(p: QProgram, visibility: Visibility, signals: Circuit
   const result = modelBody(cs, p, bounds, input, w);
 
   if (visibility.output === 'public') result.forEach((v, i) => cs.bind(outs[i], v, 'output'));
-  else cs.bind(outs[0], poseidonChainLin(cs, saltOut!, packLins(cs, outputItems(bounds.get(p.output.name)!), result)), 'output commitment');
-  if (inHash !== undefined) cs.bind(inHash, poseidonChainLin(cs, saltIn!, packLins(cs, inputItems(p), input)), 'input commitment');
+  else cs.bind(outs[0], commitLin(cs, saltOut!, outputItems(bounds.get(p.output.name)!), result), 'output commitment');
+  if (inHash !== undefined) cs.bind(inHash, commitLin(cs, saltIn!, inputItems(p), input), 'input commitment');
   if (nullifier !== undefined) cs.bind(nullifier, poseidonChainLin(cs, saltIn!, []), 'input nullifier');
-  if (wHash !== undefined) cs.bind(wHash, poseidonChainLin(cs, cs.constant(0n), packLins(cs, weights, w)), 'weights commitment');
+  if (wHash !== undefined) cs.bind(wHash, commitLin(cs, cs.constant(0n), weights, w), 'weights commitment');
   return { cs, publicOutputs, publicInputs, privateInputs };
 }
 
@@ -113,7 +121,7 @@ export function synthesize(p: QProgram, visibility: Visibility, signals: Circuit
  */
 function synthesizeBatch(p: QProgram, visibility: Visibility, n: number, signals: CircuitSignals, recording: boolean): Synthesis {
   const salts = saltsOf(visibility);
-  checkSignalNames(signals, ['recipient', 'count', 'in', ...(salts.input ? ['saltIn'] : []), ...(salts.output ? ['saltOut'] : []), ...(visibility.weights === 'hashed' ? ['w'] : [])]);
+  checkSignalNames(signals, visibility, true);
   const committed = visibility.output === 'hashed';
   const cs = new ConstraintSystem(recording);
   const nIn = inputSize(p);
@@ -159,8 +167,8 @@ function synthesizeBatch(p: QProgram, visibility: Visibility, n: number, signals
       result.forEach((v, i) => cs.bind(outs[j * nOut + i], v, 'output'));
       continue;
     }
-    const outCommit = poseidonChainLin(cs, saltOut[j], packLins(cs, outItems, result));
-    const inKey = visibility.input === 'hashed' ? poseidonChainLin(cs, saltIn[j], packLins(cs, inItems, input)) : poseidonChainLin(cs, saltIn[j], []);
+    const outCommit = commitLin(cs, saltOut[j], outItems, result);
+    const inKey = visibility.input === 'hashed' ? commitLin(cs, saltIn[j], inItems, input) : poseidonChainLin(cs, saltIn[j], []);
     leaves.push(cs.mul(real[j], inKey, 'padding keys are 0'), cs.mul(real[j], outCommit, 'padding keys are 0'));
   }
   if (committed) {
@@ -168,6 +176,6 @@ function synthesizeBatch(p: QProgram, visibility: Visibility, n: number, signals
     while (level.length > 1) level = Array.from({ length: level.length / TREE_ARITY }, (_, i) => poseidon(cs, level.slice(TREE_ARITY * i, TREE_ARITY * (i + 1))));
     cs.bind(outs[0], level[0], 'batch root');
   }
-  if (wHash !== undefined) cs.bind(wHash, poseidonChainLin(cs, cs.constant(0n), packLins(cs, weights, w)), 'weights commitment');
+  if (wHash !== undefined) cs.bind(wHash, commitLin(cs, cs.constant(0n), weights, w), 'weights commitment');
   return { cs, publicOutputs, publicInputs, privateInputs };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { batchSalt, randomSalt } from '../commit/statement.js';
+import { itemMasterSalts, randomSalt } from '../commit/statement.js';
 import { usesSalt } from '../commit/visibility.js';
 import type { BatchItemProof, ProofResult } from '../prove/prover.js';
 import { InvalidRequestError, QueueFullError } from './errors.js';
@@ -129,8 +129,7 @@ export async function itemSalts(spec: JobSpec): Promise<(string | undefined)[]> 
   if (!usesSalt(spec.model.build.manifest.visibility)) return spec.inputs.map(() => undefined);
   const { salt } = spec;
   if (salt === undefined) return spec.inputs.map(() => String(randomSalt()));
-  if (spec.inputs.length === 1) return [salt];
-  return Promise.all(spec.inputs.map(async (_, i) => String(await batchSalt(BigInt(salt), i))));
+  return (await itemMasterSalts(BigInt(salt), spec.inputs.length)).map(String);
 }
 
 /** Job ids sort by creation time (9 base36 digits of milliseconds) and are unguessable (128 random bits). */

@@ -148,7 +148,7 @@ export class LocalBackend implements JobBackend {
     );
     // Another request with the same key won the race to the store.
     if (created.replayOf) return this.replay(spec, created.replayOf, created.job);
-    const n = model.build.manifest.batch?.size ?? 1;
+    const n = this.unitSize(model.name);
     for (let index = 0; index < spec.inputs.length; index += n) {
       const count = Math.min(n, spec.inputs.length - index);
       this.queue.push({ id: record.id, index, count, items: count });

@@ -4,9 +4,9 @@ import { layoutEntry, type SignalGroup } from '../commit/visibility.js';
 import type { Manifest } from '../compile/manifest.js';
 import { FIELD_MODULUS, fromField } from '../prove/field.js';
 import type { BatchItemResult } from '../prove/prover.js';
-import { decodeOutput, dequantize, quantizeInput } from '../quant/io.js';
+import { decodeOutput, quantizeInput } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
-import { recordedSalts, type ProofDocument, type Verification } from './verify.js';
+import { decodeInputs, opens, recordedSalts, type ProofDocument, type Verification } from './verify.js';
 
 /** A batch proof file as `zkml prove --batch` writes it (items optional: a bare proof checks the statement only). */
 export type BatchDocument = ProofDocument & { items?: Partial<BatchItemResult>[] } & Partial<BatchItemResult>;
@@ -64,11 +64,10 @@ export async function verifyBatchItems({ manifest, program }: { manifest: Manife
     const nIn = ins.length / size;
     for (let j = 0; j < count; j++) {
       if (only !== undefined && j !== only) continue;
-      const raw = ins.slice(j * nIn, (j + 1) * nIn).map((s) => fromField(BigInt(s)));
       items.push({
         index: j,
         output: decodeOutput(program, outs.slice(j * nOut, (j + 1) * nOut).map((s) => fromField(BigInt(s)))),
-        input: manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac, t.scale)),
+        input: decodeInputs(manifest, ins.slice(j * nIn, (j + 1) * nIn)),
       });
     }
     return { ...base, items };
@@ -90,7 +89,6 @@ export async function verifyBatchItems({ manifest, program }: { manifest: Manife
     if (String(await rootFromPath({ inputKey: BigInt(it.inputKey), outputCommitment: BigInt(it.outputCommitment) }, index, it.path.map(BigInt))) !== root) return fail(`${name}: its keys and path do not lead to the batch's root: it is not an item of this proof`, { items });
     const v: ItemVerification = { index, inputKey: it.inputKey, outputCommitment: it.outputCommitment };
     const salts = await recordedSalts(manifest.visibility, it);
-    const opens = (f: () => Promise<bigint>, c: string) => f().then((x) => String(x) === c, () => false);
     const opened: NonNullable<ItemVerification['opened']> = {};
     if (salts.input !== undefined) {
       if (manifest.visibility.input === 'hashed' && Array.isArray(it.input)) opened.input = await opens(() => statement.inputKey(quantizeInput(program, it.input!), salts), it.inputKey);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
-import { loadBuild } from '../compile/manifest.js';
+import { loadBuild, type Manifest } from '../compile/manifest.js';
 import { InvalidProofFileError } from '../errors.js';
 import { requireFile } from '../paths.js';
 import { FIELD_MODULUS, fromField } from '../prove/field.js';
@@ -72,6 +72,17 @@ function checkProofShape(proof: Groth16Proof): string | undefined {
   return ok ? undefined : 'the proof is not a Groth16 proof (pi_a, pi_b, pi_c of decimal strings)';
 }
 
+/** Whether a value recomputed from a file opens commitment `c`; a value that cannot even be packed (wrong length, out of range) opens nothing. */
+export function opens(f: () => Promise<bigint>, c: string): Promise<boolean> {
+  return f().then((v) => String(v) === c, () => false);
+}
+
+/** Public input signals as the float inputs they stand for (every model input, flattened, at its scale). */
+export function decodeInputs(manifest: Manifest, signals: readonly string[]): number[] {
+  const raw = signals.map((s) => fromField(BigInt(s)));
+  return manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac, t.scale));
+}
+
 export interface VerifyOptions {
   /**
    * Accept keys anyone can forge proofs for (dev keys: no phase-2 secret), as the CLI's
@@ -124,10 +135,7 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
   const out = group('output');
   if (out) result.output = decodeOutput(program, ints(out));
   const inp = group('input');
-  if (inp) {
-    const raw = ints(inp);
-    result.input = manifest.inputs.flatMap((t) => dequantize(raw.splice(0, t.shape.reduce((a, b) => a * b, 1)), t.frac, t.scale));
-  }
+  if (inp) result.input = decodeInputs(manifest, inp);
   const recipient = BigInt(group('recipient')![0]);
   if (recipient >> 160n !== 0n) return { valid: false, reason: `the recipient signal ${recipient} is not an address (above 2^160)` };
   result.recipient = recipientAddress(recipient);
@@ -140,8 +148,6 @@ export async function verify(buildDir: string, doc: ProofDocument & Partial<Pick
     }
     const salts = await recordedSalts(manifest.visibility, doc);
     result.opened = {};
-    // A recorded value that cannot even be packed (wrong length, out of range) opens nothing.
-    const opens = (f: () => Promise<bigint>, c: string) => f().then((v) => String(v) === c, () => false);
     if (salts.input !== undefined) {
       if (inC && Array.isArray(doc.input)) result.opened.input = await opens(async () => statement.inputCommitment(quantizeInput(program, doc.input!), salts.input!), inC);
       if (inN) result.opened.nullifier = await opens(() => statement.inputNullifier(salts.input!), inN);
