@@ -19,6 +19,8 @@ export const cacheDir = process.env.ZKML_CACHE || join(process.env.XDG_CACHE_HOM
 export const stateDir = () => process.env.ZKML_STATE || join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'zkml');
 export const defaultPtauCache = process.env.ZKML_PTAU_CACHE || join(cacheDir, 'ptau');
 export const hardhatConfig = join(packageRoot, 'src', 'chain', 'hardhat.config.cjs');
+/** The browser bundles (`npm run build`, src/web/bundle.ts) that `zkml web` serves and `zkml/browser` exports. */
+export const browserDist = join(packageRoot, 'dist', 'browser');
 
 /** Every file of a build folder, named in one place. */
 export function buildPaths(dir: string) {

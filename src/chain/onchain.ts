@@ -1,24 +1,12 @@
 import { ethers } from 'ethers';
 import type { Groth16Proof, PublicSignals } from 'snarkjs';
+import { solidityArgs } from './solidity_args.js';
 import { ChainError } from '../errors.js';
 import type { Chain } from './network.js';
 import { enforceKeyPolicy } from '../setup/provenance.js';
 import { MAX_CODE_SIZE, type VerifierArtifact } from './verifier.js';
 
-export type SolidityArgs = [string[], string[][], string[], string[]];
-
-/** The generated verifier's calldata: pi_b's coordinates are swapped for the EVM's pairing. */
-export function solidityArgs(proof: Groth16Proof, publicSignals: PublicSignals): SolidityArgs {
-  return [
-    [proof.pi_a[0], proof.pi_a[1]],
-    [
-      [proof.pi_b[0][1], proof.pi_b[0][0]],
-      [proof.pi_b[1][1], proof.pi_b[1][0]],
-    ],
-    [proof.pi_c[0], proof.pi_c[1]],
-    [...publicSignals],
-  ];
-}
+export { solidityArgs, type SolidityArgs } from './solidity_args.js';
 
 export interface Deployment {
   address: string;

@@ -408,6 +408,24 @@ program
     });
   });
 
+program
+  .command('web')
+  .description('serve the browser prover on 127.0.0.1: a page that proves an input on the visitor\'s device, verifies, and records the result in the registry')
+  .argument('<builds...>', 'build folders with keys (each served under its folder name)')
+  .option('--port <n>', 'port (0: any free port)', int('--port', 0, 65535), 8080)
+  .option('--rpc <url>', 'JSON-RPC node the page submits to by default (e.g. `zkml node`): every build is deployed and registered there first')
+  .option('--private-key <hex>', 'signer for deploying and registering on --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
+  .option(INSECURE_DEV_KEYS, insecureHelp.chain)
+  .action(async (builds: string[], o) => {
+    const { startWebServer } = await import('../web/server.js');
+    const server = await startWebServer({ builds, port: o.port, rpc: o.rpc ?? process.env.ZKML_RPC, privateKey: o.privateKey ?? process.env.ZKML_PRIVATE_KEY, insecureDevKeys: o.insecureDevKeys, log });
+    for (const m of server.config.models) log(`${m.name}: input ${m.visibility.input}, output ${m.visibility.output}, ${m.constraints} constraints${m.keys.secure ? '' : ' (development keys)'}`);
+    console.log(`zkml web at ${server.url} (proofs are made in the visitor's browser; Ctrl-C stops it)`);
+    const sig = await stopSignal();
+    log(`${sig}: stopping`);
+    await server.close();
+  });
+
 chainOptions(
   program
     .command('deploy')
@@ -742,6 +760,19 @@ program
     const sizes = String(o.sizes).split(',').map((v) => int('--sizes', 1, z.MAX_BATCH)(v.trim()));
     const { rows, service } = await runBatchBench({ models: o.models.split(','), sizes, maxConstraints: o.maxConstraints, out: o.out, log, serviceJob: o.serviceJob ? { model: o.models.split(',')[0], batchSize: sizes.includes(32) ? 32 : sizes.at(-1)!, inputs: o.serviceJob } : false });
     console.log(batchMarkdown(rows, service));
+  });
+
+program
+  .command('bench-browser')
+  .description('prove time in Chromium (the zkml/browser bundle, served by `zkml web`) against Node, with every core and on one thread, and the bundle size; writes bench/browser.json, browser.md, browser.svg')
+  .option('--models <list>', 'comma-separated bundled models', 'iris_mlp,breast_cancer_logreg,digits_mlp,digits_cnn')
+  .option('--runs <n>', 'proofs measured per model and setting (after a warm-up)', int('--runs', 1, 1000), 5)
+  .option('--chromium <path>', 'Chromium executable (default: ZKML_CHROMIUM, else /usr/bin/chromium)')
+  .option('--out <dir>', 'output folder', 'bench')
+  .action(async (o) => {
+    const { runBrowserBench, browserMarkdown } = await import('../bench/browser.js');
+    const result = await runBrowserBench({ models: o.models.split(','), runs: o.runs, chromium: o.chromium, out: o.out, log });
+    console.log(browserMarkdown(result));
   });
 
 program

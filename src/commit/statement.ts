@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import { FIELD_MODULUS, toField } from '../prove/field.js';
 import { analyzeBounds } from '../quant/bounds.js';
@@ -7,9 +6,10 @@ import { hasher, poseidonChain } from './poseidon.js';
 import { commit, commitWeights, inputItems, outputItems, weightValues, type Committed } from './commitments.js';
 import { saltsOf, usesSalt, type LayoutEntry, type Visibility } from './visibility.js';
 
-/** A fresh salt: 31 random bytes, below the field modulus. */
+/** A fresh salt: 31 random bytes, below the field modulus (Web Crypto: Node and browsers alike). */
 export function randomSalt(): bigint {
-  return BigInt(`0x${randomBytes(31).toString('hex')}`);
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(31));
+  return BigInt(`0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`);
 }
 
 /** A salt from the command line or a request: decimal or 0x-hex, a canonical field element. */

@@ -4,10 +4,8 @@
  * cost, 3 constraints per S-box x^5 whose input is not constant. The permutation's linear layers
  * are linear combinations and cost nothing.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { blocks } from '../commit/poseidon.js';
+import { readPoseidonConstants } from './poseidon_constants.js';
 import type { ConstraintSystem, Lin } from './system.js';
 
 const N_ROUNDS_F = 8;
@@ -15,12 +13,9 @@ const N_ROUNDS_P = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 
 
 let constants: { C: bigint[][]; M: bigint[][][] } | undefined;
 
-/** circomlibjs' constants file (its package exports only its entry points, so it is read from disk). */
 function poseidonConstants(): { C: bigint[][]; M: bigint[][][] } {
   if (!constants) {
-    const require = createRequire(import.meta.url);
-    const root = join(dirname(require.resolve('circomlibjs')), '..');
-    const raw = JSON.parse(readFileSync(join(root, 'src', 'poseidon_constants.json'), 'utf8')) as { C: string[][]; M: string[][][] };
+    const raw = readPoseidonConstants();
     constants = { C: raw.C.map((r) => r.map(BigInt)), M: raw.M.map((m) => m.map((r) => r.map(BigInt))) };
   }
   return constants;

@@ -1,12 +1,12 @@
 import { batchDepth, pathLength, rootFromPath } from '../commit/batch.js';
 import { PublicStatement, recipientAddress } from '../commit/statement.js';
 import { layoutEntry, type SignalGroup } from '../commit/visibility.js';
-import type { Manifest } from '../compile/manifest.js';
+import type { Manifest } from '../compile/manifest_types.js';
 import { FIELD_MODULUS, fromField } from '../prove/field.js';
-import type { BatchItemResult } from '../prove/prover.js';
+import type { BatchItemResult } from '../prove/inference.js';
 import { decodeOutput, quantizeInput } from '../quant/io.js';
 import type { QProgram } from '../quant/program.js';
-import { decodeInputs, opens, recordedSalts, type ProofDocument, type Verification } from './verify.js';
+import { decodeInputs, opens, recordedSalts, type ProofDocument, type Verification } from './check.js';
 
 /** A batch proof file as `zkml prove --batch` writes it (items optional: a bare proof checks the statement only). */
 export type BatchDocument = ProofDocument & { items?: Partial<BatchItemResult>[] } & Partial<BatchItemResult>;
