@@ -49,13 +49,15 @@ export interface LoadOptions {
   float?: boolean;
   ortWasmUrl?: string | URL;
   onProgress?: (p: Progress) => void;
+  /** Aborting stops the load (and its worker): a page that switches model mid-download. */
+  signal?: AbortSignal;
 }
 
 export interface BrowserProveOptions {
   /** Master salt of salted builds (default: random, from crypto.getRandomValues). */
   salt?: bigint;
-  /** The address the proof is bound to (default: none). */
-  recipient?: string | bigint;
+  /** The address the proof is bound to, 0x and 40 hex digits (default: none). */
+  recipient?: string;
   onProgress?: (p: Progress) => void;
 }
 
@@ -82,11 +84,7 @@ export class BrowserModel {
       if (m.kind === 'failed') p.reject(new BrowserProverError(m.error.name, m.error.message));
       else p.resolve(m);
     };
-    worker.onerror = (e) => {
-      const err = new BrowserProverError('WorkerError', `the proving worker failed: ${e.message || 'it could not be started (is zkml-worker.js served beside zkml.js, or workerUrl right?)'}`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
+    worker.onerror = (e) => this.failPending(new BrowserProverError('WorkerError', `the proving worker failed: ${e.message || 'it could not be started (is zkml-worker.js served beside zkml.js, or workerUrl right?)'}`));
   }
 
   /** Set by load: the build's manifest and how it proves here. */
@@ -110,12 +108,17 @@ export class BrowserModel {
     const model = new BrowserModel(worker, base);
     const threads = options.threads === undefined || options.threads === 'auto' ? globalThis.crossOriginIsolated === true : options.threads;
     const ortWasm = new URL(options.ortWasmUrl ?? new URL('./ort-wasm-simd-threaded.wasm', import.meta.url), globalThis.location?.href).href;
+    const abort = () => model.close();
+    options.signal?.addEventListener('abort', abort);
     try {
+      if (options.signal?.aborted) throw new BrowserProverError('AbortError', 'the load was aborted');
       const r = await model.call<'loaded'>({ kind: 'load', base, threads, float: options.float ?? true, ortWasm }, options.onProgress);
       model.summary = r.summary;
     } catch (err) {
       worker.terminate();
-      throw err;
+      throw options.signal?.aborted ? new BrowserProverError('AbortError', 'the load was aborted') : err;
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
     }
     if (model.manifest.batch) {
       worker.terminate();
@@ -127,7 +130,7 @@ export class BrowserModel {
   /** Proves one input (the model's inputs, flattened and concatenated, as floats). */
   async prove(input: readonly number[], options: BrowserProveOptions = {}): Promise<ProofResult> {
     const r = await this.call<'proved'>(
-      { kind: 'prove', input: [...input], salt: options.salt === undefined ? undefined : String(options.salt), recipient: options.recipient === undefined ? undefined : String(BigInt(options.recipient)) },
+      { kind: 'prove', input: [...input], salt: options.salt === undefined ? undefined : String(options.salt), recipient: options.recipient },
       options.onProgress,
     );
     return r.result;
@@ -138,9 +141,15 @@ export class BrowserModel {
     return (await this.call<'verified'>({ kind: 'verify', doc })).verification;
   }
 
-  /** Stops the worker (and its proving threads). */
+  /** Stops the worker (and its proving threads); calls still pending fail. */
   close(): void {
     this.worker.terminate();
+    this.failPending(new BrowserProverError('ClosedError', 'the model was closed'));
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
   }
 }
 

@@ -22,7 +22,7 @@ export interface ProveRequest {
   kind: 'prove';
   id: number;
   input: number[];
-  /** Master salt and recipient, decimal (absent: a random salt, no recipient). */
+  /** Master salt (decimal) and recipient (0x address); absent: a random salt, no recipient. */
   salt?: string;
   recipient?: string;
 }

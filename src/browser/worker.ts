@@ -5,6 +5,7 @@
  */
 import * as snarkjs from 'snarkjs';
 import { manifestVersionProblem, type BuildParts, type Manifest } from '../compile/manifest_types.js';
+import { parseRecipient, parseSalt } from '../commit/statement.js';
 import { MissingArtifactError } from '../errors.js';
 import { ProvingKey } from '../prove/groth16.js';
 import { InferenceProver, type FloatRunner } from '../prove/inference.js';
@@ -87,8 +88,8 @@ scope.onmessage = async (e) => {
     if (r.kind === 'load') await load(r);
     else if (r.kind === 'prove') {
       const result = await need().prover.prove(r.input, {
-        salt: r.salt === undefined ? undefined : BigInt(r.salt),
-        recipient: r.recipient === undefined ? undefined : BigInt(r.recipient),
+        salt: r.salt === undefined ? undefined : parseSalt(r.salt),
+        recipient: r.recipient === undefined ? undefined : parseRecipient(r.recipient),
         onStage: (stage) => send({ kind: 'progress', id: r.id, stage }),
       });
       send({ kind: 'proved', id: r.id, result });

@@ -416,9 +416,10 @@ program
   .option('--rpc <url>', 'JSON-RPC node the page submits to by default (e.g. `zkml node`): every build is deployed and registered there first')
   .option('--private-key <hex>', 'signer for deploying and registering on --rpc (default: ZKML_PRIVATE_KEY, else the node\'s first account)')
   .option(INSECURE_DEV_KEYS, insecureHelp.chain)
+  .option('--expose-hidden-weights', 'serve weights=hashed builds too: a browser proves with the weights, so every visitor downloads them')
   .action(async (builds: string[], o) => {
     const { startWebServer } = await import('../web/server.js');
-    const server = await startWebServer({ builds, port: o.port, rpc: o.rpc ?? process.env.ZKML_RPC, privateKey: o.privateKey ?? process.env.ZKML_PRIVATE_KEY, insecureDevKeys: o.insecureDevKeys, log });
+    const server = await startWebServer({ builds, port: o.port, rpc: o.rpc ?? process.env.ZKML_RPC, privateKey: o.privateKey ?? process.env.ZKML_PRIVATE_KEY, insecureDevKeys: o.insecureDevKeys, exposeHiddenWeights: o.exposeHiddenWeights, log });
     for (const m of server.config.models) log(`${m.name}: input ${m.visibility.input}, output ${m.visibility.output}, ${m.constraints} constraints${m.keys.secure ? '' : ' (development keys)'}`);
     console.log(`zkml web at ${server.url} (proofs are made in the visitor's browser; Ctrl-C stops it)`);
     const sig = await stopSignal();

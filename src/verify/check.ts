@@ -85,6 +85,8 @@ export type VerifiableDocument = ProofDocument & Partial<Pick<ProofResult, 'salt
 /**
  * Verifies a proof against a build's verification key: the signals' shape, the pairing, then what
  * the signals attest (see verify() in ./verify.ts). `item`: for batched builds, check only this item.
+ * It does not judge the keys: whether anyone could forge proofs for them is verify()'s key policy
+ * (src/setup/provenance.ts), which needs the build folder; `zkml web` shows it on the page.
  */
 export async function verifyLoaded(build: BuildParts, vkey: unknown, doc: VerifiableDocument, pairing: PairingCheck, item?: number): Promise<Verification> {
   const { manifest, program } = build;

@@ -3,7 +3,7 @@
  *   dist/browser/zkml.js         the `zkml/browser` library (src/browser/index.ts)
  *   dist/browser/zkml-worker.js  its proving worker (src/browser/worker.ts)
  *   dist/browser/app.js          the page `zkml web` serves (src/web/app/app.ts), with its HTML and CSS
- * plus the worker's chunk of onnxruntime-web (the float reference, loaded on first use) and its wasm.
+ * plus onnxruntime-web's wasm (the float reference, fetched on first use).
  *
  * Node-only modules on the proving path are swapped for browser ones here, in one plugin, so
  * that the sources stay one code base: circomlibjs' Poseidon is imported from its own module
@@ -15,6 +15,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { browserDist, packageRoot } from '../paths.js';
 
 const require = createRequire(import.meta.url);
@@ -68,8 +69,8 @@ export async function bundleBrowser(outDir = browserDist): Promise<BundleReport>
   };
   // The library and the app are one file each: the library finds its worker beside itself (import.meta.url).
   await build({ ...common, entryPoints: { zkml: src('browser/index.ts'), app: src('web/app/app.ts') } });
-  // The worker loads onnxruntime-web on first use, as a chunk of its own.
-  await build({ ...common, entryPoints: { 'zkml-worker': src('browser/worker.ts') }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+  // The worker too (onnxruntime-web's JS, imported on first use, is inlined: no chunk files to ship beside it).
+  await build({ ...common, entryPoints: { 'zkml-worker': src('browser/worker.ts') } });
   for (const f of ['index.html', 'style.css']) copyFileSync(src(`web/app/${f}`), join(outDir, f));
   // onnxruntime-web's JS is in the worker's chunk; its wasm is fetched beside the bundle.
   copyFileSync(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'), join(outDir, 'ort-wasm-simd-threaded.wasm'));
@@ -82,8 +83,9 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const report = await bundleBrowser();
+  if (!report.files.some((f) => f.file === 'app.js')) throw new Error('esbuild wrote no app.js');
   for (const f of report.files) console.log(`${(f.bytes / 1024).toFixed(0).padStart(7)} kB  ${f.file}`);
   console.log(`${(report.totalBytes / 1024).toFixed(0).padStart(7)} kB  dist/browser`);
 }

@@ -36,6 +36,7 @@ const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
 let config: WebConfig;
 let model: BrowserModel | undefined;
 let loading = 0;
+let loadAbort: AbortController | undefined;
 
 function showError(err: unknown): void {
   const message = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
@@ -191,6 +192,7 @@ function currentInput(): number[] {
 }
 
 async function readFileInput(file: File): Promise<void> {
+  fileInput = undefined;
   const doc = JSON.parse(await file.text()) as unknown;
   const raw = Array.isArray(doc) ? doc : (doc as { input?: unknown })?.input;
   const flat = Array.isArray(raw) ? raw.flat(Infinity) : undefined;
@@ -204,9 +206,12 @@ async function readFileInput(file: File): Promise<void> {
 
 async function selectModel(id: string): Promise<void> {
   const ticket = ++loading;
+  loadAbort?.abort();
+  loadAbort = new AbortController();
   model?.close();
   model = undefined;
   fileInput = undefined;
+  $<HTMLInputElement>('file').value = '';
   Object.assign(state, { model: config.models.find((m) => m.id === id), input: undefined, result: undefined, verification: undefined, submission: undefined, recorded: undefined });
   const m = state.model!;
   for (const s of ['output-section', 'shared-section', 'chain-section']) $(s).hidden = true;
@@ -223,12 +228,19 @@ async function selectModel(id: string): Promise<void> {
     ['proving key', mb(m.zkeyBytes)],
   ];
   for (const [k, v] of facts) info.append(el('dt', k), el('dd', v));
+  const publicInput = m.visibility.input === 'public';
+  $('input-note').textContent = publicInput ? 'public in this build: the proof reveals it' : 'stays on this device';
+  $('input-note').className = publicInput ? 'bad' : '';
+  $('shared-note').textContent = publicInput
+    ? 'The proof and its public signals, which in this build include the input: submitting it puts the input on-chain. The salt never leaves this tab.'
+    : `Only the proof and its public signals. The input, its quantized form and the salt never leave this tab (the signals hold ${m.visibility.input === 'hashed' ? 'a salted commitment to the input' : 'a nullifier'} in its place).`;
   const keys = $('keys');
   keys.hidden = m.keys.secure;
   keys.textContent = m.keys.secure ? '' : `These keys are not for production: ${m.keys.summary}`;
   setupInput(m);
   try {
-    const loaded = await loadModel(new URL(m.url, location.href), { onProgress, ortWasmUrl: new URL('ort-wasm-simd-threaded.wasm', location.href) });
+    // Progress of a superseded load is not shown.
+    const loaded = await loadModel(new URL(m.url, location.href), { onProgress: (p) => ticket === loading && onProgress(p), ortWasmUrl: new URL('ort-wasm-simd-threaded.wasm', location.href), signal: loadAbort.signal });
     if (ticket !== loading) return loaded.close();
     model = loaded;
     const s = loaded.summary;
@@ -291,12 +303,15 @@ function renderResult(r: ProofResult): void {
 async function prove(): Promise<void> {
   if (!model) return;
   clearError();
-  const button = $<HTMLButtonElement>('prove');
-  button.disabled = true;
+  const buttons = ['prove', 'verify', 'submit'].map((id) => $<HTMLButtonElement>(id));
+  for (const b of buttons) b.disabled = true;
+  const proving = model;
   try {
     const input = currentInput();
     state.input = input;
-    state.result = await model.prove(input, { onProgress });
+    const result = await proving.prove(input, { onProgress });
+    if (proving !== model) return; // the model changed meanwhile
+    state.result = result;
     state.verification = undefined;
     state.submission = undefined;
     state.recorded = undefined;
@@ -306,7 +321,7 @@ async function prove(): Promise<void> {
     showError(err);
     $('stage').textContent = 'failed';
   } finally {
-    button.disabled = false;
+    for (const b of buttons) b.disabled = false;
   }
 }
 
@@ -315,8 +330,10 @@ async function verify(): Promise<void> {
   clearError();
   try {
     // Only what was shared: a third party holds the proof and the public signals, nothing else.
-    state.verification = await model.verify(sharedPart(state.result));
-    const v = state.verification;
+    const r = state.result;
+    const v = await model.verify(sharedPart(r));
+    if (state.result !== r) return; // a newer proof replaced it meanwhile
+    state.verification = v;
     const out = $('verified');
     out.className = v.valid ? 'ok' : 'bad';
     out.textContent = v.valid ? 'valid: the proof checks against the build\'s verification key' : `invalid: ${v.reason}`;
@@ -391,6 +408,7 @@ async function submit(): Promise<void> {
     const inputKey = event.args.inputKey as string;
     const recipient = event.args.recipient as string;
     const outputCommitment = event.args.outputCommitment as bigint;
+    if (state.result !== r) return; // a newer proof replaced it meanwhile: its receipt is not this one's
     state.submission = { txHash: tx.hash, gasUsed: String(mined.gasUsed), inputKey, recipient, chainId, registry: d.registry, modelId: d.modelId };
     status.textContent = 'recorded; reading it back...';
     let recorded: PageState['recorded'];
@@ -402,6 +420,7 @@ async function submit(): Promise<void> {
       const output = [...(res[4] as bigint[])].map((v) => String(fromField(v)));
       recorded = { exists: res[0] as boolean, output, matchesProof: res[0] && output.join() === r.outputRaw.join() };
     }
+    if (state.result !== r) return;
     state.recorded = recorded;
     const rows: [string, string, string?][] = [
       ['status', recorded.exists ? 'recorded in the registry' : 'not found after submission', recorded.exists ? 'ok' : 'bad'],
@@ -415,6 +434,7 @@ async function submit(): Promise<void> {
     receipt.replaceChildren(...rows.flatMap(([k, v, cls]) => [el('dt', k), el('dd', v, cls)]));
     receipt.dataset.recorded = String(recorded.exists && recorded.matchesProof);
   } catch (err) {
+    if (state.result !== r) return;
     const e = err as RevertLike;
     status.textContent = 'failed';
     const reason = revertReason(e);
