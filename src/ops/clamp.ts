@@ -1,8 +1,12 @@
 import { compareBits } from './fixed_point.js';
 import { max2 } from '../r1cs/gadgets.js';
-import type { ClampOp, Interval, OpDef } from './types.js';
+import type { ConstraintSystem, Lin } from '../r1cs/system.js';
+import type { ClampOp, Cost, Interval, OpDef } from './types.js';
 
-function apply(op: ClampOp, v: bigint): bigint {
+/** What clamping needs of an op: its bounds (null: none). */
+type Bounds = Pick<ClampOp, 'lo' | 'hi'>;
+
+function apply(op: Bounds, v: bigint): bigint {
   let y = v;
   if (op.lo !== null && y < op.lo) y = op.lo;
   if (op.hi !== null && y > op.hi) y = op.hi;
@@ -10,12 +14,12 @@ function apply(op: ClampOp, v: bigint): bigint {
 }
 
 /** Which bounds can bind for an input range (a bound outside the range costs nothing). */
-function active(op: ClampOp, r: Interval) {
+function active(op: Bounds, r: Interval) {
   return { lo: op.lo !== null && r.lo < op.lo, hi: op.hi !== null && r.hi > op.hi };
 }
 
 /** The comparisons one element needs, in order, with their widths: max(x, lo), then min(., hi) as -max(-y, -hi). */
-function steps(op: ClampOp, r: Interval): { bound: 'lo' | 'hi'; bits: number }[] {
+export function clampSteps(op: Bounds, r: Interval): { bound: 'lo' | 'hi'; bits: number }[] {
   const a = active(op, r);
   const out: { bound: 'lo' | 'hi'; bits: number }[] = [];
   let range = r;
@@ -27,34 +31,46 @@ function steps(op: ClampOp, r: Interval): { bound: 'lo' | 'hi'; bits: number }[]
   return out;
 }
 
+/** circom for clamping one element `expr` (in `range`): Max2 components named prefix + bound + j; returns the output expression. */
+export function emitClamp(op: Bounds, prefix: string, j: number, expr: string, range: Interval, statements: string[]): string {
+  return clampSteps(op, range).reduce((e, { bound, bits }) => {
+    const c = `${prefix}${bound}${j}`;
+    if (bound === 'lo') {
+      statements.push(`component ${c} = Max2(${bits}); ${c}.a <== ${e}; ${c}.b <== ${op.lo};`);
+      return `${c}.out`;
+    }
+    statements.push(`component ${c} = Max2(${bits}); ${c}.a <== -(${e}); ${c}.b <== ${-op.hi!};`);
+    return `(-${c}.out)`;
+  }, expr);
+}
+
+/** The same clamping as R1CS. */
+export function synthesizeClamp(cs: ConstraintSystem, op: Bounds, x: Lin, range: Interval): Lin {
+  return clampSteps(op, range).reduce((y, { bound, bits }) => (bound === 'lo' ? max2(cs, y, cs.constant(op.lo!), bits) : max2(cs, y.scale(-1n), cs.constant(-op.hi!), bits).scale(-1n)), x);
+}
+
+/** Clamp cost: Max2(bits) is bits booleanity + 1 product per active bound. */
+export function clampCost(op: Bounds, x: readonly Interval[]): Cost {
+  const all = x.flatMap((r) => clampSteps(op, r));
+  const nonLinear = all.reduce((acc, s) => acc + s.bits + 1, 0);
+  return { nonLinear, linear: nonLinear > 0 ? x.length : 0, floor: nonLinear - all.length };
+}
+
+export function clampValue(op: Bounds, v: bigint): bigint {
+  return apply(op, v);
+}
+
 /** Clip: max(x, lo) and min(., hi), each a Max2 comparison (circuits/max2.circom) when it can bind. */
 export const clampDef: OpDef<ClampOp> = {
   evaluate: (op, [x]) => x.map((v) => apply(op, v)),
   bounds: (op, [x]) => x.map((r) => ({ lo: apply(op, r.lo), hi: apply(op, r.hi) })),
   emit(op, ctx) {
     const statements: string[] = [];
-    const outputs = ctx.inputs[0].map((e, j) =>
-      steps(op, ctx.bounds[0][j]).reduce((expr, { bound, bits }) => {
-        const c = `${ctx.id}_${bound}${j}`;
-        if (bound === 'lo') {
-          statements.push(`component ${c} = Max2(${bits}); ${c}.a <== ${expr}; ${c}.b <== ${op.lo};`);
-          return `${c}.out`;
-        }
-        statements.push(`component ${c} = Max2(${bits}); ${c}.a <== -(${expr}); ${c}.b <== ${-op.hi!};`);
-        return `(-${c}.out)`;
-      }, e),
-    );
+    const outputs = ctx.inputs[0].map((e, j) => emitClamp(op, `${ctx.id}_`, j, e, ctx.bounds[0][j], statements));
     return { declarations: [], statements, outputs };
   },
   synthesize(op, { cs, inputs, bounds }) {
-    return inputs[0].map((x, j) =>
-      steps(op, bounds[0][j]).reduce((y, { bound, bits }) => (bound === 'lo' ? max2(cs, y, cs.constant(op.lo!), bits) : max2(cs, y.scale(-1n), cs.constant(-op.hi!), bits).scale(-1n)), x),
-    );
+    return inputs[0].map((x, j) => synthesizeClamp(cs, op, x, bounds[0][j]));
   },
-  // Max2(bits): bits booleanity + 1 product per active bound.
-  cost(op, [x]) {
-    const all = x.flatMap((r) => steps(op, r));
-    const nonLinear = all.reduce((acc, s) => acc + s.bits + 1, 0);
-    return { nonLinear, linear: nonLinear > 0 ? x.length : 0, floor: nonLinear - all.length };
-  },
+  cost: (op, [x]) => clampCost(op, x),
 };

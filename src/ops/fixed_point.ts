@@ -11,6 +11,19 @@ export function rescale(x: bigint, shift: number): bigint {
   return (x + (1n << BigInt(shift - 1))) >> BigInt(shift);
 }
 
+/**
+ * v / 2^shift rounded to the nearest integer, ties to even when `even` (as ONNX QuantizeLinear
+ * rounds), else ties up: floor(t / 2^shift) with t = v + 2^(shift-1), minus 1 when t is a multiple
+ * of 2^shift (a tie) and that quotient is odd. Spec of circuits/round_shift.circom.
+ */
+export function roundShift(v: bigint, shift: number, even: boolean): bigint {
+  if (shift === 0) return v;
+  const t = v + (1n << BigInt(shift - 1));
+  const q = t >> BigInt(shift);
+  const tie = (t & ((1n << BigInt(shift)) - 1n)) === 0n;
+  return even && tie && (q & 1n) === 1n ? q - 1n : q;
+}
+
 export function relu(x: bigint): bigint {
   return x > 0n ? x : 0n;
 }

@@ -9,6 +9,7 @@ import { lookupDef } from './lookup.js';
 import { maxDef } from './max.js';
 import { mulDef } from './mul.js';
 import { pwlDef } from './pwl.js';
+import { requantDef } from './requant.js';
 import { rescaleDef } from './rescale.js';
 import { sqrtDef } from './sqrt.js';
 import type { OpDef, OpDefs, QOp } from './types.js';
@@ -19,6 +20,7 @@ export const opDefs = {
   linear: linearDef,
   gather: gatherDef,
   rescale: rescaleDef,
+  requant: requantDef,
   leaky: leakyDef,
   clamp: clampDef,
   pwl: pwlDef,

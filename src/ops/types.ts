@@ -73,6 +73,21 @@ export interface RescaleOp extends Base {
   relu: boolean;
 }
 
+/**
+ * Requantization (an int8 model's own scales, src/quant): y_j = clamp(roundShift(M_j x_j + C_j,
+ * shift, even), lo, hi): the accumulator times a fixed-point multiplier, divided by 2^shift with
+ * round-half-to-even (`even`) or half-up, then saturated to the output type's range. M_j > 0.
+ */
+export interface RequantOp extends Base {
+  kind: 'requant';
+  multiplier: bigint[];
+  offset: bigint[];
+  shift: number;
+  even: boolean;
+  lo: bigint;
+  hi: bigint;
+}
+
 /** y = rescale(x * m, shift + alphaFrac) with m = 2^alphaFrac if x >= 0, else alpha[j] (LeakyRelu, PRelu). */
 export interface LeakyOp extends Base {
   kind: 'leaky';
@@ -163,7 +178,7 @@ export interface LookupOp extends Base {
   table: bigint[];
 }
 
-export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp | DivOp | SqrtOp | LookupOp;
+export type QOp = InputOp | LinearOp | GatherOp | RescaleOp | RequantOp | LeakyOp | ClampOp | PwlOp | MaxOp | MulOp | ArgMaxOp | DivOp | SqrtOp | LookupOp;
 export type QOpKind = QOp['kind'];
 
 /** Circom text an op contributes: top-level declarations, statements in the main template, and

@@ -15,15 +15,36 @@ export function inputRange(cs: ConstraintSystem, x: Lin, lo: bigint, bits: numbe
   cs.bits(x, -lo, bits, 'input range');
 }
 
+/** The decomposition RescaleRelu and RoundShift share: the bits of x + 2^(shift-1) + 2^(bits-1), and floor((x + 2^(shift-1)) / 2^shift)'s magnitude bits as `low`. */
+function shiftBits(cs: ConstraintSystem, x: Lin, bits: number, shift: number, what: string): { b: Lin[]; low: Lin } {
+  const half = shift > 0 ? pow2(shift - 1) : 0n;
+  const b = cs.bits(x, half + pow2(bits - 1), bits, what);
+  return { b, low: cs.sum(b.slice(shift, bits - 1).map((bit, i) => [bit, pow2(i)] as const)) };
+}
+
+/** floor((x + 2^(shift-1)) / 2^shift) from shiftBits: low - (1 - sign) * 2^(bits-1-shift). */
+const quotient = (cs: ConstraintSystem, b: readonly Lin[], low: Lin, bits: number, shift: number) => cs.sum([[low, 1n], [b[bits - 1], pow2(bits - 1 - shift)]], -pow2(bits - 1 - shift));
+
 /** RescaleRelu(bits, shift, relu). */
 export function rescaleRelu(cs: ConstraintSystem, x: Lin, bits: number, shift: number, relu: boolean): Lin {
-  const half = shift > 0 ? pow2(shift - 1) : 0n;
-  const b = cs.bits(x, half + pow2(bits - 1), bits, 'rescale');
-  const low = cs.sum(b.slice(shift, bits - 1).map((bit, i) => [bit, pow2(i)] as const));
-  const sign = b[bits - 1];
-  if (relu) return cs.mul(sign, low, 'relu');
-  // low - (1 - sign) * 2^(bits-1-shift)
-  return cs.sum([[low, 1n], [sign, pow2(bits - 1 - shift)]], -pow2(bits - 1 - shift));
+  const { b, low } = shiftBits(cs, x, bits, shift, 'rescale');
+  if (relu) return cs.mul(b[bits - 1], low, 'relu');
+  return quotient(cs, b, low, bits, shift);
+}
+
+/** RoundShift(bits, shift, even). */
+export function roundShift(cs: ConstraintSystem, x: Lin, bits: number, shift: number, even: boolean): Lin {
+  const { b, low } = shiftBits(cs, x, bits, shift, 'round');
+  const q = quotient(cs, b, low, bits, shift);
+  if (!even) return q;
+  // The low `shift` bits are the remainder; bit `shift` is q's parity.
+  const r = cs.sum(b.slice(0, shift).map((bit, i) => [bit, pow2(i)] as const));
+  const inv = cs.alloc(r.value === 0n ? 0n : inverse(r.value));
+  const z = cs.alloc(r.value === 0n ? 1n : 0n);
+  cs.enforce(r, inv, cs.constant(1n).sub(z), 'tie test');
+  cs.enforce(r, z, cs.constant(0n), 'tie test');
+  const odd = bits === shift + 1 ? cs.constant(1n).sub(b[shift]) : b[shift];
+  return q.sub(cs.mul(z, odd, 'ties to even'));
 }
 
 /** Max2(bits): max(a, b). */

@@ -1,0 +1,155 @@
+/**
+ * Requantization (src/ops/requant.ts, circuits/round_shift.circom): the rounding an int8 model's
+ * QuantizeLinear specifies (half to even) and its saturation, checked against exact rational
+ * arithmetic, through circom and the direct R1CS, and against forged witnesses.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { requantDef } from '../src/ops/requant.js';
+import { roundShift } from '../src/ops/fixed_point.js';
+import type { Interval, RequantOp } from '../src/ops/types.js';
+import { FIELD_MODULUS, fromField, toField } from '../src/prove/field.js';
+import { ConstraintSystem } from '../src/r1cs/system.js';
+import { compileSource, setIfPresent, wire, type TestCircuit } from './helpers/circuit.js';
+import { R1cs } from './helpers/r1cs.js';
+import { nonLinear } from './helpers/r1cs_backend.js';
+
+/** round(n / d) over the rationals, ties to even (or up), d > 0: the specification written out. */
+function rationalRound(n: bigint, d: bigint, even: boolean): bigint {
+  const floor = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+  const f = floor(n, d);
+  const twice = 2n * (n - f * d); // 2 * fractional part, in units of 1/d
+  if (twice < d) return f;
+  if (twice > d) return f + 1n;
+  return even ? (f % 2n === 0n ? f : f + 1n) : f + 1n;
+}
+
+describe('roundShift: the integer reference', () => {
+  it('equals rational rounding, ties to even and ties up, for every value and shift in a range', () => {
+    for (let s = 0; s <= 5; s++) {
+      for (let v = -300n; v <= 300n; v++) {
+        assert.equal(roundShift(v, s, s > 0), rationalRound(v, 1n << BigInt(s), true), `even ${v}/2^${s}`);
+        assert.equal(roundShift(v, s, false), rationalRound(v, 1n << BigInt(s), false), `up ${v}/2^${s}`);
+      }
+    }
+  });
+});
+
+/**
+ * A requant op over 4 elements with different multipliers, offsets that make ties reachable, and a
+ * range that saturates on both sides: y = clamp(rne((M x + C) / 2^3), -5, 6).
+ */
+const op: RequantOp = { kind: 'requant', source: 'test', inputs: ['x'], output: 'y', multiplier: [1n, 3n, 5n, 2n], offset: [0n, 4n, -4n, 1n], shift: 3, even: true, lo: -5n, hi: 6n };
+const range: Interval = { lo: -20n, hi: 20n };
+const bounds = [range, range, range, range];
+
+function expected(j: number, x: bigint): bigint {
+  const r = rationalRound(op.multiplier[j] * x + op.offset[j], 8n, true);
+  return r < op.lo ? op.lo : r > op.hi ? op.hi : r;
+}
+
+describe('requant: circom (RoundShift + Max2) and the direct R1CS', () => {
+  let c: TestCircuit;
+  before(async () => {
+    const e = requantDef.emit(op, { id: 'q', inputs: [[0, 1, 2, 3].map((i) => `in[${i}]`)], bounds: [bounds] });
+    c = await compileSource(
+      'requant',
+      `pragma circom 2.1.0;
+include "round_shift.circom";
+include "max2.circom";
+${e.declarations.join('\n')}
+template T() {
+    signal input in[4];
+    signal output out[4];
+${e.statements.map((l) => `    ${l}`).join('\n')}
+${e.outputs.map((o, j) => `    out[${j}] <== ${o};`).join('\n')}
+}
+component main = T();`,
+    );
+  });
+
+  it('equals rational rounding with saturation on every admissible input, at the documented cost', async () => {
+    for (let x = range.lo; x <= range.hi; x++) {
+      const w = await c.witness.calculateWitness({ in: [x, x, x, x].map(String) }, true);
+      for (let j = 0; j < 4; j++) assert.equal(fromField(w[1 + j]), expected(j, x), `element ${j} at ${x}`);
+      assert.deepEqual(c.r1cs.violations(w), []);
+      assert.deepEqual(requantDef.evaluate(op, [[x, x, x, x]]), [0, 1, 2, 3].map((j) => expected(j, x)));
+    }
+    assert.equal(c.stats.nonLinear, requantDef.cost(op, [bounds]).nonLinear);
+  });
+
+  it('the direct R1CS has the same constraints in number and the same outputs', () => {
+    for (let x = range.lo; x <= range.hi; x++) {
+      const cs = new ConstraintSystem(true);
+      const inputs = [0, 1, 2, 3].map(() => cs.alloc(toField(x)));
+      const out = requantDef.synthesize(op, { cs, inputs: [inputs], bounds: [bounds], signals: { in: inputs, w: [] } });
+      assert.deepEqual(out.map((o) => fromField(o.value)), [0, 1, 2, 3].map((j) => expected(j, x)), `at ${x}`);
+      assert.equal(nonLinear(cs.constraints), requantDef.cost(op, [bounds]).nonLinear);
+      assert.deepEqual(R1cs.of(cs.constraints).violations(cs.values), []);
+    }
+  });
+
+  it('bounds are the evaluation of the range ends', () => {
+    assert.deepEqual(requantDef.bounds(op, [bounds]), [0, 1, 2, 3].map((j) => ({ lo: expected(j, range.lo), hi: expected(j, range.hi) })));
+  });
+
+  describe('soundness: forged witnesses are rejected', () => {
+    const honest = (x: bigint) => c.witness.calculateWitness({ in: [x, x, x, x].map(String) }, true);
+
+    it('wrong rounding at a tie: the odd neighbour, claimed as no tie', async () => {
+      // Element 0: x = 12 -> 12/8 = 1.5, a tie: half to even gives 2, half up 2; x = 4 -> 0.5 -> 0 (even), up 1.
+      const w = await honest(4n);
+      assert.equal(fromField(w[1]), 0n);
+      const z = wire(c, 'main.q[0].z');
+      assert.equal(w[z], 1n, 'the remainder is 0: a tie');
+      // Claim no tie (z = 0), so no adjustment: the output is the upper neighbour 1.
+      w[z] = 0n;
+      setIfPresent(c, w, 'main.q[0].adjust', 0n);
+      setIfPresent(c, w, 'main.q[0].out', 1n);
+      w[1] = 1n;
+      assert.ok(c.r1cs.violations(w).length > 0);
+    });
+
+    it('remainder + 2^shift with quotient - 1 (a remainder out of range)', async () => {
+      const w = await honest(8n); // element 0: 8/8 -> 1; t = 8 + 4 + 2^5 = 0b101100: b[3] = 1
+      const bits = ['main.q[0].b[2]', 'main.q[0].b[3]'].map((n) => wire(c, n));
+      if (w[bits[1]] !== 1n) throw new Error('test setup: expected bit 3 set');
+      // Move 2^3 from the quotient into the remainder: b[3] = 0, b[2] gains 2 (not a bit any more).
+      w[bits[1]] = 0n;
+      w[bits[0]] = w[bits[0]] + 2n;
+      w[1] = toField(fromField(w[1]) - 1n);
+      setIfPresent(c, w, 'main.q[0].out', w[1]);
+      assert.ok(c.r1cs.violations(w).length > 0);
+    });
+
+    it('wrong saturation: an output above hi, or the upper comparison flipped', async () => {
+      const w = await honest(20n); // element 2: (100 - 4) / 8 = 12 -> saturated to 6
+      assert.equal(fromField(w[3]), 6n);
+      const above = [...w];
+      above[3] = toField(7n);
+      assert.ok(c.r1cs.violations(above).length > 0, 'an output past hi');
+      const flipped = [...w];
+      const sign = c.symbols.get('main.q_hi2.bit[' + String(findTopBit(c, 'main.q_hi2.bit')) + ']');
+      if (sign !== undefined) flipped[sign] = 1n - flipped[sign];
+      flipped[3] = toField(12n); // the unsaturated value
+      assert.ok(c.r1cs.violations(flipped).length > 0, 'the comparison flipped to pass 12 through');
+    });
+
+    it('a non-boolean remainder bit that keeps the sum', async () => {
+      const w = await honest(0n);
+      const b1 = wire(c, 'main.q[1].b[1]');
+      w[b1] = (w[b1] + FIELD_MODULUS - 1n) % FIELD_MODULUS;
+      setIfPresent(c, w, 'main.q[1].b[0]', (w[wire(c, 'main.q[1].b[0]')] + 2n) % FIELD_MODULUS);
+      assert.ok(c.r1cs.violations(w).length > 0);
+    });
+  });
+});
+
+function findTopBit(c: TestCircuit, prefix: string): number {
+  let top = -1;
+  for (const name of c.symbols.keys()) {
+    const m = name.startsWith(`${prefix}[`) ? /\[(\d+)\]$/.exec(name) : null;
+    if (m) top = Math.max(top, Number(m[1]));
+  }
+  return top;
+}
