@@ -1,0 +1,89 @@
+/**
+ * requantParams (src/quant/requant_params.ts): the fixed-point multiplier must round exactly as
+ * the rational formula does, ties to even, for every accumulator in the bound.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { roundShift } from '../src/ops/fixed_point.js';
+import { rational, rationalOf, requantParams, roundHalfEven, type Rational } from '../src/quant/requant_params.js';
+import { rng } from './helpers/onnx_builder.js';
+
+function exact(f: Rational, o: Rational, a: bigint): bigint {
+  return roundHalfEven(rational(f.n * a * o.d + o.n * f.d, f.d * o.d));
+}
+
+function agreesEverywhere(f: Rational, o: Rational, lo: bigint, hi: bigint): void {
+  const p = requantParams(f, o, { lo, hi }, 'test');
+  for (let a = lo; a <= hi; a++) assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, o, a), `f=${f.n}/${f.d} o=${o.n}/${o.d} A=${a}`);
+}
+
+describe('requantParams', () => {
+  it('reads doubles exactly', () => {
+    assert.deepEqual(rationalOf(0.375), { n: 3n, d: 8n });
+    assert.deepEqual(rationalOf(-2.5), { n: -5n, d: 2n });
+    const s = Math.fround(0.00792);
+    const r = rationalOf(s);
+    assert.equal(Number(r.n) / Number(r.d), s);
+  });
+
+  it('power-of-two denominators: exact, ties to even where they occur, half up (cheaper) where none can', () => {
+    agreesEverywhere(rational(3n, 8n), rational(0n), -200n, 200n);
+    agreesEverywhere(rational(5n, 4n), rational(-3n, 8n), -100n, 100n);
+    const p = requantParams(rational(3n, 8n), rational(0n), { lo: -200n, hi: 200n }, 'test');
+    assert.equal(p.even, true, '3A/8 has ties (A = 4)');
+    const q = requantParams(rational(1n, 4n), rational(1n, 8n), { lo: -50n, hi: 50n }, 'test');
+    assert.equal(q.even, false, 'A/4 + 1/8 is never a half-integer');
+    agreesEverywhere(rational(1n, 4n), rational(1n, 8n), -50n, 50n);
+    assert.deepEqual(requantParams(rational(1n), rational(0n), { lo: -5n, hi: 5n }, 'test'), { multiplier: 1n, offset: 0n, shift: 0, even: false });
+  });
+
+  it('other denominators: exact over the whole bound when no tie can occur', () => {
+    for (const [fn, fd, on, od] of [[1n, 3n, 0n, 1n], [5n, 7n, 1n, 3n], [2n, 9n, -4n, 9n], [7n, 10n, 1n, 5n], [1n, 1000n, 3n, 7n]] as const) {
+      const f = rational(fn, fd);
+      const o = rational(on, od);
+      let lo = -300n;
+      let hi = 300n;
+      // Some of these have ties in the full range: then narrow to a window without one, or expect the refusal.
+      try {
+        agreesEverywhere(f, o, lo, hi);
+      } catch (err) {
+        if (!/halfway/.test((err as Error).message)) throw err;
+        lo = -1n;
+        hi = 1n;
+        try {
+          agreesEverywhere(f, o, lo, hi);
+        } catch (e2) {
+          if (!/halfway/.test((e2 as Error).message)) throw e2;
+        }
+      }
+    }
+  });
+
+  it('refuses a multiplier whose tie is reachable and whose denominator is not a power of two, naming the node', () => {
+    // A/6: A = 3 gives 1/2.
+    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 10n }, 'conv1_q'), /conv1_q.*halfway/);
+    // ... but not where the bound excludes every tie.
+    agreesEverywhere(rational(1n, 6n), rational(0n), 4n, 8n);
+  });
+
+  it('float32 scales as PyTorch exports them: exact on every accumulator sampled over a 2^20 bound', () => {
+    const signed = rng(19);
+    const next = () => (signed() + 1) / 2; // [0, 1)
+    for (let k = 0; k < 20; k++) {
+      const sx = Math.fround(0.001 + next() * 0.02);
+      const sw = Math.fround(0.0005 + next() * 0.01);
+      const sy = Math.fround(0.005 + next() * 0.05);
+      const zy = BigInt(Math.floor(next() * 256));
+      const f = rational(rationalOf(sx).n * rationalOf(sw).n * rationalOf(sy).d, rationalOf(sx).d * rationalOf(sw).d * rationalOf(sy).n);
+      const o = rational(zy);
+      const bound = 1n << 20n;
+      const p = requantParams(f, o, { lo: -bound, hi: bound }, 'fx');
+      assert.ok(p.shift < 120, `shift ${p.shift}`);
+      for (let i = 0; i < 2000; i++) {
+        const a = BigInt(Math.floor((next() * 2 - 1) * Number(bound)));
+        assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, o, a));
+      }
+      for (const a of [-bound, bound, 0n, 1n, -1n]) assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, o, a));
+    }
+  });
+});
