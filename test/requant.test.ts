@@ -110,29 +110,44 @@ component main = T();`,
       assert.ok(c.r1cs.violations(w).length > 0);
     });
 
+    it('a tie claimed where there is none (the odd quotient lowered)', async () => {
+      const w = await honest(9n); // element 0: 9/8 -> 1 (q = 1, remainder 5: no tie)
+      assert.equal(fromField(w[1]), 1n);
+      // z = 1, inv = 0 satisfy r * inv = 1 - z; only r * z = 0 stops it.
+      w[wire(c, 'main.q[0].z')] = 1n;
+      w[wire(c, 'main.q[0].inv')] = 0n;
+      setIfPresent(c, w, 'main.q[0].adjust', 1n);
+      setIfPresent(c, w, 'main.q[0].out', 0n);
+      w[1] = 0n;
+      assert.ok(c.r1cs.violations(w).length > 0);
+    });
+
     it('remainder + 2^shift with quotient - 1 (a remainder out of range)', async () => {
       const w = await honest(8n); // element 0: 8/8 -> 1; t = 8 + 4 + 2^5 = 0b101100: b[3] = 1
       const bits = ['main.q[0].b[2]', 'main.q[0].b[3]'].map((n) => wire(c, n));
       if (w[bits[1]] !== 1n) throw new Error('test setup: expected bit 3 set');
-      // Move 2^3 from the quotient into the remainder: b[3] = 0, b[2] gains 2 (not a bit any more).
+      // Move 2^3 from the quotient into the remainder (4 -> 12): b[3] = 0, b[2] gains 2 (not a bit any more),
+      // with the tie test's inverse made consistent, so that only the range check (booleanity) can object.
       w[bits[1]] = 0n;
       w[bits[0]] = w[bits[0]] + 2n;
+      w[wire(c, 'main.q[0].inv')] = inverseOf(12n);
       w[1] = toField(fromField(w[1]) - 1n);
       setIfPresent(c, w, 'main.q[0].out', w[1]);
       assert.ok(c.r1cs.violations(w).length > 0);
     });
 
-    it('wrong saturation: an output above hi, or the upper comparison flipped', async () => {
+    it('wrong saturation: an output above hi, or below lo', async () => {
       const w = await honest(20n); // element 2: (100 - 4) / 8 = 12 -> saturated to 6
       assert.equal(fromField(w[3]), 6n);
-      const above = [...w];
-      above[3] = toField(7n);
-      assert.ok(c.r1cs.violations(above).length > 0, 'an output past hi');
-      const flipped = [...w];
-      const sign = c.symbols.get('main.q_hi2.bit[' + String(findTopBit(c, 'main.q_hi2.bit')) + ']');
-      if (sign !== undefined) flipped[sign] = 1n - flipped[sign];
-      flipped[3] = toField(12n); // the unsaturated value
-      assert.ok(c.r1cs.violations(flipped).length > 0, 'the comparison flipped to pass 12 through');
+      for (const v of [7n, 12n]) {
+        const forged = [...w];
+        forged[3] = toField(v);
+        assert.ok(c.r1cs.violations(forged).length > 0, `${v} passed as the saturated output`);
+      }
+      const low = await honest(-20n); // element 2: (-100 - 4) / 8 = -13 -> saturated to -5
+      assert.equal(fromField(low[3]), -5n);
+      low[3] = toField(-13n);
+      assert.ok(c.r1cs.violations(low).length > 0);
     });
 
     it('a non-boolean remainder bit that keeps the sum', async () => {
@@ -145,11 +160,69 @@ component main = T();`,
   });
 });
 
-function findTopBit(c: TestCircuit, prefix: string): number {
-  let top = -1;
-  for (const name of c.symbols.keys()) {
-    const m = name.startsWith(`${prefix}[`) ? /\[(\d+)\]$/.exec(name) : null;
-    if (m) top = Math.max(top, Number(m[1]));
+function inverseOf(v: bigint): bigint {
+  // Fermat: v^(p-2) mod p.
+  let [base, e, r] = [v % FIELD_MODULUS, FIELD_MODULUS - 2n, 1n];
+  while (e > 0n) {
+    if (e & 1n) r = (r * base) % FIELD_MODULUS;
+    base = (base * base) % FIELD_MODULUS;
+    e >>= 1n;
   }
-  return top;
+  return r;
 }
+
+describe('requant: edge cases through circom and the direct R1CS', () => {
+  // bits == shift + 1 (the parity from 1 - b[shift]), ties up, and no shift at all.
+  const cases: { op: RequantOp; range: Interval }[] = [
+    { op: { ...op, multiplier: [1n], offset: [0n], shift: 3, even: true, lo: -100n, hi: 100n }, range: { lo: -8n, hi: 3n } },
+    { op: { ...op, multiplier: [3n], offset: [1n], shift: 2, even: false, lo: -3n, hi: 3n }, range: { lo: -10n, hi: 10n } },
+    { op: { ...op, multiplier: [2n], offset: [-1n], shift: 0, even: false, lo: -6n, hi: 5n }, range: { lo: -5n, hi: 5n } },
+  ];
+  let c: TestCircuit;
+  before(async () => {
+    const parts = cases.map(({ op: o, range: r }, k) => requantDef.emit(o, { id: `e${k}`, inputs: [[`in[${k}]`]], bounds: [[r]] }));
+    c = await compileSource(
+      'requant_edges',
+      `pragma circom 2.1.0;
+include "round_shift.circom";
+include "max2.circom";
+${parts.flatMap((e) => e.declarations).join('\n')}
+template T() {
+    signal input in[${cases.length}];
+    signal output out[${cases.length}];
+${parts.flatMap((e) => e.statements).map((l) => `    ${l}`).join('\n')}
+${parts.map((e, k) => `    out[${k}] <== ${e.outputs[0]};`).join('\n')}
+}
+component main = T();`,
+    );
+  });
+
+  it('equal rational rounding with saturation, in circom and R1CS, at the documented cost', async () => {
+    const want = (k: number, x: bigint) => {
+      const { op: o } = cases[k];
+      const r = rationalRound(o.multiplier[0] * x + o.offset[0], 1n << BigInt(o.shift), o.even);
+      return r < o.lo ? o.lo : r > o.hi ? o.hi : r;
+    };
+    assert.equal(c.stats.nonLinear, cases.reduce((a, { op: o, range: r }) => a + requantDef.cost(o, [[r]]).nonLinear, 0));
+    for (let x = -10n; x <= 10n; x++) {
+      const xs = cases.map(({ range: r }) => (x >= r.lo && x <= r.hi ? x : 0n));
+      const w = await c.witness.calculateWitness({ in: xs.map(String) }, true);
+      assert.deepEqual(c.r1cs.violations(w), []);
+      cases.forEach(({ op: o, range: r }, k) => {
+        assert.equal(fromField(w[1 + k]), want(k, xs[k]), `case ${k} at ${xs[k]}`);
+        const cs = new ConstraintSystem(true);
+        const input = cs.alloc(toField(xs[k]));
+        const [y] = requantDef.synthesize(o, { cs, inputs: [[input]], bounds: [[r]], signals: { in: [input], w: [] } });
+        assert.equal(fromField(y.value), want(k, xs[k]), `R1CS case ${k} at ${xs[k]}`);
+        assert.equal(nonLinear(cs.constraints), requantDef.cost(o, [[r]]).nonLinear);
+        assert.deepEqual(R1cs.of(cs.constraints).violations(cs.values), []);
+      });
+    }
+  });
+
+  it('refuses a malformed op with a message', () => {
+    assert.throws(() => requantDef.evaluate({ ...op, shift: -1 }, [[0n, 0n, 0n, 0n]]), /non-negative integer/);
+    assert.throws(() => requantDef.evaluate({ ...op, multiplier: [1n] }, [[0n, 0n, 0n, 0n]]), /1 multipliers .* for 4 elements/);
+    assert.throws(() => requantDef.evaluate({ ...op, multiplier: [0n, 1n, 1n, 1n] }, [[0n, 0n, 0n, 0n]]), /positive/);
+  });
+});

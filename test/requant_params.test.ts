@@ -38,25 +38,19 @@ describe('requantParams', () => {
   });
 
   it('other denominators: exact over the whole bound when no tie can occur', () => {
-    for (const [fn, fd, on, od] of [[1n, 3n, 0n, 1n], [5n, 7n, 1n, 3n], [2n, 9n, -4n, 9n], [7n, 10n, 1n, 5n], [1n, 1000n, 3n, 7n]] as const) {
-      const f = rational(fn, fd);
-      const o = rational(on, od);
-      let lo = -300n;
-      let hi = 300n;
-      // Some of these have ties in the full range: then narrow to a window without one, or expect the refusal.
-      try {
-        agreesEverywhere(f, o, lo, hi);
-      } catch (err) {
-        if (!/halfway/.test((err as Error).message)) throw err;
-        lo = -1n;
-        hi = 1n;
-        try {
-          agreesEverywhere(f, o, lo, hi);
-        } catch (e2) {
-          if (!/halfway/.test((e2 as Error).message)) throw e2;
-        }
-      }
+    // Tie-free over [-300, 300]: 2PA + 2R + Q = 0 (mod 2Q) has no solution (Q odd, or checked below).
+    for (const [fn, fd, on, od] of [[1n, 3n, 0n, 1n], [5n, 7n, 1n, 3n], [2n, 9n, -4n, 9n], [1n, 1000n, 3n, 7n], [3n, 10n, 1n, 7n]] as const) {
+      agreesEverywhere(rational(fn, fd), rational(on, od), -300n, 300n);
     }
+    // 7A/10 + 1/5 is a tie at A = -1 (-1/2) and A = 9: refused over any bound that holds it, exact over one that does not.
+    assert.throws(() => requantParams(rational(7n, 10n), rational(1n, 5n), { lo: -300n, hi: 300n }, 'n'), /halfway/);
+    assert.throws(() => requantParams(rational(7n, 10n), rational(1n, 5n), { lo: -1n, hi: -1n }, 'n'), /halfway/);
+    agreesEverywhere(rational(7n, 10n), rational(1n, 5n), 0n, 8n); // the next tie is at A = 9
+  });
+
+  it('reduces its arguments first', () => {
+    agreesEverywhere({ n: 3n, d: 6n }, { n: 0n, d: 5n }, -20n, 20n);
+    agreesEverywhere({ n: -2n, d: -4n }, { n: 1n, d: -4n }, -20n, 20n);
   });
 
   it('refuses a multiplier whose tie is reachable and whose denominator is not a power of two, naming the node', () => {
@@ -73,9 +67,10 @@ describe('requantParams', () => {
       const sx = Math.fround(0.001 + next() * 0.02);
       const sw = Math.fround(0.0005 + next() * 0.01);
       const sy = Math.fround(0.005 + next() * 0.05);
-      const zy = BigInt(Math.floor(next() * 256));
+      // A float32 bias at scale sx sw, over sy: a fractional offset (the output's zero point is added after rounding, outside).
+      const bias = Math.fround((next() * 2 - 1) * 3);
       const f = rational(rationalOf(sx).n * rationalOf(sw).n * rationalOf(sy).d, rationalOf(sx).d * rationalOf(sw).d * rationalOf(sy).n);
-      const o = rational(zy);
+      const o = rational(rationalOf(bias).n * rationalOf(sy).d, rationalOf(bias).d * rationalOf(sy).n);
       const bound = 1n << 20n;
       const p = requantParams(f, o, { lo: -bound, hi: bound }, 'fx');
       assert.ok(p.shift < 120, `shift ${p.shift}`);

@@ -13,6 +13,7 @@ function scaled(op: RequantOp, j: number, r: Interval): Interval {
 function check(op: RequantOp, n: number): void {
   if (op.multiplier.length !== n || op.offset.length !== n) throw new InvalidInputError(`requant ${op.output}: ${op.multiplier.length} multipliers and ${op.offset.length} offsets for ${n} elements`);
   if (op.multiplier.some((m) => m <= 0n)) throw new InvalidInputError(`requant ${op.output}: multipliers must be positive`);
+  if (!Number.isInteger(op.shift) || op.shift < 0) throw new InvalidInputError(`requant ${op.output}: the shift must be a non-negative integer, not ${op.shift}`);
   if (op.even && op.shift < 1) throw new InvalidInputError(`requant ${op.output}: ties to even needs a shift of at least 1`);
   if (op.lo > op.hi) throw new InvalidInputError(`requant ${op.output}: empty output range [${op.lo}, ${op.hi}]`);
 }

@@ -107,7 +107,9 @@ const log2 = (x: bigint) => x.toString(2).length - 1;
  * M, C, shift and even such that roundShift(M A + C, shift, even) = round(f A + o) (ties to even)
  * for every integer A in `range`; `node` names the model node in the error a possible tie raises.
  */
-export function requantParams(f: Rational, o: Rational, range: Interval, node: string): RequantParams {
+export function requantParams(fIn: Rational, oIn: Rational, range: Interval, node: string): RequantParams {
+  const f = rational(fIn.n, fIn.d);
+  const o = rational(oIn.n, oIn.d);
   if (f.n <= 0n) throw new UnsupportedModelError('QuantizeLinear', node, 'the requantization multiplier must be positive');
   const Q = (f.d / gcd(f.d, o.d)) * o.d;
   const P = f.n * (Q / f.d);

@@ -39,7 +39,8 @@ export function roundShift(cs: ConstraintSystem, x: Lin, bits: number, shift: nu
   if (!even) return q;
   // The low `shift` bits are the remainder; bit `shift` is q's parity.
   const r = cs.sum(b.slice(0, shift).map((bit, i) => [bit, pow2(i)] as const));
-  const inv = cs.alloc(r.value === 0n ? 0n : inverse(r.value));
+  // At a tie (r = 0) inv is unconstrained and changes nothing: recorded as free.
+  const inv = cs.alloc(r.value === 0n ? 0n : inverse(r.value), r.value === 0n);
   const z = cs.alloc(r.value === 0n ? 1n : 0n);
   cs.enforce(r, inv, cs.constant(1n).sub(z), 'tie test');
   cs.enforce(r, z, cs.constant(0n), 'tie test');
