@@ -14,7 +14,13 @@ Nothing at test or demo time runs Python: the outputs are committed.
 
     /usr/bin/python3 artifacts/models/generate.py digits_cnn8 ...   # (re)write only these models
 Every model is still trained in the same order, so the random state each one sees is unchanged.
+
+The *_int8 models (issue 19) are the trained float models quantized by PyTorch's FX post-training
+static quantization (fbgemm: per-channel int8 weights, uint8 activations) and exported as QDQ ONNX:
+QuantizeLinear/DequantizeLinear around Conv, Gemm and ReLU with the model's own scales. They are
+made from a copy of the float model after it is exported, so nothing else changes.
 """
+import copy
 import json
 import os
 import sys
@@ -117,6 +123,15 @@ class DigitsCnn(torch.nn.Module):
         x = self.pool(torch.relu(self.bn(self.conv1(x))))
         x = torch.relu(self.conv2(x))
         return self.fc(x.view(x.size(0), -1))  # Shape -> Gather -> Unsqueeze -> Concat -> Reshape
+
+
+class DigitsCnnFlatten(DigitsCnn):
+    """DigitsCnn with torch.flatten for view: quantized tensors are not contiguous, so view fails on them."""
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.conv1(x))))
+        x = torch.relu(self.conv2(x))
+        return self.fc(torch.flatten(x, 1))
 
 
 class DigitsAvgCnn(torch.nn.Module):
@@ -272,6 +287,30 @@ def export(name, model, sizes, x_train, x_test, y_test, dataset, n_calibration, 
     print(name, task, "float test metric", metric(model, x_test, y_test, task))
 
 
+def quantized_int8(model, calibration, example_shape, fuse_linear_relu=True):
+    """PyTorch FX post-training static quantization (fbgemm) of a copy of a trained float model.
+
+    PyTorch 1.13 cannot export its fused quantized::linear_relu to ONNX: without fuse_linear_relu the
+    Linear+ReLU fusion patterns are left out, so Linear and ReLU stay separate quantized ops.
+    """
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.backend_config import BackendConfig, get_fbgemm_backend_config
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+    backend = get_fbgemm_backend_config()
+    if not fuse_linear_relu:
+        relus = (torch.nn.ReLU, torch.nn.functional.relu)
+        linears = (torch.nn.Linear, torch.nn.functional.linear)
+        keep = [c for c in backend.configs.values()
+                if not (isinstance(c.pattern, tuple) and any(t in relus for t in c.pattern) and any(t in linears for t in c.pattern))]
+        backend = BackendConfig("fbgemm_without_linear_relu").set_backend_pattern_configs(keep)
+    m = copy.deepcopy(model).eval()
+    prepared = prepare_fx(m, get_default_qconfig_mapping("fbgemm"), (torch.zeros(*example_shape),), backend_config=backend)
+    with torch.no_grad():
+        prepared(torch.tensor(np.asarray(calibration), dtype=torch.float32).reshape(-1, *example_shape[1:]))
+    return convert_fx(prepared, backend_config=backend)
+
+
 def main():
     torch.manual_seed(SEED)
     np.random.seed(SEED)
@@ -301,6 +340,12 @@ def main():
     model = train_loss(DigitsCnn(), images_tr, y_tr, 300, 0.01, ce, as_long)
     export("digits_cnn", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 200,
            input_shape=(1, 1, 8, 8), architecture="CNN Conv3x3x4-BatchNorm-ReLU-MaxPool2-Conv3x3x8-ReLU-Flatten-Gemm10")
+    if not ONLY or "digits_cnn_int8" in ONLY:
+        flat = DigitsCnnFlatten()
+        flat.load_state_dict(model.state_dict())
+        export("digits_cnn_int8", quantized_int8(flat, images_tr[:256], (1, 1, 8, 8)), None, images_tr, images_te, y_te,
+               "sklearn digits (8x8, scaled by 1/16)", 64, 200, input_shape=(1, 1, 8, 8),
+               architecture="digits_cnn quantized by PyTorch FX (fbgemm, per-channel int8 weights, uint8 activations), QDQ ONNX")
     torch.manual_seed(SEED)
     model = train_loss(DigitsAvgCnn(), images_tr, y_tr, 400, 0.01, ce, as_long)
     export("digits_avgpool_cnn", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 200,
@@ -396,12 +441,17 @@ def main():
          "CNN 3x[Conv3x3 (pad 1)-BatchNorm-ReLU-MaxPool2] with 16-32-64 channels, Dense10"),
     ]
     for name, cls, side, channels, epochs, dataset, architecture in real_size:
-        if ONLY and name not in ONLY:
+        int8 = name == "lenet5" and (not ONLY or "lenet5_int8" in ONLY)
+        if ONLY and name not in ONLY and not int8:
             continue
         torch.manual_seed(SEED)
         i_tr, i_te = upsample(x_tr, side, channels), upsample(x_te, side, channels)
         model = train_loss(cls(), i_tr, y_tr, epochs, 0.005, ce, as_long)
         export(name, model, None, i_tr, i_te, y_te, dataset, 32, 100, input_shape=(1, channels, side, side), architecture=architecture)
+        if int8:
+            export("lenet5_int8", quantized_int8(model, i_tr[:256], (1, channels, side, side), fuse_linear_relu=False), None, i_tr, i_te, y_te,
+                   dataset, 32, 100, input_shape=(1, channels, side, side),
+                   architecture="LeNet-5 quantized by PyTorch FX (fbgemm, per-channel int8 weights, uint8 activations; Linear and ReLU unfused), QDQ ONNX")
 
     # Issue 16: a GELU MLP and a small transformer on the digits split, trained last as above.
     x = digits.data / 16.0
