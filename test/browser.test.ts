@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ethers } from 'ethers';
@@ -22,13 +22,14 @@ import { fromField, toField } from '../src/prove/field.js';
 import { quantizeInput } from '../src/quant/io.js';
 import { setup } from '../src/setup/setup.js';
 import { verify } from '../src/verify/verify.js';
+import { findChromium, chromiumLaunchArgs } from '../src/web/chromium.js';
 import { startWebServer, type WebConfig, type WebServer } from '../src/web/server.js';
 import { request } from 'node:http';
 import { packageRoot } from '../src/paths.js';
 import { modelFile, scratchDir, task, withKeys } from './helpers/fixtures.js';
 import type { ProofResult, Verification } from '../src/browser/index.js';
 
-const CHROMIUM = process.env.ZKML_CHROMIUM ?? ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find(existsSync);
+const CHROMIUM = findChromium();
 const ARTIFACTS = join(packageRoot, 'dist', 'test-artifacts');
 
 interface PageState {
@@ -77,7 +78,7 @@ describe('browser prover (Chromium)', { skip: CHROMIUM ? false : 'no Chromium: a
     node = await startHardhatNode();
     web = await startWebServer({ builds: [digits, iris], rpc: node.url });
     chain = await rpcChain(node.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, ...chromiumLaunchArgs });
     context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
     // Every request of the page and of its workers, with its body.
     context.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postDataBuffer()?.toString('utf8') ?? '' }));

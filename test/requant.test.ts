@@ -9,20 +9,12 @@ import { requantDef } from '../src/ops/requant.js';
 import { roundShift } from '../src/ops/fixed_point.js';
 import type { Interval, RequantOp } from '../src/ops/types.js';
 import { FIELD_MODULUS, fromField, toField } from '../src/prove/field.js';
+import { inverse } from '../src/r1cs/field.js';
 import { ConstraintSystem } from '../src/r1cs/system.js';
+import { rationalRound } from './helpers/rational.js';
 import { compileSource, setIfPresent, wire, type TestCircuit } from './helpers/circuit.js';
 import { R1cs } from './helpers/r1cs.js';
 import { nonLinear } from './helpers/r1cs_backend.js';
-
-/** round(n / d) over the rationals, ties to even (or up), d > 0: the specification written out. */
-function rationalRound(n: bigint, d: bigint, even: boolean): bigint {
-  const floor = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
-  const f = floor(n, d);
-  const twice = 2n * (n - f * d); // 2 * fractional part, in units of 1/d
-  if (twice < d) return f;
-  if (twice > d) return f + 1n;
-  return even ? (f % 2n === 0n ? f : f + 1n) : f + 1n;
-}
 
 describe('roundShift: the integer reference', () => {
   it('equals rational rounding, ties to even and ties up, for every value and shift in a range', () => {
@@ -130,7 +122,7 @@ component main = T();`,
       // with the tie test's inverse made consistent, so that only the range check (booleanity) can object.
       w[bits[1]] = 0n;
       w[bits[0]] = w[bits[0]] + 2n;
-      w[wire(c, 'main.q[0].inv')] = inverseOf(12n);
+      w[wire(c, 'main.q[0].inv')] = inverse(12n);
       w[1] = toField(fromField(w[1]) - 1n);
       setIfPresent(c, w, 'main.q[0].out', w[1]);
       assert.ok(c.r1cs.violations(w).length > 0);
@@ -157,72 +149,5 @@ component main = T();`,
       setIfPresent(c, w, 'main.q[1].b[0]', (w[wire(c, 'main.q[1].b[0]')] + 2n) % FIELD_MODULUS);
       assert.ok(c.r1cs.violations(w).length > 0);
     });
-  });
-});
-
-function inverseOf(v: bigint): bigint {
-  // Fermat: v^(p-2) mod p.
-  let [base, e, r] = [v % FIELD_MODULUS, FIELD_MODULUS - 2n, 1n];
-  while (e > 0n) {
-    if (e & 1n) r = (r * base) % FIELD_MODULUS;
-    base = (base * base) % FIELD_MODULUS;
-    e >>= 1n;
-  }
-  return r;
-}
-
-describe('requant: edge cases through circom and the direct R1CS', () => {
-  // bits == shift + 1 (the parity from 1 - b[shift]), ties up, and no shift at all.
-  const cases: { op: RequantOp; range: Interval }[] = [
-    { op: { ...op, multiplier: [1n], offset: [0n], shift: 3, even: true, lo: -100n, hi: 100n }, range: { lo: -8n, hi: 3n } },
-    { op: { ...op, multiplier: [3n], offset: [1n], shift: 2, even: false, lo: -3n, hi: 3n }, range: { lo: -10n, hi: 10n } },
-    { op: { ...op, multiplier: [2n], offset: [-1n], shift: 0, even: false, lo: -6n, hi: 5n }, range: { lo: -5n, hi: 5n } },
-  ];
-  let c: TestCircuit;
-  before(async () => {
-    const parts = cases.map(({ op: o, range: r }, k) => requantDef.emit(o, { id: `e${k}`, inputs: [[`in[${k}]`]], bounds: [[r]] }));
-    c = await compileSource(
-      'requant_edges',
-      `pragma circom 2.1.0;
-include "round_shift.circom";
-include "max2.circom";
-${parts.flatMap((e) => e.declarations).join('\n')}
-template T() {
-    signal input in[${cases.length}];
-    signal output out[${cases.length}];
-${parts.flatMap((e) => e.statements).map((l) => `    ${l}`).join('\n')}
-${parts.map((e, k) => `    out[${k}] <== ${e.outputs[0]};`).join('\n')}
-}
-component main = T();`,
-    );
-  });
-
-  it('equal rational rounding with saturation, in circom and R1CS, at the documented cost', async () => {
-    const want = (k: number, x: bigint) => {
-      const { op: o } = cases[k];
-      const r = rationalRound(o.multiplier[0] * x + o.offset[0], 1n << BigInt(o.shift), o.even);
-      return r < o.lo ? o.lo : r > o.hi ? o.hi : r;
-    };
-    assert.equal(c.stats.nonLinear, cases.reduce((a, { op: o, range: r }) => a + requantDef.cost(o, [[r]]).nonLinear, 0));
-    for (let x = -10n; x <= 10n; x++) {
-      const xs = cases.map(({ range: r }) => (x >= r.lo && x <= r.hi ? x : 0n));
-      const w = await c.witness.calculateWitness({ in: xs.map(String) }, true);
-      assert.deepEqual(c.r1cs.violations(w), []);
-      cases.forEach(({ op: o, range: r }, k) => {
-        assert.equal(fromField(w[1 + k]), want(k, xs[k]), `case ${k} at ${xs[k]}`);
-        const cs = new ConstraintSystem(true);
-        const input = cs.alloc(toField(xs[k]));
-        const [y] = requantDef.synthesize(o, { cs, inputs: [[input]], bounds: [[r]], signals: { in: [input], w: [] } });
-        assert.equal(fromField(y.value), want(k, xs[k]), `R1CS case ${k} at ${xs[k]}`);
-        assert.equal(nonLinear(cs.constraints), requantDef.cost(o, [[r]]).nonLinear);
-        assert.deepEqual(R1cs.of(cs.constraints).violations(cs.values), []);
-      });
-    }
-  });
-
-  it('refuses a malformed op with a message', () => {
-    assert.throws(() => requantDef.evaluate({ ...op, shift: -1 }, [[0n, 0n, 0n, 0n]]), /non-negative integer/);
-    assert.throws(() => requantDef.evaluate({ ...op, multiplier: [1n] }, [[0n, 0n, 0n, 0n]]), /1 multipliers .* for 4 elements/);
-    assert.throws(() => requantDef.evaluate({ ...op, multiplier: [0n, 1n, 1n, 1n] }, [[0n, 0n, 0n, 0n]]), /positive/);
   });
 });

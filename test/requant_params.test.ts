@@ -7,9 +7,10 @@ import { describe, it } from 'node:test';
 import { roundShift } from '../src/ops/fixed_point.js';
 import { rational, rationalOf, requantParams, roundHalfEven, type Rational } from '../src/quant/requant_params.js';
 import { rng } from './helpers/onnx_builder.js';
+import { rationalRound } from './helpers/rational.js';
 
 function exact(f: Rational, o: Rational, a: bigint): bigint {
-  return roundHalfEven(rational(f.n * a * o.d + o.n * f.d, f.d * o.d));
+  return rationalRound(f.n * a * o.d + o.n * f.d, f.d * o.d, true);
 }
 
 function agreesEverywhere(f: Rational, o: Rational, lo: bigint, hi: bigint): void {
@@ -18,6 +19,10 @@ function agreesEverywhere(f: Rational, o: Rational, lo: bigint, hi: bigint): voi
 }
 
 describe('requantParams', () => {
+  it('roundHalfEven is the rational rounding, ties to even', () => {
+    for (let n = -60n; n <= 60n; n++) for (const d of [1n, 2n, 3n, 4n, 8n, 10n]) assert.equal(roundHalfEven(rational(n, d)), rationalRound(n, d, true), `${n}/${d}`);
+  });
+
   it('reads doubles exactly', () => {
     assert.deepEqual(rationalOf(0.375), { n: 3n, d: 8n });
     assert.deepEqual(rationalOf(-2.5), { n: -5n, d: 2n });

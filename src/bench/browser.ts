@@ -5,11 +5,13 @@
  * warm-up, with every core and on one thread on each side. Also the bundle's size, raw and
  * gzipped (as `zkml web` serves it). Writes <out>/browser.json, browser.md and browser.svg.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as z from '../index.js';
 import { browserDist, modelsDir } from '../paths.js';
+import { chromiumLaunchArgs, findChromium } from '../web/chromium.js';
+import { listFiles } from '../files.js';
 import { barChart } from './report.js';
 import { percentile } from './stats.js';
 
@@ -39,8 +41,7 @@ export interface BrowserBench {
 }
 
 function bundleSizes(): BrowserBench['bundle'] {
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-  return walk(browserDist)
+  return listFiles(browserDist)
     .filter((f) => !f.endsWith('.map'))
     .map((f) => ({ file: f.slice(browserDist.length + 1), bytes: statSync(f).size, gzipBytes: gzipSync(readFileSync(f)).length }))
     .sort((a, b) => b.bytes - a.bytes);
@@ -50,7 +51,7 @@ export async function runBrowserBench(options: { models?: string[]; runs?: numbe
   const log = options.log ?? (() => {});
   const runs = options.runs ?? 5;
   const out = resolve(options.out ?? 'bench');
-  const executablePath = options.chromium ?? process.env.ZKML_CHROMIUM ?? ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find(existsSync);
+  const executablePath = options.chromium ?? findChromium();
   if (!executablePath) throw new z.MissingArtifactError('chromium', 'no Chromium found: apt-get install chromium, or pass --chromium <path>');
   // playwright-core is a development dependency: the benchmark runs from a checkout.
   const { chromium } = await import('playwright-core');
@@ -81,7 +82,7 @@ export async function runBrowserBench(options: { models?: string[]; runs?: numbe
     log(`${model}: ${m.circuit.constraints} constraints; Node ${node[0].toFixed(0)} ms (1 thread: ${node[1].toFixed(0)} ms)`);
   }
   const web = await z.startWebServer({ builds: dirs });
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  const browser = await chromium.launch({ executablePath, ...chromiumLaunchArgs });
   let version = '';
   try {
     version = browser.version();
@@ -93,7 +94,7 @@ export async function runBrowserBench(options: { models?: string[]; runs?: numbe
       const measured = await page.evaluate(
         async ({ url, input, runs }) => {
           // The page's own module URL: resolved by the browser, not by TypeScript.
-          const { loadModel } = (await import(`${location.origin}/zkml.js`)) as typeof import('../browser/index.js');
+          const { loadModel, sharedPart } = (await import(`${location.origin}/zkml.js`)) as typeof import('../browser/index.js');
           const result: { threads: boolean; prove: number; total: number; load: number }[] = [];
           for (const threads of [true, false]) {
             const t0 = performance.now();
@@ -107,16 +108,13 @@ export async function runBrowserBench(options: { models?: string[]; runs?: numbe
               prove.push(r.timings.proveMs);
               total.push(r.timings.totalMs);
             }
-            const v = await model.verify(r0(await model.prove(input)));
+            const v = await model.verify(sharedPart(await model.prove(input)));
             if (!v.valid) throw new Error(`${url}: ${v.reason}`);
             model.close();
             const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
             result.push({ threads, prove: mid(prove), total: mid(total), load });
           }
           return result;
-          function r0<T extends { proof: unknown; publicSignals: unknown }>(r: T) {
-            return { proof: r.proof, publicSignals: r.publicSignals } as T;
-          }
         },
         { url: m.url, input, runs },
       );

@@ -6,7 +6,7 @@ import type { ClampOp, Cost, Interval, OpDef } from './types.js';
 /** What clamping needs of an op: its bounds (null: none). */
 type Bounds = Pick<ClampOp, 'lo' | 'hi'>;
 
-function apply(op: Bounds, v: bigint): bigint {
+export function clampValue(op: Bounds, v: bigint): bigint {
   let y = v;
   if (op.lo !== null && y < op.lo) y = op.lo;
   if (op.hi !== null && y > op.hi) y = op.hi;
@@ -56,14 +56,10 @@ export function clampCost(op: Bounds, x: readonly Interval[]): Cost {
   return { nonLinear, linear: nonLinear > 0 ? x.length : 0, floor: nonLinear - all.length };
 }
 
-export function clampValue(op: Bounds, v: bigint): bigint {
-  return apply(op, v);
-}
-
 /** Clip: max(x, lo) and min(., hi), each a Max2 comparison (circuits/max2.circom) when it can bind. */
 export const clampDef: OpDef<ClampOp> = {
-  evaluate: (op, [x]) => x.map((v) => apply(op, v)),
-  bounds: (op, [x]) => x.map((r) => ({ lo: apply(op, r.lo), hi: apply(op, r.hi) })),
+  evaluate: (op, [x]) => x.map((v) => clampValue(op, v)),
+  bounds: (op, [x]) => x.map((r) => ({ lo: clampValue(op, r.lo), hi: clampValue(op, r.hi) })),
   emit(op, ctx) {
     const statements: string[] = [];
     const outputs = ctx.inputs[0].map((e, j) => emitClamp(op, `${ctx.id}_`, j, e, ctx.bounds[0][j], statements));

@@ -17,11 +17,10 @@ export function rescale(x: bigint, shift: number): bigint {
  * of 2^shift (a tie) and that quotient is odd. Spec of circuits/round_shift.circom.
  */
 export function roundShift(v: bigint, shift: number, even: boolean): bigint {
-  if (shift === 0) return v;
-  const t = v + (1n << BigInt(shift - 1));
-  const q = t >> BigInt(shift);
-  const tie = (t & ((1n << BigInt(shift)) - 1n)) === 0n;
-  return even && tie && (q & 1n) === 1n ? q - 1n : q;
+  const q = rescale(v, shift);
+  if (!even || shift === 0 || (q & 1n) === 0n) return q;
+  const tie = ((v + (1n << BigInt(shift - 1))) & ((1n << BigInt(shift)) - 1n)) === 0n;
+  return tie ? q - 1n : q;
 }
 
 export function relu(x: bigint): bigint {

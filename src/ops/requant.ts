@@ -30,6 +30,9 @@ function widths(op: RequantOp, x: readonly Interval[]): number[] {
 
 const rounded = (op: RequantOp, j: number, v: bigint) => roundShiftValue(op.multiplier[j] * v + op.offset[j], op.shift, op.even);
 
+/** The range of element j after rounding, before saturation: what the clamp's comparisons are sized for. */
+const roundedRange = (op: RequantOp, j: number, r: Interval): Interval => ({ lo: rounded(op, j, r.lo), hi: rounded(op, j, r.hi) });
+
 /**
  * Requantization of an int8 model (src/quant): clamp(roundShift(M_j x + C_j, shift, even), lo, hi).
  * The product by the constant M_j is linear; one RoundShift (circuits/round_shift.circom) divides
@@ -42,7 +45,10 @@ export const requantDef: OpDef<RequantOp> = {
   },
   bounds: (op, [x]) => {
     check(op, x.length);
-    return x.map((r, j) => ({ lo: clampValue(op, rounded(op, j, r.lo)), hi: clampValue(op, rounded(op, j, r.hi)) }));
+    return x.map((r, j) => {
+      const q = roundedRange(op, j, r);
+      return { lo: clampValue(op, q.lo), hi: clampValue(op, q.hi) };
+    });
   },
   emit(op, ctx) {
     const w = widths(op, ctx.bounds[0]);
@@ -53,28 +59,21 @@ export const requantDef: OpDef<RequantOp> = {
       `for (var i = 0; i < ${n}; i++) ${ctx.id}[i] = RoundShift(${ctx.id}_width[i], ${op.shift}, ${op.even ? 1 : 0});`,
       ...ctx.inputs[0].map((e, j) => `${ctx.id}[${j}].in <== ${op.multiplier[j]} * (${e}) + ${op.offset[j]};`),
     ];
-    const outputs = ctx.bounds[0].map((r, j) => {
-      const q = scaled(op, j, r);
-      return emitClamp(op, `${ctx.id}_`, j, `${ctx.id}[${j}].out`, { lo: roundShiftValue(q.lo, op.shift, op.even), hi: roundShiftValue(q.hi, op.shift, op.even) }, statements);
-    });
+    const outputs = ctx.bounds[0].map((r, j) => emitClamp(op, `${ctx.id}_`, j, `${ctx.id}[${j}].out`, roundedRange(op, j, r), statements));
     return { declarations: [constArrayFunction(`${ctx.id}_bits`, w)], statements, outputs };
   },
   synthesize(op, { cs, inputs, bounds }) {
     const w = widths(op, bounds[0]);
     return inputs[0].map((x, j) => {
       const q = roundShift(cs, x.scale(op.multiplier[j]).addConst(op.offset[j]), w[j], op.shift, op.even);
-      const r = scaled(op, j, bounds[0][j]);
-      return synthesizeClamp(cs, op, q, { lo: roundShiftValue(r.lo, op.shift, op.even), hi: roundShiftValue(r.hi, op.shift, op.even) });
+      return synthesizeClamp(cs, op, q, roundedRange(op, j, bounds[0][j]));
     });
   },
   // RoundShift(bits, shift, even): bits booleanity + 3 when even; then the clamp's Max2s.
   cost(op, [x]) {
     const w = widths(op, x);
     const bits = w.reduce((a, b) => a + b, 0);
-    const clamp = clampCost(op, x.map((r, j) => {
-      const q = scaled(op, j, r);
-      return { lo: roundShiftValue(q.lo, op.shift, op.even), hi: roundShiftValue(q.hi, op.shift, op.even) };
-    }));
+    const clamp = clampCost(op, x.map((r, j) => roundedRange(op, j, r)));
     return { nonLinear: bits + (op.even ? 3 * w.length : 0) + clamp.nonLinear, linear: 2 * w.length + clamp.linear, floor: bits + clamp.floor };
   },
 };

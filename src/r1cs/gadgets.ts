@@ -32,18 +32,25 @@ export function rescaleRelu(cs: ConstraintSystem, x: Lin, bits: number, shift: n
   return quotient(cs, b, low, bits, shift);
 }
 
+/**
+ * 1 when x = 0, else 0: x inv = 1 - z and x z = 0 (2 constraints; inv is free, and recorded so,
+ * when x = 0, where it changes nothing). Inline in circuits/piecewise_linear.circom and round_shift.circom.
+ */
+function isZero(cs: ConstraintSystem, x: Lin, what: string): Lin {
+  const inv = cs.alloc(x.value === 0n ? 0n : inverse(x.value), x.value === 0n);
+  const z = cs.alloc(1n - x.value * inv.value);
+  cs.enforce(x, inv, cs.constant(1n).sub(z), what);
+  cs.enforce(x, z, cs.constant(0n), what);
+  return z;
+}
+
 /** RoundShift(bits, shift, even). */
 export function roundShift(cs: ConstraintSystem, x: Lin, bits: number, shift: number, even: boolean): Lin {
   const { b, low } = shiftBits(cs, x, bits, shift, 'round');
   const q = quotient(cs, b, low, bits, shift);
   if (!even) return q;
   // The low `shift` bits are the remainder; bit `shift` is q's parity.
-  const r = cs.sum(b.slice(0, shift).map((bit, i) => [bit, pow2(i)] as const));
-  // At a tie (r = 0) inv is unconstrained and changes nothing: recorded as free.
-  const inv = cs.alloc(r.value === 0n ? 0n : inverse(r.value), r.value === 0n);
-  const z = cs.alloc(r.value === 0n ? 1n : 0n);
-  cs.enforce(r, inv, cs.constant(1n).sub(z), 'tie test');
-  cs.enforce(r, z, cs.constant(0n), 'tie test');
+  const z = isZero(cs, cs.sum(b.slice(0, shift).map((bit, i) => [bit, pow2(i)] as const)), 'tie test');
   const odd = bits === shift + 1 ? cs.constant(1n).sub(b[shift]) : b[shift];
   return q.sub(cs.mul(z, odd, 'ties to even'));
 }
@@ -73,10 +80,7 @@ export function piecewiseLinear(cs: ConstraintSystem, x: Lin, bits: number, doma
     const high = cs.sum(b.slice(domainBits, bits - 1).map((bit) => [bit, 1n] as const));
     const sh = cs.mul(s, high.scale(2n).addConst(-BigInt(nHigh)), 'domain test');
     const d = cs.sum([[high, -1n], [sh, 1n]], BigInt(nHigh));
-    const inv = cs.alloc(d.value === 0n ? 0n : inverse(d.value), d.value === 0n);
-    inRange = cs.alloc(1n - d.value * inv.value);
-    cs.enforce(d, inv, cs.constant(1n).sub(inRange), 'domain test');
-    cs.enforce(d, inRange, cs.constant(0n), 'domain test');
+    inRange = isZero(cs, d, 'domain test');
   } else {
     inRange = cs.constant(1n);
   }

@@ -12,10 +12,11 @@
  * the build, naming the module.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { listFiles } from '../files.js';
 import { browserDist, packageRoot } from '../paths.js';
 
 const require = createRequire(import.meta.url);
@@ -77,10 +78,6 @@ export async function bundleBrowser(outDir = browserDist): Promise<BundleReport>
   const files = listFiles(outDir);
   const sized = files.map((f) => ({ file: f.slice(outDir.length + 1), bytes: statSync(f).size }));
   return { files: sized, totalBytes: sized.reduce((a, f) => a + f.bytes, 0) };
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -14,6 +14,7 @@ import { chainKey, ensureDeployed, readDeployment, recordOf, writeDeployment, ty
 import { rpcChain } from '../chain/network.js';
 import { projectContract } from '../chain/solidity.js';
 import { loadBuild, type Manifest } from '../compile/manifest.js';
+import { size } from '../ir/graph.js';
 import { InvalidInputError, MissingArtifactError } from '../errors.js';
 import { browserDist, modelsDir, requireFile } from '../paths.js';
 import { describeProvenance, keyProvenance } from '../setup/provenance.js';
@@ -123,7 +124,7 @@ function sampleOf(manifest: Manifest, size: number): number[] | undefined {
 }
 
 /** Describes the builds, checking each has its keys and proves one input per proof. */
-async function describe(builds: string[], exposeHiddenWeights = false): Promise<{ id: string; dir: string; model: ServedModel }[]> {
+async function describe(builds: string[], exposeHiddenWeights = false): Promise<{ id: string; dir: string; manifest: Manifest; model: ServedModel }[]> {
   if (builds.length === 0) throw new InvalidInputError('zkml web needs at least one build folder');
   const ids = uniqueIds(builds);
   return Promise.all(
@@ -136,25 +137,25 @@ async function describe(builds: string[], exposeHiddenWeights = false): Promise<
       requireFile(paths.zkey, 'no proving key; run `zkml setup <build>` first');
       requireFile(paths.vkey, 'no verification key; run `zkml setup <build>` first');
       const provenance = await keyProvenance(dir);
-      const size = manifest.inputs.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+      const inputs = manifest.inputs.reduce((a, t) => a + size(t.shape), 0);
       const deployments = existsSync(paths.deployments) ? Object.values(JSON.parse(readFileSync(paths.deployments, 'utf8')) as Record<string, DeploymentRecord>) : [];
       const model: ServedModel = {
         id: ids[i],
         url: `builds/${ids[i]}/`,
         name: basename(paths.root),
         visibility: manifest.visibility,
-        inputSize: size,
-        inputShape: manifest.inputs.length === 1 ? [...manifest.inputs[0].shape] : [size],
+        inputSize: inputs,
+        inputShape: manifest.inputs.length === 1 ? [...manifest.inputs[0].shape] : [inputs],
         inputRange: { min: Math.min(...manifest.inputs.map((t) => t.floatMin)), max: Math.max(...manifest.inputs.map((t) => t.floatMax)) },
         ...(manifest.inputs.length === 1 && manifest.inputs[0].featureMin ? { featureMin: manifest.inputs[0].featureMin, featureMax: manifest.inputs[0].featureMax } : {}),
         outputSize: manifest.output.size,
         constraints: manifest.circuit.constraints,
         zkeyBytes: statSync(paths.zkey).size,
-        sample: sampleOf(manifest, size),
+        sample: sampleOf(manifest, inputs),
         keys: { secure: provenance.secure, summary: describeProvenance(provenance) },
         deployments: deployments.filter((d) => d.registry && d.modelId).map(({ chainId, genesis, registry, modelId }) => ({ chainId, genesis, registry, modelId })),
       };
-      return { id: ids[i], dir: paths.root, model };
+      return { id: ids[i], dir: paths.root, manifest, model };
     }),
   );
 }
@@ -192,8 +193,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     const build = /^\/builds\/([^/]+)\/(.+)$/.exec(path);
     if (build) {
       const s = byId.get(build[1]);
-      const m = s && loadBuild(s.dir).manifest;
-      return s && m && BUILD_FILES.get(build[2])?.(m) ? join(s.dir, ...build[2].split('/')) : undefined;
+      return s && BUILD_FILES.get(build[2])?.(s.manifest) ? join(s.dir, ...build[2].split('/')) : undefined;
     }
     const file = resolve(browserDist, `.${path}`);
     return file.startsWith(browserDist + sep) ? file : undefined;
