@@ -151,3 +151,59 @@ component main = T();`,
     });
   });
 });
+
+describe('requant: edge cases through circom and the direct R1CS', () => {
+  // bits == shift + 1 (the parity from 1 - b[shift]), ties up, and no shift at all.
+  const cases: { op: RequantOp; range: Interval }[] = [
+    { op: { ...op, multiplier: [1n], offset: [0n], shift: 3, even: true, lo: -100n, hi: 100n }, range: { lo: -8n, hi: 3n } },
+    { op: { ...op, multiplier: [3n], offset: [1n], shift: 2, even: false, lo: -3n, hi: 3n }, range: { lo: -10n, hi: 10n } },
+    { op: { ...op, multiplier: [2n], offset: [-1n], shift: 0, even: false, lo: -6n, hi: 5n }, range: { lo: -5n, hi: 5n } },
+  ];
+  let c: TestCircuit;
+  before(async () => {
+    const parts = cases.map(({ op: o, range: r }, k) => requantDef.emit(o, { id: `e${k}`, inputs: [[`in[${k}]`]], bounds: [[r]] }));
+    c = await compileSource(
+      'requant_edges',
+      `pragma circom 2.1.0;
+include "round_shift.circom";
+include "max2.circom";
+${parts.flatMap((e) => e.declarations).join('\n')}
+template T() {
+    signal input in[${cases.length}];
+    signal output out[${cases.length}];
+${parts.flatMap((e) => e.statements).map((l) => `    ${l}`).join('\n')}
+${parts.map((e, k) => `    out[${k}] <== ${e.outputs[0]};`).join('\n')}
+}
+component main = T();`,
+    );
+  });
+
+  it('equal rational rounding with saturation, in circom and R1CS, at the documented cost', async () => {
+    const want = (k: number, x: bigint) => {
+      const { op: o } = cases[k];
+      const r = rationalRound(o.multiplier[0] * x + o.offset[0], 1n << BigInt(o.shift), o.even);
+      return r < o.lo ? o.lo : r > o.hi ? o.hi : r;
+    };
+    assert.equal(c.stats.nonLinear, cases.reduce((a, { op: o, range: r }) => a + requantDef.cost(o, [[r]]).nonLinear, 0));
+    for (let x = -10n; x <= 10n; x++) {
+      const xs = cases.map(({ range: r }) => (x >= r.lo && x <= r.hi ? x : 0n));
+      const w = await c.witness.calculateWitness({ in: xs.map(String) }, true);
+      assert.deepEqual(c.r1cs.violations(w), []);
+      cases.forEach(({ op: o, range: r }, k) => {
+        assert.equal(fromField(w[1 + k]), want(k, xs[k]), `case ${k} at ${xs[k]}`);
+        const cs = new ConstraintSystem(true);
+        const input = cs.alloc(toField(xs[k]));
+        const [y] = requantDef.synthesize(o, { cs, inputs: [[input]], bounds: [[r]], signals: { in: [input], w: [] } });
+        assert.equal(fromField(y.value), want(k, xs[k]), `R1CS case ${k} at ${xs[k]}`);
+        assert.equal(nonLinear(cs.constraints), requantDef.cost(o, [[r]]).nonLinear);
+        assert.deepEqual(R1cs.of(cs.constraints).violations(cs.values), []);
+      });
+    }
+  });
+
+  it('refuses a malformed op with a message', () => {
+    assert.throws(() => requantDef.evaluate({ ...op, shift: -1 }, [[0n, 0n, 0n, 0n]]), /non-negative integer/);
+    assert.throws(() => requantDef.evaluate({ ...op, multiplier: [1n] }, [[0n, 0n, 0n, 0n]]), /1 multipliers .* for 4 elements/);
+    assert.throws(() => requantDef.evaluate({ ...op, multiplier: [0n, 1n, 1n, 1n] }, [[0n, 0n, 0n, 0n]]), /positive/);
+  });
+});
