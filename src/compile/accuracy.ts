@@ -28,6 +28,11 @@ export interface AccuracyReport {
   /** Fraction of samples where the quantized argmax is the true label, when labels are known. */
   labelAccuracy?: number;
   floatLabelAccuracy?: number;
+  /**
+   * An int8 model (its own quantization): the fraction of output elements identical to
+   * onnxruntime's, and the largest difference in output steps (the output's scale).
+   */
+  int8?: { identical: number; maxSteps: number };
 }
 
 export function argmax(v: readonly number[]): number {
@@ -74,6 +79,9 @@ export function compareOutputs(
   let maxAbsError: number[] = [];
   let classification = false;
   let outOfRange = 0;
+  let identical = 0;
+  let maxSteps = 0;
+  const affine = program.output.affine;
   const agrees: boolean[] = [];
   for (const [k, x] of inputs.entries()) {
     const float = floats[k];
@@ -96,6 +104,10 @@ export function compareOutputs(
       maxAbsFloat = Math.max(maxAbsFloat, Math.abs(f));
       sumErr += e;
       count++;
+      if (affine) {
+        if (e === 0) identical++;
+        maxSteps = Math.max(maxSteps, e / Math.abs(affine.scale[i]));
+      }
     });
     const top1 = argmax(float) === argmax(quant);
     if (top1) agree++;
@@ -120,6 +132,7 @@ export function compareOutputs(
     maxAbsFloat,
     relativeError: maxAbsFloat > 0 ? worst / maxAbsFloat : worst,
     ...(labels && classification ? { labelAccuracy: correct / n, floatLabelAccuracy: floatCorrect / n } : {}),
+    ...(affine ? { int8: { identical: identical / Math.max(1, count), maxSteps } } : {}),
   };
   return { report, ...(resolved === 'regression' ? {} : { agrees }) };
 }

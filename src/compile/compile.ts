@@ -15,6 +15,7 @@ import { buildPaths } from '../paths.js';
 import { defaultQuantConfig, inputOps, serializeProgram, unitOf, type QProgram, type QTensor, type QuantConfig } from '../quant/program.js';
 import { inputSize } from '../quant/io.js';
 import { quantize } from '../quant/quantize.js';
+import { isQuantizedGraph, quantizeQdq } from '../quant/qdq.js';
 import { approximationEffects, floatOutputs, scoreAccuracy, type AccuracyReport, type Task } from './accuracy.js';
 import { ACCURACY_TARGET, planPrecision, type PrecisionPlan, type PrecisionTrial } from './precision.js';
 import { outsideRange, resolveInputRange, type InputRangeSpec } from './input_range.js';
@@ -98,8 +99,12 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
   log(`imported ${onnxFile}: ${graph.nodes.length} ops, input ${graph.inputs.map((i) => `${i.name} [${i.shape}]`).join(', ')}`);
 
   const float = await FloatModel.load(onnxFile, graph.inputs, graph.onnxOutputName);
+  // An int8 model brings its own scales: no calibration, no precision search (src/quant/qdq.ts).
+  const prequantized = isQuantizedGraph(graph);
   try {
-    await checkImport(float, graph, calibration.inputs[0]);
+    // The float IR of an int8 model rounds in float64 where onnxruntime rounds in float32; its
+    // integer program is compared with onnxruntime element by element in the accuracy report instead.
+    if (!prequantized) await checkImport(float, graph, calibration.inputs[0]);
     const pinned: Partial<QuantConfig> = { ...options.quant };
     if (options.inputRange !== undefined) {
       pinned.inputRange = resolveInputRange(options.inputRange, graph.inputs);
@@ -108,7 +113,11 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
     }
     let config: QuantConfig = { ...defaultQuantConfig, ...pinned };
     let precision: PrecisionPlan | undefined;
-    if (options.precision !== 'fixed') {
+    if (prequantized) {
+      if (options.quant && Object.keys(options.quant).length > 0) throw new InvalidInputError('this model carries its own int8 quantization (QuantizeLinear/DequantizeLinear or QLinear ops): bit budgets (--input-bits, --weight-bits, --activation-bits) do not apply');
+      if (options.inputRange !== undefined) throw new InvalidInputError('this model carries its own int8 quantization: its QuantizeLinear sets the input range (any float input is accepted and saturates), so --input-range does not apply');
+      log('int8 model: proving its own quantization (scales and zero points from the model; no calibration)');
+    } else if (options.precision !== 'fixed') {
       precision = planPrecision(graph, calibration.inputs, await floatOutputs(float, calibration.inputs), pinned, options.task);
       config = precision.config;
       const [first] = precision.trials;
@@ -116,7 +125,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       if (precision.raised) log(`precision: the default budgets miss the accuracy target (${describeTrial(first)}); raised to ${describeTrial(precision.trials.find((t) => t.accepted)!)}`);
       log(`precision: input ${config.inputBits}, weight ${config.weightBits}, activation ${config.activationBits} bits; ${chosen.constraints} constraints in the ops by formula (defaults: ${first.constraints}; commitments and the recipient binding come on top), ${precision.trials.length} trials`);
     }
-    const quantized = precision?.program ?? quantize(graph, calibration.inputs, config);
+    const quantized = prequantized ? quantizeQdq(graph) : (precision?.program ?? quantize(graph, calibration.inputs, config));
     // Hiding the weights changes neither the integer semantics nor accuracy, only the circuit.
     const program = visibility.weights === 'hashed' ? hideWeights(quantized) : quantized;
     const circuit = backend === 'circom' ? generateCircuit(program, visibility) : undefined;
@@ -128,6 +137,7 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
       if (a.effect) log(`${a.fn} (${a.op}): max error ${a.maxError.toExponential(2)}; with it exact the model would score ${a.effect.decisionAgreement !== undefined ? `agreement ${(a.effect.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(a.effect.relativeError * 100).toFixed(2)}%`);
     }
     log(`quantized: ${accuracy.decisionAgreement !== undefined ? `decision agreement ${(accuracy.decisionAgreement * 100).toFixed(1)}%, ` : ''}relative error ${(accuracy.relativeError * 100).toFixed(2)}% on ${accuracy.samples} samples`);
+    if (accuracy.int8) log(`int8: ${pct(accuracy.int8.identical)} of output elements identical to onnxruntime's, the rest within ${accuracy.int8.maxSteps.toFixed(accuracy.int8.maxSteps < 10 ? 2 : 0)} output steps`);
     if (accuracy.outOfRange) {
       log(`${accuracy.outOfRange} of ${test.inputs.length} test samples fall outside the accepted input range (${describeRanges(program)}) and cannot be proved; --input-range (known bounds) or --input-margin widens it`);
     }
@@ -175,12 +185,13 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
           outputShape: graph.output.shape,
         },
         quant: config,
+        ...(prequantized ? { prequantized: true } : {}),
         visibility,
         ...(batchSize > 1 ? { batch: { size: batchSize, depth: batchDepth(batchSize) } } : {}),
         ...(weightsCommitment ? { weightsCommitment } : {}),
         ...(precision ? { precision: precision.trials } : {}),
         inputs: inputOps(program).map((op, k) => describeInput(op, program.inputs[k])),
-        output: { frac: program.output.frac, size: size(program.output.shape), postprocess: program.postprocess?.kind },
+        output: { frac: program.output.frac, size: size(program.output.shape), postprocess: program.postprocess?.kind, ...(program.output.affine ? { affine: program.output.affine } : {}) },
         approximations,
         circuit: {
           sha256: sha256File(paths.r1cs),

@@ -5,7 +5,7 @@
 import type { OpCost } from '../circuit/codegen.js';
 import type { PrecisionTrial } from './precision.js';
 import type { Shape, TensorInfo } from '../ir/graph.js';
-import type { Approximation, QProgram, QuantConfig } from '../quant/program.js';
+import type { Approximation, OutputAffine, QProgram, QuantConfig } from '../quant/program.js';
 import type { AccuracyReport } from './accuracy.js';
 import type { LayoutEntry, Visibility } from '../commit/visibility.js';
 
@@ -31,7 +31,10 @@ export interface Manifest {
     onnxOutput: string;
     outputShape: Shape;
   };
+  /** The bit budgets of a calibrated build (unused when `prequantized`). */
   quant: QuantConfig;
+  /** The model carries its own int8 quantization, proved as it is (src/quant/qdq.ts). */
+  prequantized?: boolean;
   /** What the proof reveals of input, output and weights (src/commit/visibility.ts). */
   visibility: Visibility;
   /** Batched builds: inferences per proof and the depth of their item tree (src/commit/batch.ts). Absent: one per proof. */
@@ -42,7 +45,8 @@ export interface Manifest {
   precision?: PrecisionTrial[];
   /** Each model input: its scale and the range the circuit accepts (concatenated in this order). */
   inputs: { name: string; shape: Shape; frac: number; /** The input's step when not 2^-frac (folded into the first layer). */ scale?: number; min: string; max: string; floatMin: number; floatMax: number; featureMin?: number[]; featureMax?: number[] }[];
-  output: { frac: number; size: number; postprocess?: string };
+  /** `affine`: an int8 model's output decoding (value * scale + offset per element, see QTensor). */
+  output: { frac: number; size: number; postprocess?: string; affine?: OutputAffine };
   approximations: Approximation[];
   circuit: {
     /** sha256 of model.r1cs: keys are cached against it. */

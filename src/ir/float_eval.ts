@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js';
-import type { FloatGraph, FloatNode, SmoothFn } from './graph.js';
-import { size } from './graph.js';
+import type { FloatGraph, FloatNode, QuantType, SmoothFn } from './graph.js';
+import { quantTypeRange, size } from './graph.js';
 
 /**
  * Evaluates the float IR in float64. Used for calibration (the range of every tensor) and to
@@ -24,9 +24,14 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
       const y = Float64Array.from(node.bias);
       for (let j = 0; j < y.length; j++) {
         for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) y[j] += node.weight[t] * x[node.src[t]][node.index[t]];
+        if (node.rowScale) y[j] *= node.rowScale[j];
       }
       return y;
     }
+    case 'quantize':
+      return x[0].map((v, j) => quantizeValue(v, node.scale[j], node.zeroPoint[j], node.type));
+    case 'dequantize':
+      return x[0].map((v, j) => Math.fround((v - node.zeroPoint[j]) * node.scale[j]));
     case 'gather':
       return Float64Array.from(node.index, (i, j) => (node.src[j] < 0 ? node.constant[j] : x[node.src[j]][i]));
     case 'relu':
@@ -138,4 +143,20 @@ function erfcPositive(a: number): number {
     r = (1 / Math.sqrt(Math.PI) - r) / a;
   }
   return Math.exp(-a * a) * r;
+}
+
+/** Rounds to the nearest integer, ties to even (QuantizeLinear's rounding). */
+export function roundHalfEvenNumber(x: number): number {
+  const r = Math.round(x); // ties toward +infinity
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * QuantizeLinear of one value as onnxruntime and the ONNX reference compute it: the division in
+ * float32, rounding half to even, then the zero point and saturation to the type's range.
+ */
+export function quantizeValue(x: number, scale: number, zeroPoint: number, type: QuantType): number {
+  const [lo, hi] = quantTypeRange[type];
+  const v = roundHalfEvenNumber(Math.fround(Math.fround(x) / scale)) + zeroPoint;
+  return Math.min(hi, Math.max(lo, v));
 }

@@ -1,4 +1,4 @@
-import type { FloatNode, GatherNode, LinearNode, MaxPoolNode, ReluNode, Shape } from './graph.js';
+import type { DequantizeNode, FloatNode, GatherNode, LinearNode, MaxPoolNode, QuantizeNode, ReluNode, Shape } from './graph.js';
 
 /**
  * Composes a linear node into the linear node that consumes it (BatchNorm after Conv, a bias Add
@@ -27,7 +27,8 @@ function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
       const p = producer.get(input);
       if (!p || uses.get(input) !== 1 || input === graphOutput) continue;
       let fused: LinearNode | undefined;
-      if (p.kind === 'linear' && composedTerms(consumer, input, p) <= TERM_GROWTH * (consumer.weight.length + p.weight.length)) fused = composeLinear(consumer, input, p);
+      // A producer's row factor (a QLinear op's accumulator scale) stays with its own rows.
+      if (p.kind === 'linear' && !p.rowScale && composedTerms(consumer, input, p) <= TERM_GROWTH * (consumer.weight.length + p.weight.length)) fused = composeLinear(consumer, input, p);
       else if (p.kind === 'gather') fused = composeGather(consumer, input, p);
       if (fused) return nodes.filter((n) => n !== p).map((n) => (n === consumer ? fused! : n));
     }
@@ -87,6 +88,7 @@ function rewrite(consumer: LinearNode, tensor: string, producerInputs: string[],
     index: Int32Array.from(index),
     weight: Float64Array.from(weight),
     bias,
+    ...(consumer.rowScale ? { rowScale: consumer.rowScale } : {}),
   };
 }
 
@@ -118,28 +120,46 @@ function composeGather(consumer: LinearNode, tensor: string, p: GatherNode): Lin
 }
 
 /**
- * MaxPool(Relu(x)) -> Relu(MaxPool(x)): both are monotone, so they commute exactly, in floats and
- * in the integer program (where the Relu is fused into a rescale, also monotone). Pooling first
- * compares the accumulators and leaves one rescale-ReLU decomposition per window instead of one
- * per element: 2x2 pooling drops three of every four. `shapes` gains the new intermediate tensor.
+ * MaxPool(g(x)) -> g(MaxPool(x)) for an elementwise, non-decreasing g that is the same across each
+ * pooling window: Relu, and an int8 model's QuantizeLinear and DequantizeLinear (per-tensor or
+ * per-channel parameters; windows stay within a channel). They commute exactly, in floats and in
+ * the integer program, and pooling first leaves g one element per window instead of one per
+ * element: 2x2 pooling drops three of every four rescale-ReLU or requantization decompositions.
+ * Repeated, a pool climbs an int8 model's Q -> DQ -> Relu -> Q chain up to its Conv. `shapes`
+ * gains the new intermediate tensors.
  */
-export function poolBeforeRelu(nodes: FloatNode[], graphOutput: string, shapes: Map<string, Shape>): FloatNode[] {
+export function poolEarly(nodes: FloatNode[], graphOutput: string, shapes: Map<string, Shape>): FloatNode[] {
+  for (;;) {
+    const next = poolEarlyOnce(nodes, graphOutput, shapes);
+    if (next === nodes) return nodes;
+    nodes = next;
+  }
+}
+
+function poolEarlyOnce(nodes: FloatNode[], graphOutput: string, shapes: Map<string, Shape>): FloatNode[] {
   const uses = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   const producer = new Map(nodes.map((n) => [n.output, n]));
-  const swapped = new Map<FloatNode, FloatNode[]>();
-  const dropped = new Set<FloatNode>();
   for (const pool of nodes) {
     if (pool.kind !== 'maxPool') continue;
-    const relu = producer.get(pool.inputs[0]);
-    if (relu?.kind !== 'relu' || uses.get(relu.output) !== 1 || relu.output === graphOutput) continue;
-    const pooled = `${pool.output}__before_relu`;
+    const g = producer.get(pool.inputs[0]);
+    if (!g || uses.get(g.output) !== 1 || g.output === graphOutput) continue;
+    const pooledG = onWindows(g, pool.windows);
+    if (!pooledG) continue;
+    const pooled = `${pool.output}__before_${g.kind}`;
     shapes.set(pooled, shapes.get(pool.output)!);
-    const newPool: MaxPoolNode = { ...pool, inputs: [relu.inputs[0]], output: pooled };
-    const newRelu: ReluNode = { kind: 'relu', node: relu.node, inputs: [pooled], output: pool.output };
-    // The relu's input is computed before the old relu, so the pair can stand where the pool stood.
-    swapped.set(pool, [newPool, newRelu]);
-    dropped.add(relu);
+    const newPool: MaxPoolNode = { ...pool, inputs: [g.inputs[0]], output: pooled };
+    // g's input is computed before g, so the pair can stand where the pool stood.
+    return nodes.flatMap((n) => (n === pool ? [newPool, { ...pooledG, inputs: [pooled], output: pool.output } as FloatNode] : n === g ? [] : [n]));
   }
-  return swapped.size === 0 ? nodes : nodes.flatMap((n) => swapped.get(n) ?? (dropped.has(n) ? [] : [n]));
+  return nodes;
+}
+
+/** g applied to one element per window, if g is elementwise, non-decreasing and uniform over each window. */
+function onWindows(g: FloatNode, windows: readonly Int32Array[]): ReluNode | QuantizeNode | DequantizeNode | undefined {
+  if (g.kind === 'relu') return g;
+  if (g.kind !== 'quantize' && g.kind !== 'dequantize') return undefined;
+  const uniform = windows.every((w) => w.every((i) => g.scale[i] === g.scale[w[0]] && g.zeroPoint[i] === g.zeroPoint[w[0]]));
+  if (!uniform) return undefined;
+  return { ...g, scale: Float64Array.from(windows, (w) => g.scale[w[0]]), zeroPoint: Int32Array.from(windows, (w) => g.zeroPoint[w[0]]) };
 }

@@ -21,6 +21,12 @@ export interface LinearNode {
   index: Int32Array;
   weight: Float64Array;
   bias: Float64Array;
+  /**
+   * y[j] = rowScale[j] * (bias[j] + sum ...): an exact per-row factor, set by the expansions of
+   * QLinearConv and QLinearMatMul, whose integer accumulator and int32 bias are at the scale
+   * x_scale * w_scale. Keeping the factor apart keeps every number exact in float64.
+   */
+  rowScale?: Float64Array;
 }
 
 /** y[j] = inputs[src[j]][index[j]], or constant[j] where src[j] is -1: reshape, transpose, pad, concat, slice. */
@@ -116,7 +122,28 @@ export interface LookupNode extends Unary<'lookup'> {
   cols: number;
 }
 
-export type FloatNode = LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode | SqrtNode | DivNode | FnNode | LookupNode;
+/** The integer types of an int8 model's quantized tensors. */
+export type QuantType = 'uint8' | 'int8';
+
+export const quantTypeRange: Record<QuantType, readonly [number, number]> = { uint8: [0, 255], int8: [-128, 127] };
+
+/**
+ * QuantizeLinear: y = saturate(round_half_to_even(x / scale) + zeroPoint) to the type's range, with
+ * a scale (a float32 value) and zero point per element (per tensor or per axis in ONNX).
+ */
+export interface QuantizeNode extends Unary<'quantize'> {
+  scale: Float64Array;
+  zeroPoint: Int32Array;
+  type: QuantType;
+}
+
+/** DequantizeLinear: y = (x - zeroPoint) * scale, per element. */
+export interface DequantizeNode extends Unary<'dequantize'> {
+  scale: Float64Array;
+  zeroPoint: Int32Array;
+}
+
+export type FloatNode = QuantizeNode | DequantizeNode | LinearNode | GatherNode | ReluNode | SigmoidNode | TanhNode | LeakyReluNode | ClipNode | MaxPoolNode | MulNode | ArgMaxNode | SoftmaxNode | SqrtNode | DivNode | FnNode | LookupNode;
 export type FloatOpKind = FloatNode['kind'];
 
 export interface TensorInfo {
@@ -124,6 +151,8 @@ export interface TensorInfo {
   shape: Shape;
   /** An integer model input (INT64/INT32 token ids, read only by embedding lookups): ids in [0, max]. */
   integer?: { type: 'int64' | 'int32'; max: number };
+  /** A uint8/int8 model input (the quantized input of an int8 model's first QLinear op). */
+  quantized?: QuantType;
 }
 
 export interface FloatGraph {

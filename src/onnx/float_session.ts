@@ -8,7 +8,7 @@ import { size, type TensorInfo } from '../ir/graph.js';
 
 /** The part of onnxruntime's API (common to its Node and web packages) that the float reference uses. */
 export interface OrtApi {
-  Tensor: new (type: 'float32' | 'int32' | 'int64', data: Float32Array | Int32Array | BigInt64Array, dims: readonly number[]) => unknown;
+  Tensor: new (type: 'float32' | 'int32' | 'int64' | 'uint8' | 'int8', data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array, dims: readonly number[]) => unknown;
 }
 
 export interface OrtSession {
@@ -33,6 +33,8 @@ export class FloatSession {
       const part = values.slice(offset, offset + n);
       if (t.integer?.type === 'int64') feeds[t.name] = new this.ort.Tensor('int64', BigInt64Array.from(part, (v) => BigInt(Math.round(v))), [...t.shape]);
       else if (t.integer) feeds[t.name] = new this.ort.Tensor('int32', Int32Array.from(part, Math.round), [...t.shape]);
+      else if (t.quantized === 'uint8') feeds[t.name] = new this.ort.Tensor('uint8', Uint8Array.from(part), [...t.shape]);
+      else if (t.quantized === 'int8') feeds[t.name] = new this.ort.Tensor('int8', Int8Array.from(part), [...t.shape]);
       else feeds[t.name] = new this.ort.Tensor('float32', Float32Array.from(part), [...t.shape]);
       offset += n;
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MalformedModelError, UnsupportedModelError, UnsupportedOpError } from '../errors.js';
-import { fuse, poolBeforeRelu } from '../ir/fuse.js';
-import type { FloatGraph, FloatNode, Shape, TensorInfo } from '../ir/graph.js';
+import { fuse, poolEarly } from '../ir/fuse.js';
+import type { FloatGraph, FloatNode, QuantType, Shape, TensorInfo } from '../ir/graph.js';
 import { Attributes } from './attributes.js';
 import type { LoweringContext } from './lower/context.js';
 import { lowerings, supportedOps } from './lower/index.js';
@@ -50,7 +50,14 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   // from; only re-indexing and lookups may read them.
   const integer = new Map<string, Set<string>>();
   const types = inputs.map(checkElementType);
-  types.forEach((type, k) => type && integer.set(inputInfo[k].name, new Set([inputInfo[k].name])));
+  // Quantized (uint8/int8) tensors: QuantizeLinear outputs and uint8/int8 inputs, and what is moved from them.
+  const quantTypes = new Map<string, QuantType>();
+  types.forEach((type, k) => {
+    if (type === 'uint8' || type === 'int8') {
+      inputInfo[k].quantized = type;
+      quantTypes.set(inputInfo[k].name, type);
+    } else if (type) integer.set(inputInfo[k].name, new Set([inputInfo[k].name]));
+  });
   const vocabulary = new Map<string, number>();
   const aliases = new Map<string, string>();
   const nodes: FloatNode[] = [];
@@ -92,6 +99,7 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
       },
       output: (i = 0) => (node.output ?? [])[i],
       isInteger: (i) => integer.has(inputName(i)),
+      quantType: (i) => quantTypes.get(inputName(i)),
       emit: (n, shape) => {
         const ints = n.inputs.filter((t) => integer.has(t));
         const roots = new Set(ints.flatMap((t) => [...integer.get(t)!]));
@@ -101,6 +109,9 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
           if (n.kind !== 'gather' || ints.length !== n.inputs.length || n.src.some((s) => s < 0)) fail(`it reads the integer input "${[...roots][0]}": integer inputs (token ids) can only be re-indexed (Reshape, Unsqueeze, ...) and used as Gather indices into a constant table`);
           integer.set(n.output, roots);
         }
+        const moved = (n.kind === 'gather' || n.kind === 'maxPool') && n.inputs.length > 0 && new Set(n.inputs.map((t) => quantTypes.get(t))).size === 1 ? quantTypes.get(n.inputs[0]) : undefined;
+        const quantType = n.kind === 'quantize' ? n.type : moved;
+        if (quantType) quantTypes.set(n.output, quantType);
         nodes.push(n);
         shapes.set(n.output, shape);
       },
@@ -117,7 +128,7 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
 
   inputInfo.forEach((info, k) => {
     const type = types[k];
-    if (!type) return;
+    if (type !== 'int64' && type !== 'int32') return;
     const rows = vocabulary.get(info.name);
     if (rows === undefined) throw new UnsupportedModelError('input', info.name, 'an integer input must be read by a Gather into a constant table (token ids for an embedding); this one is not');
     info.integer = { type, max: rows - 1 };
@@ -134,7 +145,7 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     shapes.set(copy, outShape);
     outName = copy;
   }
-  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolBeforeRelu(fuse(nodes, outName), outName, shapes), shapes };
+  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolEarly(fuse(nodes, outName), outName, shapes), shapes };
 }
 
 /**
@@ -176,16 +187,19 @@ function checkOps(graph: GraphProto): void {
 
 /**
  * zkml runs float32 models (onnxruntime would refuse a float32 feed to a float64 input at run
- * time); INT64/INT32 inputs are token ids, returned as such.
+ * time); INT64/INT32 inputs are token ids, UINT8/INT8 inputs an int8 model's quantized input,
+ * returned as such.
  */
-function checkElementType(value: ValueInfoProto): 'int64' | 'int32' | undefined {
+function checkElementType(value: ValueInfoProto): 'int64' | 'int32' | QuantType | undefined {
   const type = value.type?.tensorType?.elemType ?? onnx.TensorProto.DataType.FLOAT;
   if (type === onnx.TensorProto.DataType.FLOAT) return undefined;
   if (type === onnx.TensorProto.DataType.INT64) return 'int64';
   if (type === onnx.TensorProto.DataType.INT32) return 'int32';
+  if (type === onnx.TensorProto.DataType.UINT8) return 'uint8';
+  if (type === onnx.TensorProto.DataType.INT8) return 'int8';
   const name = onnx.TensorProto.DataType[type] ?? String(type);
   const fix = type === onnx.TensorProto.DataType.DOUBLE ? ': export the model in float32 (PyTorch: model.float() before torch.onnx.export; sklearn-onnx: FloatTensorType)' : '';
-  throw new UnsupportedModelError('input', value.name ?? '', `its element type is ${name}; zkml takes float32 model inputs (and int64/int32 token ids for an embedding)${fix}`);
+  throw new UnsupportedModelError('input', value.name ?? '', `its element type is ${name}; zkml takes float32 model inputs (and int64/int32 token ids for an embedding, uint8/int8 inputs of an int8 model)${fix}`);
 }
 
 function staticShape(value: ValueInfoProto, file: string): Shape {

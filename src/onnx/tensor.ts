@@ -1,4 +1,5 @@
 import { UnsupportedModelError } from '../errors.js';
+import type { QuantType } from '../ir/graph.js';
 import { onnx, toNumber, type TensorProto } from './proto.js';
 
 export interface ConstTensor {
@@ -10,6 +11,8 @@ export interface ConstTensor {
    * values depend on it.
    */
   integer?: boolean;
+  /** UINT8 or INT8 (a zero point's type decides QuantizeLinear's output type). */
+  quantType?: QuantType;
 }
 
 const DataType = onnx.TensorProto.DataType;
@@ -79,5 +82,6 @@ export function readTensor(t: TensorProto, where: string): ConstTensor {
     throw new UnsupportedModelError('tensor', where, `tensor ${t.name} is stored in an external file`);
   }
   const integer = t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE;
-  return integer ? { dims, data, integer } : { dims, data };
+  const quantType = t.dataType === DataType.UINT8 ? 'uint8' : t.dataType === DataType.INT8 ? 'int8' : undefined;
+  return integer ? { dims, data, integer, ...(quantType ? { quantType } : {}) } : { dims, data };
 }

@@ -1,4 +1,4 @@
-import type { Shape } from '../ir/graph.js';
+import type { QuantType, Shape } from '../ir/graph.js';
 import type { InputOp, QOp } from '../ops/types.js';
 
 /** Quantization settings: bit budgets that the calibration turns into power-of-two scales. */
@@ -30,6 +30,29 @@ export interface QTensor {
    * inputs read by affine ops alone have one; those ops fold it into their weights.
    */
   scale?: number;
+  /**
+   * An int8 model's quantized input (src/quant/qdq.ts): the circuit takes c = q - zeroPoint of
+   * q = saturate(round_half_even(x / scale) + zeroPoint) to [qmin, qmax], computed on the host as
+   * QuantizeLinear computes it; `integer`: the model input is already uint8/int8 (q = x).
+   */
+  quantizer?: InputQuantizer;
+  /** An int8 model's output: element j is decoded as value_j * scale[j] + offset[j] (rounded to float32 when `float32`). */
+  affine?: OutputAffine;
+}
+
+export interface InputQuantizer {
+  type: QuantType;
+  scale: number[];
+  zeroPoint: number[];
+  qmin: number;
+  qmax: number;
+  integer?: boolean;
+}
+
+export interface OutputAffine {
+  scale: number[];
+  offset: number[];
+  float32: boolean;
 }
 
 /** The float value of one integer unit of a tensor. */

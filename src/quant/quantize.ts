@@ -5,6 +5,7 @@ import { unsignedBits } from '../ops/fixed_point.js';
 import { fixedDomains, pwlFunctions, pwlTables, type PwlFn } from '../ops/pwl.js';
 import { defOf, type PwlOp, type QOp } from '../ops/index.js';
 import { calibrate, type TensorStats } from './calibrate.js';
+import { isQuantizedGraph } from './qdq.js';
 import { defaultQuantConfig, unitOf, type Approximation, type QProgram, type QTensor, type QuantConfig } from './program.js';
 
 /** Largest number of fractional bits a scale may use (keeps widths sane for tiny values). */
@@ -90,6 +91,7 @@ export function quantize(
   // Calibration depends only on the samples: callers that try many configs pass it once.
   stats: Map<string, TensorStats> = calibrate(graph, samples),
 ): QProgram {
+  if (isQuantizedGraph(graph)) throw new UnsupportedModelError('model', graph.output.name, 'this model carries its own int8 quantization: it is compiled by quantizeQdq (src/quant/qdq.ts), not calibrated');
   const ops: QOp[] = [];
   const state = new Map<string, State>();
   const approximations: Approximation[] = [];

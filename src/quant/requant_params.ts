@@ -18,54 +18,15 @@
  */
 import { UnsupportedModelError } from '../errors.js';
 import type { Interval } from '../ops/types.js';
+import { abs, floorDiv, gcd, rational, type Rational } from './rational.js';
 
-/** n / d with d > 0. */
-export interface Rational {
-  n: bigint;
-  d: bigint;
-}
+export { rational, rationalOf, type Rational } from './rational.js';
 
 export interface RequantParams {
   multiplier: bigint;
   offset: bigint;
   shift: number;
   even: boolean;
-}
-
-const abs = (x: bigint) => (x < 0n ? -x : x);
-
-function gcd(a: bigint, b: bigint): bigint {
-  a = abs(a);
-  b = abs(b);
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
-}
-
-export function rational(n: bigint, d = 1n): Rational {
-  if (d === 0n) throw new RangeError('zero denominator');
-  const s = d < 0n ? -1n : 1n;
-  const g = gcd(n, d) || 1n;
-  return { n: (s * n) / g, d: (s * d) / g };
-}
-
-/** A finite double as the exact rational it is (float32 scales read from ONNX are exact doubles). */
-export function rationalOf(x: number): Rational {
-  if (!Number.isFinite(x)) throw new RangeError(`${x} is not finite`);
-  if (x === 0) return { n: 0n, d: 1n };
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const exp = Number((bits >> 52n) & 0x7ffn);
-  const frac = bits & ((1n << 52n) - 1n);
-  const mantissa = exp === 0 ? frac : frac | (1n << 52n);
-  const e = (exp === 0 ? 1 : exp) - 1075;
-  return e >= 0 ? rational(sign * mantissa * (1n << BigInt(e))) : rational(sign * mantissa, 1n << BigInt(-e));
 }
 
 /** round(n / d), ties to even: the rounding QuantizeLinear specifies. */
@@ -121,8 +82,61 @@ export function requantParams(fIn: Rational, oIn: Rational, range: Interval, nod
     throw new UnsupportedModelError('QuantizeLinear', node, `an accumulator in [${range.lo}, ${range.hi}] lands exactly halfway between two outputs, with a multiplier whose denominator (${Q}) is not a power of two: its rounding cannot be made exact with a fixed-point multiplier`);
   }
   const maxAbs = abs(range.lo) > abs(range.hi) ? abs(range.lo) : abs(range.hi);
-  const shift = log2(Q * (maxAbs + 1n)) + 1; // 2^shift > Q (max|A| + 1)
+  const shift = leastExactShift(P, R, Q, range, maxAbs);
   const scale = 1n << BigInt(shift);
   const nearest = (n: bigint) => floorDiv(2n * n * scale + Q, 2n * Q); // round(n 2^shift / Q), half up
   return { multiplier: nearest(P), offset: nearest(R), shift, even: false };
+}
+
+/**
+ * The least shift at which rounding half up of (M A + C) / 2^shift equals rounding of
+ * (P A + R) / Q for every A in the range (no A is a tie). The approximation is off by at most
+ * (max|A| + 1) / 2^(shift+1); it is exact wherever that is less than the distance d_A of
+ * (P A + R) / Q from the nearest half-integer. d_A = min(r, 2Q - r) / 2Q with
+ * r = (2P A + 2R + Q) mod 2Q, so the shift is exact iff no A has r in [1, T] or [2Q - T, 2Q - 1],
+ * T = floor((max|A| + 1) 2Q / 2^(shift+1)). That is monotone in the shift: a binary search between
+ * the bound every A satisfies (2^shift > Q (max|A| + 1), as d_A >= 1/2Q) and max|A|'s own width.
+ */
+function leastExactShift(P: bigint, R: bigint, Q: bigint, range: Interval, maxAbs: bigint): number {
+  const m = 2n * Q;
+  const a = mod(2n * P, m);
+  const b = mod(2n * P * range.lo + 2n * R + Q, m); // r at A = range.lo
+  const n = range.hi - range.lo + 1n; // A = range.lo + x, 0 <= x < n
+  const reaches = (lo: bigint, hi: bigint) => {
+    // some x with (a x + b) mod m in [lo, hi], i.e. a x mod m in [lo - b, hi - b] (mod m)
+    const [l, h] = [mod(lo - b, m), mod(hi - b, m)];
+    const below = (x: bigint) => x >= 0n && x < n;
+    return l <= h ? below(firstMultipleIn(a, m, l, h)) : below(firstMultipleIn(a, m, l, m - 1n)) || below(firstMultipleIn(a, m, 0n, h));
+  };
+  const exactAt = (shift: number) => {
+    const t = ((maxAbs + 1n) * m) >> BigInt(shift + 1);
+    if (2n * t >= m) return false;
+    return t === 0n || (!reaches(1n, t) && !reaches(m - t, m - 1n));
+  };
+  let hi = log2(Q * (maxAbs + 1n)) + 1; // always exact
+  let lo = log2(maxAbs + 1n);
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (exactAt(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return hi;
+}
+
+const mod = (x: bigint, m: bigint) => ((x % m) + m) % m;
+
+/**
+ * The least x >= 0 with lo <= (a x) mod m <= hi (0 <= lo <= hi < m), or -1: Euclid's recursion on
+ * (a, m). If no multiple of a lies in [lo, hi] directly, a solution must wrap y times, and the least
+ * such y solves the same problem for (m mod a, a).
+ */
+export function firstMultipleIn(a: bigint, m: bigint, lo: bigint, hi: bigint): bigint {
+  a = mod(a, m);
+  if (lo === 0n) return 0n;
+  if (a === 0n) return -1n;
+  const x = (lo + a - 1n) / a;
+  if (a * x <= hi) return x;
+  const y = firstMultipleIn(m % a, a, mod(-hi, a), mod(-lo, a));
+  if (y < 0n) return -1n;
+  return (lo + m * y + a - 1n) / a;
 }

@@ -1,4 +1,4 @@
-import { size, type FloatNode, type Shape } from '../../ir/graph.js';
+import { size, type FloatNode, type QuantType, type Shape } from '../../ir/graph.js';
 import type { Attributes } from '../attributes.js';
 import type { NodeProto } from '../proto.js';
 import type { ConstTensor } from '../tensor.js';
@@ -19,6 +19,8 @@ export interface LoweringContext {
   shape(i: number): Shape;
   /** Whether input i is an integer tensor computed from the model input (token ids). */
   isInteger(i: number): boolean;
+  /** The type of input i if it is a quantized (uint8/int8) computed tensor: a QuantizeLinear output or a uint8/int8 model input. */
+  quantType(i: number): QuantType | undefined;
   /** The computed tensor behind an input; fails if it is a constant. */
   tensor(i: number): string;
   /** The name of output i. */

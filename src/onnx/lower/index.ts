@@ -1,6 +1,7 @@
 import { lowerArgMax, lowerClip, lowerLeakyRelu, lowerMaxPool, lowerPRelu, lowerRelu, lowerSigmoid, lowerSoftmax, lowerTanh } from './activations.js';
 import { lowerArithmetic, lowerAveragePool, lowerBatchNormalization, lowerConv, lowerGemm, lowerGlobalAveragePool, lowerMatMul } from './affine.js';
 import type { Lowering } from './context.js';
+import { lowerConvInteger, lowerDequantizeLinear, lowerMatMulInteger, lowerQLinearConv, lowerQLinearMatMul, lowerQuantizeLinear } from './quantization.js';
 import { lowerComparison, lowerHardSigmoid, lowerHardSwish, lowerLayerNormalization, lowerNot, lowerPow, lowerReduce, lowerSmooth, lowerSqrt, lowerWhere } from './normalization.js';
 import {
   lowerCast,
@@ -28,6 +29,12 @@ export const lowerings: Record<string, Lowering> = {
   Add: lowerArithmetic('Add'),
   And: lowerComparison,
   ConstantOfShape: lowerConstantOfShape,
+  ConvInteger: lowerConvInteger,
+  DequantizeLinear: lowerDequantizeLinear,
+  MatMulInteger: lowerMatMulInteger,
+  QLinearConv: lowerQLinearConv,
+  QLinearMatMul: lowerQLinearMatMul,
+  QuantizeLinear: lowerQuantizeLinear,
   Equal: lowerComparison,
   Erf: lowerSmooth('erf'),
   Exp: lowerSmooth('exp'),

@@ -1,4 +1,4 @@
-import { broadcastIndex, broadcastShapes, size, strides, unflatten, type Shape } from '../../ir/graph.js';
+import { broadcastIndex, broadcastShapes, size, strides, unflatten, type QuantType, type Shape } from '../../ir/graph.js';
 import { axis, constInts, requireConstant, sameSize, type LoweringContext } from './context.js';
 
 /**
@@ -259,18 +259,25 @@ export function lowerShape(ctx: LoweringContext): void {
   ctx.defineConstant(ctx.output(), { dims: [dims.length], data: Float64Array.from(dims), integer: true });
 }
 
+/** ONNX element types UINT8 (2) and INT8 (3). */
+const CAST_QUANT_TYPES: Record<number, QuantType | undefined> = { 2: 'uint8', 3: 'int8' };
+
 export function lowerCast(ctx: LoweringContext): void {
   const c = ctx.constant(0);
   if (c) {
     // Shape arithmetic is integral; a cast to an integer type truncates.
     const to = ctx.attrs.int('to', 1);
     const integral = [2, 3, 4, 5, 6, 7, 12, 13].includes(to);
-    ctx.defineConstant(ctx.output(), integral ? { dims: c.dims, data: c.data.map(Math.trunc), integer: true } : { dims: c.dims, data: c.data });
+    const quantType = CAST_QUANT_TYPES[to];
+    ctx.defineConstant(ctx.output(), integral ? { dims: c.dims, data: c.data.map(Math.trunc), integer: true, ...(quantType ? { quantType } : {}) } : { dims: c.dims, data: c.data });
     return;
   }
+  const to = ctx.attrs.int('to', 1);
   // FLOAT, FLOAT16, DOUBLE, BFLOAT16: the values stay real numbers (fixed-point in the circuit).
-  if ([1, 10, 11, 16].includes(ctx.attrs.int('to', 1))) ctx.alias(ctx.output(), ctx.tensor(0));
-  else ctx.fail('casting a computed tensor to an integer or boolean type is not supported (values are fixed-point numbers)');
+  if ([1, 10, 11, 16].includes(to)) ctx.alias(ctx.output(), ctx.tensor(0));
+  // PyTorch's QDQ export casts every QuantizeLinear output to its own type: a no-op.
+  else if (CAST_QUANT_TYPES[to] && ctx.quantType(0) === CAST_QUANT_TYPES[to]) ctx.alias(ctx.output(), ctx.tensor(0));
+  else ctx.fail('casting a computed tensor to an integer or boolean type is not supported (values are fixed-point numbers), except a quantized tensor to its own type');
 }
 
 export function lowerIdentity(ctx: LoweringContext): void {

@@ -1,0 +1,317 @@
+/**
+ * An int8 model proved with its own quantization (QDQ and QOperator formats, src/onnx/lower/
+ * quantization.ts). No calibration: the model's scales and zero points define the integers, and
+ * the circuit computes exactly what the ONNX operators specify over the rationals (every float32
+ * scale is a dyadic rational):
+ *
+ *   Q(op(DQ(x), DQ(w)) + DQ(b)) = saturate(round_half_even((sum (x - zx) sx (w - zw) sw + b sb) / sy) + zy)
+ *
+ * Each tensor is in one of two states:
+ *  - quantized: the circuit holds c = q - z (centred), so padding and zero points cost nothing;
+ *  - exact: the circuit holds integers A whose real value is f_j A_j + o_j, with rationals f_j > 0
+ *    and o_j per element (and a ReLU still to apply, folded into the next requantization).
+ * DequantizeLinear only changes f and o. An affine op (Conv, Gemm, MatMul) takes each row's
+ * coefficients w_t f_t, exact dyadics, factors out their gcd g_j and keeps the quotients as small
+ * integer weights (the model's int8 weights again): A' = sum k_t A_t + round(o'/g), f' = g_j.
+ * QuantizeLinear becomes a `requant` op whose fixed-point multiplier rounds exactly like
+ * round_half_even(f A / sy + o / sy) for every accumulator in the bound (requant_params.ts).
+ */
+import { UnsupportedModelError } from '../errors.js';
+import { quantTypeRange, size, type FloatGraph, type FloatNode, type QuantType, type QuantizeNode } from '../ir/graph.js';
+import { unsignedBits } from '../ops/fixed_point.js';
+import { defOf, type Interval, type QOp } from '../ops/index.js';
+import type { InputQuantizer, QProgram, QTensor } from './program.js';
+import { addR, divR, gcdR, mulR, ONE, rational, rationalOf, sameR, toDouble, ZERO, type Rational } from './rational.js';
+import { requantParams } from './requant_params.js';
+
+interface Quantized {
+  kind: 'q';
+  tensor: QTensor;
+  /** The element's zero point: its integer value is c + zero[j]. */
+  zero: number[];
+  type?: QuantType;
+}
+
+interface Exact {
+  kind: 'e';
+  tensor: QTensor;
+  f: Rational[];
+  o: Rational[];
+  /** A ReLU of the real value still to apply: folded into the next QuantizeLinear's saturation. */
+  relu: boolean;
+}
+
+type State = Quantized | Exact;
+
+/** Whether a graph carries its own quantization, and so is proved by quantizeQdq. */
+export function isQuantizedGraph(graph: FloatGraph): boolean {
+  return graph.inputs.some((i) => i.quantized) || graph.nodes.some((n) => n.kind === 'quantize' || n.kind === 'dequantize' || (n.kind === 'linear' && n.rowScale));
+}
+
+const ONNX_OP: Partial<Record<FloatNode['kind'], string>> = { quantize: 'QuantizeLinear', dequantize: 'DequantizeLinear', linear: 'Conv/Gemm/MatMul', relu: 'Relu', maxPool: 'MaxPool', gather: 'Reshape/Flatten', argmax: 'ArgMax', softmax: 'Softmax' };
+
+export function quantizeQdq(graph: FloatGraph): QProgram {
+  const ops: QOp[] = [];
+  const bounds = new Map<string, Interval[]>();
+  const state = new Map<string, State>();
+  let counter = 0;
+  const fresh = (base: string) => `t${counter++}_${base.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}`;
+  const push = (op: QOp) => {
+    ops.push(op);
+    bounds.set(op.output, defOf(op).bounds(op, op.inputs.map((i) => bounds.get(i)!)));
+  };
+  const consumers = new Map<string, FloatNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  let postprocess: QProgram['postprocess'];
+
+  let offset = 0;
+  const inputs = graph.inputs.map((input): QTensor => {
+    const n = size(input.shape);
+    const fail = (reason: string): never => {
+      throw new UnsupportedModelError('input', input.name, reason);
+    };
+    if (input.integer) fail('token ids (an integer input) in an int8 model are not supported');
+    let quantizer: InputQuantizer;
+    let targets: string[];
+    if (input.quantized) {
+      const [qmin, qmax] = quantTypeRange[input.quantized];
+      quantizer = { type: input.quantized, scale: new Array(n).fill(1), zeroPoint: new Array(n).fill(0), qmin, qmax, integer: true };
+      targets = [input.name];
+    } else {
+      // A float input of an int8 model is quantized on the host, exactly as its QuantizeLinear does.
+      const users = consumers.get(input.name) ?? [];
+      const qs = users.filter((u): u is QuantizeNode => u.kind === 'quantize');
+      const q = qs[0];
+      if (!q || qs.length !== users.length || qs.some((u) => u.type !== q.type || !sameArray(u.scale, q.scale) || !sameArray(u.zeroPoint, q.zeroPoint))) {
+        return fail('a float input of an int8 model must go straight into QuantizeLinear (one quantization of it)');
+      }
+      const [qmin, qmax] = quantTypeRange[q.type];
+      quantizer = { type: q.type, scale: Array.from(q.scale), zeroPoint: Array.from(q.zeroPoint), qmin, qmax };
+      targets = users.map((u) => u.output);
+    }
+    const uniform = quantizer.scale.every((s) => s === quantizer.scale[0]);
+    const t: QTensor = { name: fresh(`input_${input.name}`), shape: input.shape, frac: 0, quantizer, ...(uniform ? { scale: quantizer.scale[0] } : {}) };
+    const lo = quantizer.zeroPoint.map((z) => BigInt(quantizer.qmin - z));
+    push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: new Array(n).fill(unsignedBits(BigInt(quantizer.qmax - quantizer.qmin))) });
+    offset += n;
+    for (const name of targets) state.set(name, { kind: 'q', tensor: t, zero: [...quantizer.zeroPoint], type: quantizer.type });
+    return t;
+  });
+  const handled = new Set(graph.inputs.filter((i) => !i.quantized).flatMap((i) => (consumers.get(i.name) ?? []).map((u) => u.output)));
+
+  for (const node of graph.nodes) {
+    if (handled.has(node.output)) continue;
+    const shape = graph.shapes.get(node.output)!;
+    const fail = (reason: string): never => {
+      throw new UnsupportedModelError(ONNX_OP[node.kind] ?? node.kind, node.node, reason);
+    };
+    const get = (name: string): State => state.get(name) ?? fail(`it reads "${name}", a float tensor outside the model's quantization: in an int8 model, float ops must read DequantizeLinear outputs`);
+    const out = (): QTensor => ({ name: fresh(node.node), shape, frac: 0 });
+
+    /** The ReLU an exact state still carries, applied: max(A, 0) is exact when o = 0 (f > 0). */
+    const settled = (x: Exact): Exact => {
+      if (!x.relu) return x;
+      if (x.o.some((o) => o.n !== 0n)) fail('a ReLU of a tensor with an offset must be followed by QuantizeLinear');
+      const t = out();
+      push({ kind: 'clamp', source: node.node, inputs: [x.tensor.name], output: t.name, lo: 0n, hi: null });
+      return { ...x, tensor: t, relu: false };
+    };
+    const exact = (name: string): Exact => {
+      const s = get(name);
+      if (s.kind !== 'e') return fail(`it reads the quantized tensor "${name}" directly: dequantize it first (DequantizeLinear)`);
+      return s;
+    };
+
+    switch (node.kind) {
+      case 'quantize': {
+        const x = get(node.inputs[0]);
+        if (x.kind === 'q') fail('its input is already quantized');
+        state.set(node.output, requantize(x as Exact, node, out(), bounds.get((x as Exact).tensor.name)!, push, fail));
+        break;
+      }
+      case 'dequantize': {
+        // real = (value - zd) sd, with value = c + zq (quantized) or f A + o (an integer accumulator).
+        const x = get(node.inputs[0]);
+        const sd = Array.from(node.scale, rationalOf);
+        if (x.kind === 'q') {
+          state.set(node.output, { kind: 'e', tensor: x.tensor, f: sd, o: sd.map((s, j) => mulR(s, rational(BigInt(x.zero[j] - node.zeroPoint[j])))), relu: false });
+        } else {
+          const y = settled(x);
+          state.set(node.output, { kind: 'e', tensor: y.tensor, f: y.f.map((f, j) => mulR(f, sd[j])), o: y.o.map((o, j) => mulR(addR(o, rational(BigInt(-node.zeroPoint[j]))), sd[j])), relu: false });
+        }
+        break;
+      }
+      case 'linear': {
+        const xs = node.inputs.map((i) => settled(exact(i)));
+        const rows = node.bias.length;
+        const weight: bigint[] = [];
+        const bias: bigint[] = [];
+        const f: Rational[] = [];
+        const o: Rational[] = [];
+        const w = new Map<number, Rational>();
+        const exactWeight = (v: number) => w.get(v) ?? (w.set(v, rationalOf(v)), w.get(v)!);
+        for (let j = 0; j < rows; j++) {
+          const rs = node.rowScale ? rationalOf(node.rowScale[j]) : ONE;
+          const coeffs: Rational[] = [];
+          let offsetJ = rationalOf(node.bias[j]);
+          for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) {
+            const x = xs[node.src[t]];
+            const wt = exactWeight(node.weight[t]);
+            coeffs.push(mulR(mulR(wt, x.f[node.index[t]]), rs));
+            offsetJ = addR(offsetJ, mulR(wt, x.o[node.index[t]]));
+          }
+          offsetJ = mulR(offsetJ, rs);
+          const g = gcdR(coeffs);
+          for (const c of coeffs) weight.push(divR(c, g).n);
+          // The integral part of the offset joins the accumulator as its bias (hidden with the
+          // weights); what is left, under one step of g, stays in the requantization's offset.
+          const b = nearest(divR(offsetJ, g));
+          bias.push(b);
+          f.push(g);
+          o.push(addR(offsetJ, mulR(rational(-b), g)));
+        }
+        const t = out();
+        push({ kind: 'linear', source: node.node, inputs: xs.map((x) => x.tensor.name), output: t.name, rowStart: Array.from(node.rowStart), src: Array.from(node.src), index: Array.from(node.index), weight, bias });
+        state.set(node.output, { kind: 'e', tensor: t, f, o, relu: false });
+        break;
+      }
+      case 'relu': {
+        const x = exact(node.inputs[0]);
+        const next = consumers.get(node.output) ?? [];
+        const y: Exact = { ...x, relu: true };
+        state.set(node.output, next.length > 0 && next.every((c) => c.kind === 'quantize') && node.output !== graph.output.name ? y : settled(y));
+        break;
+      }
+      case 'maxPool': {
+        const x = get(node.inputs[0]);
+        const windows = node.windows.map((w) => Array.from(w));
+        // max commutes with an increasing map shared by the window (and with a pending ReLU).
+        if (x.kind === 'q') {
+          if (windows.some((w) => w.some((i) => x.zero[i] !== x.zero[w[0]]))) fail('a pooling window mixes zero points');
+        } else if (windows.some((w) => w.some((i) => !sameR(x.f[i], x.f[w[0]]) || !sameR(x.o[i], x.o[w[0]])))) fail('a pooling window mixes scales');
+        const t = out();
+        push({ kind: 'max', source: node.node, inputs: [x.tensor.name], output: t.name, windows });
+        state.set(node.output, x.kind === 'q' ? { ...x, tensor: t, zero: windows.map((w) => x.zero[w[0]]) } : { ...x, tensor: t, f: windows.map((w) => x.f[w[0]]), o: windows.map((w) => x.o[w[0]]) });
+        break;
+      }
+      case 'gather': {
+        const xs = node.inputs.map(get);
+        if (xs.some((x) => x.kind !== xs[0].kind)) fail('it mixes quantized and dequantized tensors');
+        const n = node.index.length;
+        const t = out();
+        const src = Array.from(node.src);
+        const index = Array.from(node.index);
+        if (xs[0].kind === 'q') {
+          const qs = xs as Quantized[];
+          const constant = Array.from(node.constant, (c, j) => {
+            if (src[j] >= 0) return 0n;
+            if (!Number.isInteger(c)) fail(`its constant ${c} is not an integer (the tensor is quantized)`);
+            return BigInt(c);
+          });
+          push({ kind: 'gather', source: node.node, inputs: qs.map((x) => x.tensor.name), output: t.name, src, index, constant });
+          state.set(node.output, { kind: 'q', tensor: t, zero: index.map((i, j) => (src[j] < 0 ? 0 : qs[src[j]].zero[i])), type: qs[0].type });
+        } else {
+          const es = (xs as Exact[]).some((x) => x.relu) ? (xs as Exact[]).map(settled) : (xs as Exact[]);
+          push({ kind: 'gather', source: node.node, inputs: es.map((x) => x.tensor.name), output: t.name, src, index, constant: new Array(n).fill(0n) });
+          const f = index.map((i, j) => (src[j] < 0 ? ONE : es[src[j]].f[i]));
+          const o = index.map((i, j) => (src[j] < 0 ? rationalOf(node.constant[j]) : es[src[j]].o[i]));
+          state.set(node.output, { kind: 'e', tensor: t, f, o, relu: false });
+        }
+        break;
+      }
+      case 'argmax': {
+        if (node.output !== graph.output.name) fail('ArgMax is supported only as the model output');
+        const x0 = get(node.inputs[0]);
+        const x = x0.kind === 'e' ? settled(x0) : x0;
+        const groups = node.groups.map((g) => Array.from(g));
+        const mixed = x.kind === 'q' ? groups.some((g) => g.some((i) => x.zero[i] !== x.zero[g[0]])) : groups.some((g) => g.some((i) => !sameR(x.f[i], x.f[g[0]]) || !sameR(x.o[i], x.o[g[0]])));
+        if (mixed) fail('its groups mix scales or zero points');
+        const t = out();
+        push({ kind: 'argmax', source: node.node, inputs: [x.tensor.name], output: t.name, groups, selectLast: node.selectLast });
+        state.set(node.output, { kind: 'e', tensor: t, f: groups.map(() => ONE), o: groups.map(() => ZERO), relu: false });
+        break;
+      }
+      case 'softmax': {
+        // At the output, Softmax is public post-processing of the proved values (as for float models).
+        const next = consumers.get(node.output) ?? [];
+        if (node.output !== graph.output.name && !(next.length === 1 && next[0].kind === 'argmax')) fail('Softmax inside an int8 model is not supported (only at its output)');
+        if (node.output === graph.output.name) postprocess = { kind: 'softmax', groups: node.groups.map((g) => Array.from(g)) };
+        state.set(node.output, get(node.inputs[0]));
+        break;
+      }
+      default:
+        fail(`${node.kind} is not supported in an int8 model: between DequantizeLinear and QuantizeLinear zkml proves Conv, Gemm, MatMul, Add, Relu, MaxPool and re-indexing (Reshape, Flatten, Transpose, Concat)`);
+    }
+  }
+
+  let final = state.get(graph.output.name);
+  if (!final) throw new UnsupportedModelError('output', graph.output.name, 'the output is not computed from the model input');
+  if (final.kind === 'e' && final.relu) {
+    const x = final;
+    if (x.o.some((o) => o.n !== 0n)) throw new UnsupportedModelError('Relu', graph.output.name, 'a ReLU of a tensor with an offset at the output is not supported');
+    const t: QTensor = { name: fresh('output_relu'), shape: x.tensor.shape, frac: 0 };
+    push({ kind: 'clamp', source: graph.output.name, inputs: [x.tensor.name], output: t.name, lo: 0n, hi: null });
+    final = { ...x, tensor: t, relu: false };
+  }
+  let tensor = final.tensor;
+  if (ops.some((op) => op.kind === 'input' && op.output === tensor.name)) {
+    // The output is the input itself (a Q -> DQ round trip): an explicit copy keeps them distinct signals.
+    const n = size(tensor.shape);
+    tensor = { name: fresh('output_copy'), shape: graph.output.shape, frac: 0 };
+    push({ kind: 'gather', source: 'output copy', inputs: [final.tensor.name], output: tensor.name, src: new Array(n).fill(0), index: Array.from({ length: n }, (_, j) => j), constant: new Array(n).fill(0n) });
+  }
+  const affine =
+    final.kind === 'q'
+      ? { scale: final.zero.map(() => 1), offset: [...final.zero], float32: false }
+      : { scale: final.f.map(toDouble), offset: final.o.map(toDouble), float32: !final.f.every((f) => f.d === 1n) || !final.o.every((o) => o.d === 1n) };
+  const output: QTensor = { ...tensor, shape: graph.output.shape, affine };
+  return { ops, inputs, output, approximations: [], ...(postprocess ? { postprocess } : {}) };
+}
+
+/**
+ * QuantizeLinear of an exact tensor: c = clamp(round_half_even(f A / sy + o / sy), qmin - zy, qmax - zy)
+ * (a pending ReLU raises the lower end to 0: rounding is monotone and maps 0 to 0). One shift for
+ * the op: each element's (M, C) are scaled up to it, which changes no result.
+ */
+function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[], push: (op: QOp) => void, fail: (reason: string) => never): Quantized {
+  const z = node.zeroPoint[0];
+  if (node.zeroPoint.some((v) => v !== z)) fail('per-channel zero points of a computed tensor are not supported (PyTorch and onnxruntime quantize activations per tensor)');
+  const [qmin, qmax] = quantTypeRange[node.type];
+  const lo = BigInt(x.relu ? Math.max(qmin - z, 0) : qmin - z);
+  const hi = BigInt(qmax - z);
+  const sy = Array.from(node.scale, rationalOf);
+  const f = x.f.map((v, j) => divR(v, sy[j]));
+  const o = x.o.map((v, j) => divR(v, sy[j]));
+  const zero = new Array<number>(f.length).fill(z);
+  // Same scale, no offset, nothing to saturate (MaxPool, Flatten between DQ and Q): the same integers.
+  if (f.every((v) => v.n === 1n && v.d === 1n) && o.every((v) => v.n === 0n) && range.every((r) => r.lo >= lo && r.hi <= hi)) {
+    return { kind: 'q', tensor: x.tensor, zero, type: node.type };
+  }
+  const params = f.map((v, j) => requantParams(v, o[j], range[j], node.node));
+  const shift = Math.max(...params.map((p) => p.shift));
+  push({
+    kind: 'requant',
+    source: node.node,
+    inputs: [x.tensor.name],
+    output: t.name,
+    multiplier: params.map((p) => p.multiplier << BigInt(shift - p.shift)),
+    offset: params.map((p) => p.offset << BigInt(shift - p.shift)),
+    shift,
+    even: params.some((p) => p.even),
+    lo,
+    hi,
+  });
+  return { kind: 'q', tensor: t, zero, type: node.type };
+}
+
+/** round(x) to the nearest integer (ties up: only the split between bias and offset depends on it). */
+function nearest(x: Rational): bigint {
+  const twice = 2n * x.n + x.d;
+  const d = 2n * x.d;
+  const q = twice / d;
+  return twice % d !== 0n && twice < 0n ? q - 1n : q;
+}
+
+function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  return a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => v === b[i]);
+}
