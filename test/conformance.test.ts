@@ -26,7 +26,7 @@ describe('ONNX backend conformance (libonnx-testdata)', { skip: existsSync(TESTD
         const name = dir.split('/').slice(-2).join('/');
         if (excluded[name]) continue;
         total++;
-        const r = await runCase(dir, group.computedInputs ?? group.computed ?? 1);
+        const r = await runCase(dir, group.computedInputs ?? group.computed ?? 1, group.exact);
         if (r.ok) pass++;
         else failures.push(r);
       }

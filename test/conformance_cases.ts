@@ -10,6 +10,8 @@ export interface CaseGroup {
   computed?: number;
   /** Which graph inputs stay circuit inputs, when not the leading ones (Where: X and Y, not the mask). */
   computedInputs?: number[];
+  /** Bit-exact: an int8 model's own quantization, compared without tolerance. */
+  exact?: boolean;
 }
 
 export const caseGroups: CaseGroup[] = [
@@ -73,17 +75,22 @@ export const caseGroups: CaseGroup[] = [
   { op: 'Gather by token ids', suite: 'node', pattern: /^test_gather_(0|1|2d_indices|negative_indices)$/, computedInputs: [1] },
   { op: 'Embedding (PyTorch)', suite: 'pytorch-converted', pattern: /^test_Embedding$/ },
   { op: 'Softmax (PyTorch)', suite: 'pytorch-converted', pattern: /^test_(Softmax|softmax_lastdim|softmax_functional_dim3)$/ },
+  { op: 'QuantizeLinear (int8)', suite: 'node', pattern: /^test_quantizelinear/, exact: true },
+  { op: 'DequantizeLinear (int8)', suite: 'node', pattern: /^test_dequantizelinear/, exact: true },
+  { op: 'QLinearConv (int8)', suite: 'node', pattern: /^test_qlinearconv$/, exact: true },
+  { op: 'QLinearMatMul (int8)', suite: 'node', pattern: /^test_qlinearmatmul_/, exact: true },
+  { op: 'ConvInteger (int8)', suite: 'node', pattern: /^test_(basic_)?convinteger/, exact: true },
+  { op: 'MatMulInteger (int8)', suite: 'node', pattern: /^test_matmulinteger$/, exact: true },
 ];
 
 /** Cases of supported ops that do not run, each with its reason. */
 export const excluded: Record<string, string> = {
-  'node/test_add_uint8': 'uint8 inputs: the pipeline takes float models',
-  'node/test_sub_uint8': 'uint8 inputs: the pipeline takes float models',
-  'node/test_mul_uint8': 'uint8 inputs: the pipeline takes float models',
-  'node/test_maxpool_2d_uint8': 'uint8 inputs: the pipeline takes float models',
-  'node/test_clip_default_int8_inbounds': 'int8 inputs: the pipeline takes float models',
-  'node/test_clip_default_int8_max': 'int8 inputs: the pipeline takes float models',
-  'node/test_clip_default_int8_min': 'int8 inputs: the pipeline takes float models',
+  'node/test_add_uint8': 'arithmetic on raw uint8 tensors (wrapping integer Add): an int8 model dequantizes before its float ops; this graph is refused naming the node',
+  'node/test_sub_uint8': 'arithmetic on raw uint8 tensors (wrapping integer Sub): an int8 model dequantizes before its float ops; this graph is refused naming the node',
+  'node/test_mul_uint8': 'arithmetic on raw uint8 tensors (wrapping integer Mul): an int8 model dequantizes before its float ops; this graph is refused naming the node',
+  'node/test_clip_default_int8_inbounds': 'Clip of a raw int8 tensor: an int8 model clips dequantized values; refused naming the node',
+  'node/test_clip_default_int8_max': 'Clip of a raw int8 tensor: an int8 model clips dequantized values; refused naming the node',
+  'node/test_clip_default_int8_min': 'Clip of a raw int8 tensor: an int8 model clips dequantized values; refused naming the node',
   'node/test_maxpool_with_argmax_2d_precomputed_pads': 'uses the Indices output of MaxPool (unsupported, reported as such)',
   'node/test_maxpool_with_argmax_2d_precomputed_strides': 'uses the Indices output of MaxPool (unsupported, reported as such)',
   'node/test_maxpool_3d_default': '3-D pooling of a 98,304-element input: outside the 1-D/2-D scope and the test time budget',
@@ -93,7 +100,7 @@ export const excluded: Record<string, string> = {
   'node/test_dropout_default_mask': 'uses the mask output of Dropout (unsupported, reported as such)',
   'node/test_dropout_default_mask_ratio': 'uses the mask output of Dropout (unsupported, reported as such)',
   'node/test_reshape_allowzero_reordered': 'an empty tensor (a dimension of size 0), rejected with a clear error',
-  'node/test_div_uint8': 'uint8 inputs: the pipeline takes float models',
+  'node/test_div_uint8': 'arithmetic on raw uint8 tensors (wrapping integer Div): an int8 model dequantizes before its float ops; this graph is refused naming the node',
   'node/test_where_long_example': 'int64 inputs: the pipeline takes float models',
   'node/test_pow': 'a different exponent per element (4, 5, 6): Pow is supported with one constant exponent of 1, 2 or 0.5',
   'node/test_pow_bcast_array': 'a different exponent per element: Pow is supported with one constant exponent of 1, 2 or 0.5',

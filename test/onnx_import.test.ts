@@ -84,7 +84,7 @@ describe('ONNX import', () => {
     model.graph!.input![0].type!.tensorType!.elemType = onnx.TensorProto.DataType.DOUBLE;
     assert.throws(
       () => importGraph(model, 'iris'),
-      (err: unknown) => err instanceof UnsupportedModelError && /input node "input": its element type is DOUBLE; zkml takes float32 model inputs \(and int64\/int32 token ids for an embedding\): export the model in float32/.test(err.message),
+      (err: unknown) => err instanceof UnsupportedModelError && /input node "input": its element type is DOUBLE; zkml takes float32 model inputs \(and int64\/int32 token ids for an embedding, uint8\/int8 inputs of an int8 model\): export the model in float32/.test(err.message),
     );
   });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { roundShift } from '../src/ops/fixed_point.js';
-import { rational, rationalOf, requantParams, roundHalfEven, type Rational } from '../src/quant/requant_params.js';
+import { firstMultipleIn, rational, rationalOf, requantParams, roundHalfEven, type Rational } from '../src/quant/requant_params.js';
 import { rng } from './helpers/onnx_builder.js';
 import { rationalRound } from './helpers/rational.js';
 
@@ -63,6 +63,56 @@ describe('requantParams', () => {
     assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 10n }, 'conv1_q'), /conv1_q.*halfway/);
     // ... but not where the bound excludes every tie.
     agreesEverywhere(rational(1n, 6n), rational(0n), 4n, 8n);
+  });
+
+  it('the least exact shift: exact on every accumulator of the bound, for 300 random multipliers and offsets', () => {
+    const next = rng(7);
+    for (let k = 0; k < 300; k++) {
+      const d = BigInt(3 + Math.floor(((next() + 1) / 2) * 2 ** 20));
+      const f = rational(BigInt(1 + Math.floor(((next() + 1) / 2) * 2 ** 18)), d);
+      const o = rational(BigInt(Math.floor(next() * 2 ** 10)), BigInt(1 + Math.floor(((next() + 1) / 2) * 1000)));
+      try {
+        agreesEverywhere(f, o, -1500n, 1500n);
+      } catch (err) {
+        if (!/halfway/.test((err as Error).message)) throw err; // a reachable tie is refused, not rounded wrongly
+      }
+    }
+  });
+
+  it('the shift is sized by how close the accumulators come to a tie, not by the denominator alone', () => {
+    // PyTorch-like: a denominator near 2^50 over an 18-bit accumulator. The bound every A satisfies
+    // (2^shift > Q (max|A| + 1)) would need 68 bits.
+    const f = rational(rationalOf(Math.fround(0.0123)).n * rationalOf(Math.fround(0.00377)).n * rationalOf(Math.fround(0.0451)).d, rationalOf(Math.fround(0.0123)).d * rationalOf(Math.fround(0.00377)).d * rationalOf(Math.fround(0.0451)).n);
+    const p = requantParams(f, rational(0n), { lo: -(1n << 18n), hi: 1n << 18n }, 'conv');
+    assert.ok(p.shift <= 52, `shift ${p.shift}`);
+    for (let a = -(1n << 18n); a <= 1n << 18n; a += 7n) assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, rational(0n), a));
+  });
+
+  it('firstMultipleIn: the least x with (a x) mod m in [lo, hi], against a search', () => {
+    for (let m = 1n; m < 24n; m++) {
+      for (let a = 0n; a < m; a++) {
+        for (let lo = 0n; lo < m; lo++) {
+          for (let hi = lo; hi < m; hi++) {
+            let want = -1n;
+            for (let x = 0n; x < m && want < 0n; x++) if ((a * x) % m >= lo && (a * x) % m <= hi) want = x;
+            assert.equal(firstMultipleIn(a, m, lo, hi), want, `a=${a} m=${m} [${lo}, ${hi}]`);
+          }
+        }
+      }
+    }
+  });
+
+  it('a tie inside the interval that no accumulator reaches is not refused (an Add of two scales)', () => {
+    // A/6 has a tie at A = 3; A = 4 x with x in [0, 60] never is one (4x/6 = 2x/3 is never j + 1/2).
+    const terms = { weight: [4n], range: [{ lo: 0n, hi: 60n }], bias: 0n };
+    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add'), /halfway/);
+    const p = requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add', terms);
+    for (let x = 0n; x <= 60n; x++) assert.equal(roundShift(p.multiplier * 4n * x + p.offset, p.shift, p.even), exact(rational(1n, 6n), rational(0n), 4n * x));
+    // Two terms: (3x + 4y + 1) / 6 is a tie at x = 0, y = 2 (9/6): reachable, refused.
+    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', { weight: [3n, 4n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }), /halfway/);
+    // (6x + 12y + 1) / 6 = x + 2y + 1/6: never a tie, though its interval [1, 100] holds some.
+    const sparse = requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', { weight: [6n, 12n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n });
+    assert.equal(sparse.even, false);
   });
 
   it('float32 scales as PyTorch exports them: exact on every accumulator sampled over a 2^20 bound', () => {

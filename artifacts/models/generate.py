@@ -151,6 +151,23 @@ class DigitsAvgCnn(torch.nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class DigitsResCnn(torch.nn.Module):
+    """Conv-ReLU-Conv + skip-ReLU-GlobalAvgPool-Linear on 8x8 digits: a residual block (Add) and an average."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(8, 8, 3, padding=1)
+        self.pool = torch.nn.AvgPool2d(2)
+        self.gap = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(x))
+        x = self.pool(torch.relu(self.conv2(x) + x))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
 class Cnn8(torch.nn.Module):
     """Conv3x3x{channels}-ReLU-MaxPool2-Flatten-Dense10 on 8x8 digits (the circomlib-ml comparison CNN)."""
 
@@ -497,6 +514,18 @@ def main():
         for approximate in ("none", "tanh"):
             torch.onnx.export(torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.GELU(approximate=approximate)).eval(), torch.zeros(1, 8),
                               os.path.join(out, f"gelu_{approximate}.onnx"), input_names=["input"], output_names=["out"], opset_version=13)
+
+    # A residual int8 CNN (Add of a skip connection, an average pool and a global one): onnxruntime
+    # fuses its QDQ form to QLinearConv, QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool
+    # and QGemm. The float model is exported too, for the constraint comparison.
+    if not ONLY or ONLY & {"digits_res_cnn", "digits_res_cnn_int8"}:
+        torch.manual_seed(SEED)
+        model = train_loss(DigitsResCnn(), images_tr, y_tr, 300, 0.01, ce, as_long)
+        export("digits_res_cnn", model, None, images_tr, images_te, y_te, "sklearn digits (8x8, scaled by 1/16)", 64, 200,
+               input_shape=(1, 1, 8, 8), architecture="residual CNN Conv3x3x8-ReLU-Conv3x3x8+skip-ReLU-AvgPool2-GlobalAvgPool-Gemm10")
+        export("digits_res_cnn_int8", quantized_int8(model, images_tr[:256], (1, 1, 8, 8)), None, images_tr, images_te, y_te,
+               "sklearn digits (8x8, scaled by 1/16)", 64, 200, input_shape=(1, 1, 8, 8),
+               architecture="digits_res_cnn quantized by PyTorch FX (fbgemm, per-channel int8 weights, uint8 activations), QDQ ONNX")
 
 
 if __name__ == "__main__":

@@ -679,14 +679,20 @@ program
   .action(async (build: string) => {
     const { manifest: m } = loadBuild(build);
     console.log(`model ${m.model.source} (sha256 ${m.model.sha256.slice(0, 16)}), circuit ${m.circuit.sha256.slice(0, 16)}`);
-    for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale ${i.scale !== undefined ? `${fmt(i.scale, 6)} (not a power of two: folded into the first layer's weights)` : `2^-${i.frac}`}, accepted range [${i.floatMin}, ${i.floatMax}]`);
-    console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
+    if (m.prequantized) {
+      console.log('int8 model: its own quantization, proved exactly (QuantizeLinear on the host; every requantization in the circuit)');
+      for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: quantized by the model's QuantizeLinear (scale ${i.scale ?? 'per element'}), any float accepted (saturates to [${i.floatMin}, ${i.floatMax}])`);
+      console.log(`output: dequantized as the model's DequantizeLinear does${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
+    } else {
+      for (const i of m.inputs) console.log(`input ${i.name} [${i.shape}]: scale ${i.scale !== undefined ? `${fmt(i.scale, 6)} (not a power of two: folded into the first layer's weights)` : `2^-${i.frac}`}, accepted range [${i.floatMin}, ${i.floatMax}]`);
+      console.log(`output scale 2^-${m.output.frac}${m.output.postprocess ? `, then ${m.output.postprocess} outside the circuit` : ''}`);
+    }
     if (m.batch) console.log(`batched: up to ${m.batch.size} inferences per proof (item tree of depth ${m.batch.depth}); the per-op costs below are one inference's`);
     for (const a of m.approximations) {
       const effect = a.effect ? `; the model with it exact: ${a.effect.decisionAgreement !== undefined ? `agreement ${percent(a.effect.decisionAgreement)}, ` : ''}relative error ${fmt(a.effect.relativeError * 100, 2)}% (as built: see accuracy below)` : '';
       console.log(`${a.fn} (${a.op}): piecewise-linear, max error ${a.maxError.toExponential(2)}${a.range ? ` on [${fmt(a.range[0], 4)}, ${fmt(a.range[1], 4)}] (measured at compile time; saturates outside its domain)` : ''}${effect}`);
     }
-    console.log(`precision: input ${m.quant.inputBits}, weight ${m.quant.weightBits}, activation ${m.quant.activationBits} bits${m.precision ? ` (planned in ${m.precision.length} trials; defaults: ${m.precision[0].constraints} constraints by formula)` : ''}`);
+    if (!m.prequantized) console.log(`precision: input ${m.quant.inputBits}, weight ${m.quant.weightBits}, activation ${m.quant.activationBits} bits${m.precision ? ` (planned in ${m.precision.length} trials; defaults: ${m.precision[0].constraints} constraints by formula)` : ''}`);
     const formula = m.circuit.costs.reduce((a, c) => a + c.nonLinear, 0);
     const pct = (n: number) => `${((n / Math.max(1, formula)) * 100).toFixed(1)}%`;
     const floor = m.circuit.costs.reduce((a, c) => a + c.floor, 0);
@@ -774,6 +780,16 @@ program
     const { runBrowserBench, browserMarkdown } = await import('../bench/browser.js');
     const result = await runBrowserBench({ models: o.models.split(','), runs: o.runs, chromium: o.chromium, out: o.out, log });
     console.log(browserMarkdown(result));
+  });
+
+program
+  .command('bench-int8')
+  .description("the bundled int8 models (PyTorch QDQ, and onnxruntime's QOperator fusion of each) against their float models compiled by zkml's quantizer: constraints, fidelity to onnxruntime, setup, prove time and verifier gas; writes bench/int8.json and int8.md")
+  .option('--max-constraints <n>', 'prove only builds up to this many constraints', int('--max-constraints', 1, 10_000_000), 300_000)
+  .option('--out <dir>', 'output folder', 'bench')
+  .action(async (o) => {
+    const { runInt8Bench, int8Markdown } = await import('../bench/int8.js');
+    console.log(int8Markdown(await runInt8Bench({ out: o.out, maxConstraints: o.maxConstraints, log })));
   });
 
 program

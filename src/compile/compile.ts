@@ -102,6 +102,8 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
   // An int8 model brings its own scales: no calibration, no precision search (src/quant/qdq.ts).
   const prequantized = isQuantizedGraph(graph);
   try {
+    if (prequantized && options.quant && Object.keys(options.quant).length > 0) throw new InvalidInputError('this model carries its own int8 quantization (QuantizeLinear/DequantizeLinear or QLinear ops): bit budgets (--input-bits, --weight-bits, --activation-bits) do not apply');
+    if (prequantized && options.inputRange !== undefined) throw new InvalidInputError('this model carries its own int8 quantization: its QuantizeLinear sets the input range (any float input is accepted and saturates), so --input-range does not apply');
     // The float IR of an int8 model rounds in float64 where onnxruntime rounds in float32; its
     // integer program is compared with onnxruntime element by element in the accuracy report instead.
     if (!prequantized) await checkImport(float, graph, calibration.inputs[0]);
@@ -114,8 +116,6 @@ export async function compile(onnxFile: string, options: CompileOptions): Promis
     let config: QuantConfig = { ...defaultQuantConfig, ...pinned };
     let precision: PrecisionPlan | undefined;
     if (prequantized) {
-      if (options.quant && Object.keys(options.quant).length > 0) throw new InvalidInputError('this model carries its own int8 quantization (QuantizeLinear/DequantizeLinear or QLinear ops): bit budgets (--input-bits, --weight-bits, --activation-bits) do not apply');
-      if (options.inputRange !== undefined) throw new InvalidInputError('this model carries its own int8 quantization: its QuantizeLinear sets the input range (any float input is accepted and saturates), so --input-range does not apply');
       log('int8 model: proving its own quantization (scales and zero points from the model; no calibration)');
     } else if (options.precision !== 'fixed') {
       precision = planPrecision(graph, calibration.inputs, await floatOutputs(float, calibration.inputs), pinned, options.task);

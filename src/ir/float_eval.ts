@@ -25,6 +25,7 @@ export function evalNode(node: FloatNode, x: Float64Array[]): Float64Array {
       for (let j = 0; j < y.length; j++) {
         for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) y[j] += node.weight[t] * x[node.src[t]][node.index[t]];
         if (node.rowScale) y[j] *= node.rowScale[j];
+        if (node.rowDivisor) y[j] /= node.rowDivisor[j];
       }
       return y;
     }

@@ -27,7 +27,8 @@ function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
       const p = producer.get(input);
       if (!p || uses.get(input) !== 1 || input === graphOutput) continue;
       let fused: LinearNode | undefined;
-      // A producer's row factor (a QLinear op's accumulator scale) stays with its own rows.
+      // A producer's row factor (a QLinear op's accumulator scale) stays with its own rows; its
+      // divisor (an average) is folded into the composed weights, as calibrated models take it.
       if (p.kind === 'linear' && !p.rowScale && composedTerms(consumer, input, p) <= TERM_GROWTH * (consumer.weight.length + p.weight.length)) fused = composeLinear(consumer, input, p);
       else if (p.kind === 'gather') fused = composeGather(consumer, input, p);
       if (fused) return nodes.filter((n) => n !== p).map((n) => (n === consumer ? fused! : n));
@@ -89,6 +90,7 @@ function rewrite(consumer: LinearNode, tensor: string, producerInputs: string[],
     weight: Float64Array.from(weight),
     bias,
     ...(consumer.rowScale ? { rowScale: consumer.rowScale } : {}),
+    ...(consumer.rowDivisor ? { rowDivisor: consumer.rowDivisor } : {}),
   };
 }
 
@@ -98,8 +100,9 @@ function composeLinear(consumer: LinearNode, tensor: string, p: LinearNode): Lin
     tensor,
     p.inputs,
     (i, w, add) => {
-      for (let t = p.rowStart[i]; t < p.rowStart[i + 1]; t++) add(p.src[t], p.index[t], w * p.weight[t]);
-      return w * p.bias[i];
+      const d = p.rowDivisor ? p.rowDivisor[i] : 1;
+      for (let t = p.rowStart[i]; t < p.rowStart[i + 1]; t++) add(p.src[t], p.index[t], (w * p.weight[t]) / d);
+      return (w * p.bias[i]) / d;
     },
     `${p.node}+${consumer.node}`,
   );

@@ -27,6 +27,12 @@ export interface LinearNode {
    * x_scale * w_scale. Keeping the factor apart keeps every number exact in float64.
    */
   rowScale?: Float64Array;
+  /**
+   * y[j] = (bias[j] + sum ...) / rowDivisor[j]: average pooling's exact divisor (1/n has no exact
+   * float64 value, and an int8 model's average is defined over the rationals). The calibrated
+   * quantizer folds it into the weights.
+   */
+  rowDivisor?: Int32Array;
 }
 
 /** y[j] = inputs[src[j]][index[j]], or constant[j] where src[j] is -1: reshape, transpose, pad, concat, slice. */

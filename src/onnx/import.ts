@@ -66,9 +66,9 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
   for (const node of live) {
     const op = node.opType ?? '';
     const name = node.name || `${op}(${(node.output ?? []).join(',')})`;
-    if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedOpError(`${node.domain}.${op}`, name, supportedOps);
-    const lower = lowerings[op];
-    if (!lower) throw new UnsupportedOpError(op, name, supportedOps);
+    const key = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${op}` : op;
+    const lower = lowerings[key];
+    if (!lower) throw new UnsupportedOpError(key, name, supportedOps);
     const fail = (reason: string): never => {
       throw new UnsupportedModelError(op, name, reason);
     };

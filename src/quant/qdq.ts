@@ -19,10 +19,10 @@
 import { UnsupportedModelError } from '../errors.js';
 import { quantTypeRange, size, type FloatGraph, type FloatNode, type QuantType, type QuantizeNode } from '../ir/graph.js';
 import { unsignedBits } from '../ops/fixed_point.js';
-import { defOf, type Interval, type QOp } from '../ops/index.js';
+import { defOf, type Interval, type LinearOp, type QOp } from '../ops/index.js';
 import type { InputQuantizer, QProgram, QTensor } from './program.js';
 import { addR, divR, gcdR, mulR, ONE, rational, rationalOf, sameR, toDouble, ZERO, type Rational } from './rational.js';
-import { requantParams } from './requant_params.js';
+import { requantParams, type AccumulatorTerms } from './requant_params.js';
 
 interface Quantized {
   kind: 'q';
@@ -48,9 +48,13 @@ export function isQuantizedGraph(graph: FloatGraph): boolean {
   return graph.inputs.some((i) => i.quantized) || graph.nodes.some((n) => n.kind === 'quantize' || n.kind === 'dequantize' || (n.kind === 'linear' && n.rowScale));
 }
 
-const ONNX_OP: Partial<Record<FloatNode['kind'], string>> = { quantize: 'QuantizeLinear', dequantize: 'DequantizeLinear', linear: 'Conv/Gemm/MatMul', relu: 'Relu', maxPool: 'MaxPool', gather: 'Reshape/Flatten', argmax: 'ArgMax', softmax: 'Softmax' };
+const ONNX_OP: Partial<Record<FloatNode['kind'], string>> = { quantize: 'QuantizeLinear', dequantize: 'DequantizeLinear', linear: 'affine', relu: 'Relu', maxPool: 'MaxPool', gather: 'Reshape/Flatten', argmax: 'ArgMax', softmax: 'Softmax' };
 
-export function quantizeQdq(graph: FloatGraph): QProgram {
+/** Where each quantized tensor of the model lives in the program: value_j = program tensor_j + zero[j]. */
+export type QuantizedTrace = Map<string, { tensor: string; zero: number[] }>;
+
+/** The int8 model's integer program; `trace` (optional) receives every QuantizeLinear output's place in it. */
+export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram {
   const ops: QOp[] = [];
   const bounds = new Map<string, Interval[]>();
   const state = new Map<string, State>();
@@ -94,7 +98,10 @@ export function quantizeQdq(graph: FloatGraph): QProgram {
     const lo = quantizer.zeroPoint.map((z) => BigInt(quantizer.qmin - z));
     push({ kind: 'input', source: input.name, inputs: [], output: t.name, shape: input.shape, offset, lo, bits: new Array(n).fill(unsignedBits(BigInt(quantizer.qmax - quantizer.qmin))) });
     offset += n;
-    for (const name of targets) state.set(name, { kind: 'q', tensor: t, zero: [...quantizer.zeroPoint], type: quantizer.type });
+    for (const name of targets) {
+      state.set(name, { kind: 'q', tensor: t, zero: [...quantizer.zeroPoint], type: quantizer.type });
+      trace?.set(name, { tensor: t.name, zero: [...quantizer.zeroPoint] });
+    }
     return t;
   });
   const handled = new Set(graph.inputs.filter((i) => !i.quantized).flatMap((i) => (consumers.get(i.name) ?? []).map((u) => u.output)));
@@ -126,7 +133,16 @@ export function quantizeQdq(graph: FloatGraph): QProgram {
       case 'quantize': {
         const x = get(node.inputs[0]);
         if (x.kind === 'q') fail('its input is already quantized');
-        state.set(node.output, requantize(x as Exact, node, out(), bounds.get((x as Exact).tensor.name)!, push, fail));
+        const e = x as Exact;
+        // A linear op's rows let the tie check see which accumulators can occur, not only their interval.
+        const made = ops.find((op): op is LinearOp => op.kind === 'linear' && op.output === e.tensor.name);
+        const terms = made && ((j: number): AccumulatorTerms => {
+          const [start, end] = [made.rowStart[j], made.rowStart[j + 1]];
+          return { weight: made.weight.slice(start, end), range: made.index.slice(start, end).map((i, k) => bounds.get(made.inputs[made.src[start + k]])![i]), bias: made.bias[j] };
+        });
+        const q = requantize(e, node, out(), bounds.get(e.tensor.name)!, push, fail, terms);
+        state.set(node.output, q);
+        trace?.set(node.output, { tensor: q.tensor.name, zero: q.zero });
         break;
       }
       case 'dequantize': {
@@ -151,7 +167,8 @@ export function quantizeQdq(graph: FloatGraph): QProgram {
         const w = new Map<number, Rational>();
         const exactWeight = (v: number) => w.get(v) ?? (w.set(v, rationalOf(v)), w.get(v)!);
         for (let j = 0; j < rows; j++) {
-          const rs = node.rowScale ? rationalOf(node.rowScale[j]) : ONE;
+          const scale = node.rowScale ? rationalOf(node.rowScale[j]) : ONE;
+          const rs = node.rowDivisor ? divR(scale, rational(BigInt(node.rowDivisor[j]))) : scale;
           const coeffs: Rational[] = [];
           let offsetJ = rationalOf(node.bias[j]);
           for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) {
@@ -273,7 +290,7 @@ export function quantizeQdq(graph: FloatGraph): QProgram {
  * (a pending ReLU raises the lower end to 0: rounding is monotone and maps 0 to 0). One shift for
  * the op: each element's (M, C) are scaled up to it, which changes no result.
  */
-function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[], push: (op: QOp) => void, fail: (reason: string) => never): Quantized {
+function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[], push: (op: QOp) => void, fail: (reason: string) => never, terms?: (j: number) => AccumulatorTerms): Quantized {
   const z = node.zeroPoint[0];
   if (node.zeroPoint.some((v) => v !== z)) fail('per-channel zero points of a computed tensor are not supported (PyTorch and onnxruntime quantize activations per tensor)');
   const [qmin, qmax] = quantTypeRange[node.type];
@@ -287,7 +304,7 @@ function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[],
   if (f.every((v) => v.n === 1n && v.d === 1n) && o.every((v) => v.n === 0n) && range.every((r) => r.lo >= lo && r.hi <= hi)) {
     return { kind: 'q', tensor: x.tensor, zero, type: node.type };
   }
-  const params = f.map((v, j) => requantParams(v, o[j], range[j], node.node));
+  const params = f.map((v, j) => requantParams(v, o[j], range[j], node.node, terms?.(j)));
   const shift = Math.max(...params.map((p) => p.shift));
   push({
     kind: 'requant',

@@ -92,6 +92,7 @@ export function quantize(
   stats: Map<string, TensorStats> = calibrate(graph, samples),
 ): QProgram {
   if (isQuantizedGraph(graph)) throw new UnsupportedModelError('model', graph.output.name, 'this model carries its own int8 quantization: it is compiled by quantizeQdq (src/quant/qdq.ts), not calibrated');
+  graph = { ...graph, nodes: graph.nodes.map(foldDivisor) };
   const ops: QOp[] = [];
   const state = new Map<string, State>();
   const approximations: Approximation[] = [];
@@ -366,6 +367,16 @@ function linearOp(node: LinearNode, xs: QTensor[], factor: number[], t: QTensor)
     weight,
     bias: Array.from(node.bias, (b) => BigInt(Math.round(b * 2 ** t.frac))),
   };
+}
+
+/** An average's exact divisor as weights of 1/n: calibrated models round their weights anyway. */
+function foldDivisor(node: FloatNode): FloatNode {
+  if (node.kind !== 'linear' || !node.rowDivisor) return node;
+  const d = node.rowDivisor;
+  const weight = new Float64Array(node.weight.length);
+  for (let j = 0; j < d.length; j++) for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) weight[t] = node.weight[t] / d[j];
+  const { rowDivisor: _, ...rest } = node;
+  return { ...rest, weight, bias: node.bias.map((b, j) => b / d[j]) };
 }
 
 function sameGroups(a: number[][], b: Int32Array[]): boolean {

@@ -64,11 +64,44 @@ function modInverse(a: bigint, m: bigint): bigint {
 const isPowerOfTwo = (x: bigint) => x > 0n && (x & (x - 1n)) === 0n;
 const log2 = (x: bigint) => x.toString(2).length - 1;
 
+/** How the accumulator is made: A = bias + sum of weight[t] x_t, each x_t in range[t] (a linear op's row). */
+export interface AccumulatorTerms {
+  weight: readonly bigint[];
+  range: readonly Interval[];
+  bias: bigint;
+}
+
+/** Residue sets larger than this are not enumerated (the interval's answer stands). */
+const MAX_RESIDUES = 1 << 16;
+
+/**
+ * Whether a (bias + sum w_t x_t) + b = 0 (mod m) for some x_t in their ranges: the residues of all
+ * but the last term are enumerated (deduplicated mod m), the last solved as a congruence; undefined
+ * when there are too many.
+ */
+function tieReachable(a: bigint, b: bigint, m: bigint, terms: AccumulatorTerms): boolean | undefined {
+  const n = terms.weight.length;
+  let residues = new Set<bigint>([mod(a * terms.bias + b, m)]);
+  for (let t = 0; t < n - 1; t++) {
+    const r = terms.range[t];
+    if ((r.hi - r.lo + 1n) * BigInt(residues.size) > BigInt(MAX_RESIDUES)) return undefined;
+    const step = mod(a * terms.weight[t], m);
+    const next = new Set<bigint>();
+    for (const s of residues) for (let x = r.lo; x <= r.hi; x++) next.add(mod(s + step * x, m));
+    residues = next;
+  }
+  if (n === 0) return residues.has(0n);
+  const last = terms.range[n - 1];
+  const step = mod(a * terms.weight[n - 1], m);
+  for (const s of residues) if (congruenceHits(step, -s, m, last.lo, last.hi)) return true;
+  return false;
+}
+
 /**
  * M, C, shift and even such that roundShift(M A + C, shift, even) = round(f A + o) (ties to even)
  * for every integer A in `range`; `node` names the model node in the error a possible tie raises.
  */
-export function requantParams(fIn: Rational, oIn: Rational, range: Interval, node: string): RequantParams {
+export function requantParams(fIn: Rational, oIn: Rational, range: Interval, node: string, terms?: AccumulatorTerms): RequantParams {
   const f = rational(fIn.n, fIn.d);
   const o = rational(oIn.n, oIn.d);
   if (f.n <= 0n) throw new UnsupportedModelError('QuantizeLinear', node, 'the requantization multiplier must be positive');
@@ -76,7 +109,10 @@ export function requantParams(fIn: Rational, oIn: Rational, range: Interval, nod
   const P = f.n * (Q / f.d);
   const R = o.n * (Q / o.d);
   // A tie: (P A + R) / Q = j + 1/2, i.e. 2 P A = -(2R + Q) (mod 2Q).
-  const tie = congruenceHits(2n * P, -(2n * R + Q), 2n * Q, range.lo, range.hi);
+  let tie = congruenceHits(2n * P, -(2n * R + Q), 2n * Q, range.lo, range.hi);
+  // The interval may hold ties that no accumulator reaches (an Add of two scales has huge weights):
+  // where A's terms are few, the accumulators that can occur are checked instead.
+  if (tie && !isPowerOfTwo(Q) && terms) tie = tieReachable(2n * P, 2n * R + Q, 2n * Q, terms) ?? true;
   if (isPowerOfTwo(Q)) return { multiplier: P, offset: R, shift: log2(Q), even: tie && Q > 1n };
   if (tie) {
     throw new UnsupportedModelError('QuantizeLinear', node, `an accumulator in [${range.lo}, ${range.hi}] lands exactly halfway between two outputs, with a multiplier whose denominator (${Q}) is not a power of two: its rounding cannot be made exact with a fixed-point multiplier`);

@@ -10,6 +10,7 @@ import { toField } from '../../src/prove/field.js';
 import { decodeOutput, quantizeInput } from '../../src/quant/io.js';
 import type { QuantConfig } from '../../src/quant/program.js';
 import { quantize } from '../../src/quant/quantize.js';
+import { isQuantizedGraph, quantizeQdq } from '../../src/quant/qdq.js';
 import { referenceOutput } from '../../src/quant/reference.js';
 import { scratchDir } from './fixtures.js';
 import { crossCheck } from './r1cs_backend.js';
@@ -38,7 +39,7 @@ function readPb(file: string) {
  * inputs of the circuit; the others (weights, shapes, slopes) become initializers with the test's
  * values, as they would be in an exported model.
  */
-export async function runCase(dir: string, computed: number | number[] = 1): Promise<CaseResult> {
+export async function runCase(dir: string, computed: number | number[] = 1, exact = false): Promise<CaseResult> {
   const isComputed = (k: number) => (Array.isArray(computed) ? computed.includes(k) : k < computed);
   const name = dir.split('/').slice(-2).join('/');
   try {
@@ -62,7 +63,8 @@ export async function runCase(dir: string, computed: number | number[] = 1): Pro
     });
     const expected = readPb(join(data, 'output_0.pb'));
     const graph = importGraph(model, name);
-    const program = quantize(graph, [values], config);
+    // An int8 model's own quantization is proved as it is, and must match bit for bit.
+    const program = isQuantizedGraph(graph) ? quantizeQdq(graph) : quantize(graph, [values], config);
     const q = quantizeInput(program, values);
     const reference = referenceOutput(program, q);
     const circuit = generateCircuit(program);
@@ -79,6 +81,10 @@ export async function runCase(dir: string, computed: number | number[] = 1): Pro
     if (differs) return { name, ok: false, reason: differs };
     const got = decodeOutput(program, reference);
     if (got.length !== expected.data.length) return { name, ok: false, reason: `${got.length} outputs, expected ${expected.data.length}` };
+    if (exact) {
+      const k = got.findIndex((v, i) => v !== expected.data[i]);
+      return { name, ok: k < 0, maxError: k < 0 ? 0 : Math.abs(got[k] - expected.data[k]), tolerance: 0, constraints: stats.nonLinear, ...(k >= 0 ? { reason: `output ${k} is ${got[k]}, expected exactly ${expected.data[k]}` } : {}) };
+    }
     // Tolerance from the quantization: 16 steps of the relative precision the inputs were quantized
     // to (2^-(inputBits-1)), at the magnitude of the values involved, plus the stated error of any
     // approximated non-linearity (sigmoid, tanh).

@@ -22,6 +22,13 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An integer initializer of another element type (2: UINT8, 3: INT8, 5: INT16, 6: INT32). */
+  intInit(dims: number[], values: number[], dataType: number): string {
+    const name = `c${this.count++}`;
+    this.inits.push({ name, dims, dataType, int32Data: values });
+    return name;
+  }
+
   shapeInit(values: number[]): string {
     const name = `shape${this.count++}`;
     this.inits.push({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values });
@@ -47,6 +54,9 @@ export class GraphBuilder {
     return out;
   }
 
+  /** The graph output's element type (1: FLOAT, 2: UINT8). */
+  outputType = 1;
+
   bytes(output: string, outputShape: number[]): Uint8Array {
     const vi = (name: string, shape: number[], elemType = 1) => ({
       name,
@@ -56,7 +66,7 @@ export class GraphBuilder {
       irVersion: 8,
       opsetImport: [{ domain: '', version: 13 }],
       producerName: 'zkml-test',
-      graph: { name: 'g', node: this.nodes, initializer: this.inits, input: [vi(this.inputName, this.inputShape, this.inputType)], output: [vi(output, outputShape)] },
+      graph: { name: 'g', node: this.nodes, initializer: this.inits, input: [vi(this.inputName, this.inputShape, this.inputType)], output: [vi(output, outputShape, this.outputType)] },
     });
     return onnx.ModelProto.encode(model).finish();
   }

@@ -11,8 +11,9 @@ import { windowGeometry, windowTaps } from './windows.js';
  * they become a `mul` node, one constraint per product.
  */
 
-function emitLinear(ctx: LoweringContext, b: LinearBuilder, inputs: number[], shape: Shape): void {
-  ctx.emit(b.build(ctx.name, inputs.map((i) => ctx.tensor(i)), ctx.output()), shape);
+function emitLinear(ctx: LoweringContext, b: LinearBuilder, inputs: number[], shape: Shape, rowDivisor?: Int32Array): void {
+  const node = b.build(ctx.name, inputs.map((i) => ctx.tensor(i)), ctx.output());
+  ctx.emit(rowDivisor ? { ...node, rowDivisor } : node, shape);
 }
 
 /** Numpy matmul of [.., M, K] by [.., K, N], with 1-D operands promoted and their axis dropped after. */
@@ -140,15 +141,16 @@ export function lowerAveragePool(ctx: LoweringContext): void {
   const taps = windowTaps(spatial, g);
   const inPlane = size(spatial);
   const b = new LinearBuilder();
+  const divisors: number[] = [];
   for (let plane = 0; plane < x[0] * x[1]; plane++) {
     for (const window of taps) {
       const valid = window.filter((t) => t.offset >= 0);
-      const divisor = includePad ? window.filter((t) => t.inPadded).length : valid.length;
-      for (const t of valid) b.term(0, plane * inPlane + t.offset, 1 / divisor);
+      divisors.push(includePad ? window.filter((t) => t.inPadded).length : valid.length);
+      for (const t of valid) b.term(0, plane * inPlane + t.offset, 1);
       b.endRow();
     }
   }
-  emitLinear(ctx, b, [0], [x[0], x[1], ...g.out]);
+  emitLinear(ctx, b, [0], [x[0], x[1], ...g.out], Int32Array.from(divisors));
 }
 
 export function lowerGlobalAveragePool(ctx: LoweringContext): void {
@@ -156,10 +158,10 @@ export function lowerGlobalAveragePool(ctx: LoweringContext): void {
   const inPlane = size(x.slice(2));
   const b = new LinearBuilder();
   for (let plane = 0; plane < x[0] * x[1]; plane++) {
-    for (let i = 0; i < inPlane; i++) b.term(0, plane * inPlane + i, 1 / inPlane);
+    for (let i = 0; i < inPlane; i++) b.term(0, plane * inPlane + i, 1);
     b.endRow();
   }
-  emitLinear(ctx, b, [0], [x[0], x[1], ...x.slice(2).map(() => 1)]);
+  emitLinear(ctx, b, [0], [x[0], x[1], ...x.slice(2).map(() => 1)], new Int32Array(x[0] * x[1]).fill(inPlane));
 }
 
 export function lowerBatchNormalization(ctx: LoweringContext): void {

@@ -1,7 +1,7 @@
 import { lowerArgMax, lowerClip, lowerLeakyRelu, lowerMaxPool, lowerPRelu, lowerRelu, lowerSigmoid, lowerSoftmax, lowerTanh } from './activations.js';
 import { lowerArithmetic, lowerAveragePool, lowerBatchNormalization, lowerConv, lowerGemm, lowerGlobalAveragePool, lowerMatMul } from './affine.js';
 import type { Lowering } from './context.js';
-import { lowerConvInteger, lowerDequantizeLinear, lowerMatMulInteger, lowerQLinearConv, lowerQLinearMatMul, lowerQuantizeLinear } from './quantization.js';
+import { lowerConvInteger, lowerDequantizeLinear, lowerMatMulInteger, lowerQGemm, lowerQLinearAdd, lowerQLinearAveragePool, lowerQLinearConv, lowerQLinearGlobalAveragePool, lowerQLinearMatMul, lowerQuantizeLinear } from './quantization.js';
 import { lowerComparison, lowerHardSigmoid, lowerHardSwish, lowerLayerNormalization, lowerNot, lowerPow, lowerReduce, lowerSmooth, lowerSqrt, lowerWhere } from './normalization.js';
 import {
   lowerCast,
@@ -35,6 +35,11 @@ export const lowerings: Record<string, Lowering> = {
   QLinearConv: lowerQLinearConv,
   QLinearMatMul: lowerQLinearMatMul,
   QuantizeLinear: lowerQuantizeLinear,
+  // onnxruntime's contrib ops, as its quantizer and its QDQ fusion write them.
+  'com.microsoft.QGemm': lowerQGemm,
+  'com.microsoft.QLinearAdd': lowerQLinearAdd,
+  'com.microsoft.QLinearAveragePool': lowerQLinearAveragePool,
+  'com.microsoft.QLinearGlobalAveragePool': lowerQLinearGlobalAveragePool,
   Equal: lowerComparison,
   Erf: lowerSmooth('erf'),
   Exp: lowerSmooth('exp'),

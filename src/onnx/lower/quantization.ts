@@ -1,8 +1,8 @@
 import { quantTypeRange, size, strides, type QuantType, type Shape } from '../../ir/graph.js';
 import { quantizeValue } from '../../ir/float_eval.js';
 import type { ConstTensor } from '../tensor.js';
-import { axis as normalizeAxis, requireConstant, type LoweringContext } from './context.js';
-import { lowerConv, lowerMatMul } from './affine.js';
+import { axis as normalizeAxis, requireConstant, type Lowering, type LoweringContext } from './context.js';
+import { lowerArithmetic, lowerAveragePool, lowerConv, lowerGemm, lowerGlobalAveragePool, lowerMatMul } from './affine.js';
 
 /**
  * An int8 model's own quantization (QDQ and QOperator formats). QuantizeLinear and
@@ -155,8 +155,11 @@ function scaleValues(ctx: LoweringContext, i: number, what: string): Float64Arra
 }
 
 /** Requantizes an accumulator (rowScale times integers) to the op's output, as QuantizeLinear would. */
-function requantizeOutput(ctx: LoweringContext, acc: string, shape: Shape, yScale: number, yZero: number): void {
-  lowerQuantizeLinear(withOperands(ctx, [{ tensor: acc, shape }, { dims: [], data: Float64Array.of(yScale) }, { dims: [], data: Float64Array.of(yZero), integer: true, quantType: requireConstant(ctx, 7, 'y_zero_point').quantType }], ctx.output()));
+function requantizeOutput(ctx: LoweringContext, acc: string, shape: Shape, scaleIndex: number, zeroIndex: number): void {
+  const [yScale] = scaleValues(ctx, scaleIndex, 'y_scale');
+  const yZero = requireConstant(ctx, zeroIndex, 'y_zero_point');
+  if (size(yZero.dims) !== 1) ctx.fail('y_zero_point must be a scalar');
+  lowerQuantizeLinear(withOperands(ctx, [{ tensor: acc, shape }, { dims: [], data: Float64Array.of(yScale) }, { ...yZero, dims: [] }], ctx.output()));
 }
 
 export function lowerQLinearConv(ctx: LoweringContext): void {
@@ -164,8 +167,6 @@ export function lowerQLinearConv(ctx: LoweringContext): void {
   const w = centred(ctx, 3, 5, 'w', () => 0);
   const [xScale] = scaleValues(ctx, 1, 'x_scale');
   const wScale = scaleValues(ctx, 4, 'w_scale');
-  const yScale = scaleValues(ctx, 6, 'y_scale')[0];
-  const yZero = requireConstant(ctx, 7, 'y_zero_point').data[0];
   const bias = ctx.has(8) ? requireConstant(ctx, 8, 'B (the int32 bias)') : undefined;
   const acc = `${ctx.output()}__accumulator`;
   const channels = (ctx.constant(3)?.dims ?? [])[0];
@@ -178,7 +179,7 @@ export function lowerQLinearConv(ctx: LoweringContext): void {
       return Float64Array.from({ length: size(shape) }, (_, j) => xScale * wScale[wScale.length === 1 ? 0 : Math.floor(j / inner) % shape[1]]);
     }),
   );
-  requantizeOutput(ctx, acc, accShape, yScale, yZero);
+  requantizeOutput(ctx, acc, accShape, 6, 7);
 }
 
 export function lowerQLinearMatMul(ctx: LoweringContext): void {
@@ -186,8 +187,6 @@ export function lowerQLinearMatMul(ctx: LoweringContext): void {
   const b = centred(ctx, 3, 5, 'b', (shape) => shape.length - 1);
   const [aScale] = scaleValues(ctx, 1, 'a_scale');
   const bScale = scaleValues(ctx, 4, 'b_scale');
-  const yScale = scaleValues(ctx, 6, 'y_scale')[0];
-  const yZero = requireConstant(ctx, 7, 'y_zero_point').data[0];
   const acc = `${ctx.output()}__accumulator`;
   let accShape: Shape = [];
   lowerMatMul(
@@ -198,7 +197,7 @@ export function lowerQLinearMatMul(ctx: LoweringContext): void {
       return Float64Array.from({ length: size(shape) }, (_, j) => aScale * bScale[bScale.length === 1 ? 0 : j % n]);
     }),
   );
-  requantizeOutput(ctx, acc, accShape, yScale, yZero);
+  requantizeOutput(ctx, acc, accShape, 6, 7);
 }
 
 /** ConvInteger: the int32 accumulation of (x - x_zp) (w - w_zp), with the weights' zero point per output channel. */
@@ -210,3 +209,66 @@ export function lowerConvInteger(ctx: LoweringContext): void {
 export function lowerMatMulInteger(ctx: LoweringContext): void {
   lowerMatMul(withOperands(ctx, [centred(ctx, 0, 2, 'a', (s) => s.length - 2), centred(ctx, 1, 3, 'b', (s) => s.length - 1)], ctx.output()));
 }
+
+/**
+ * com.microsoft QGemm (onnxruntime's fusion of DQ -> Gemm -> Q): Y = alpha a_scale b_scale ((A - a_zp)(B - b_zp) + C)
+ * with an int32 C, requantized by y_scale and y_zero_point, or left in float when y_scale is absent.
+ */
+export function lowerQGemm(ctx: LoweringContext): void {
+  if (ctx.attrs.float('alpha', 1) !== 1) ctx.fail('alpha other than 1 is not supported');
+  const transB = ctx.attrs.int('transB', 0);
+  const a = centred(ctx, 0, 2, 'a');
+  const b = centred(ctx, 3, 5, 'b', () => (transB ? 0 : 1));
+  const [aScale] = scaleValues(ctx, 1, 'a_scale');
+  const bScale = scaleValues(ctx, 4, 'b_scale');
+  const c = ctx.has(6) ? requireConstant(ctx, 6, 'C (the int32 bias)') : undefined;
+  const quantized = ctx.has(7);
+  const acc = quantized ? `${ctx.output()}__accumulator` : ctx.output();
+  let accShape: Shape = [];
+  lowerGemm(
+    withOperands(ctx, [a, b, c], acc, (shape) => {
+      accShape = shape;
+      const n = shape[1];
+      if (bScale.length !== 1 && bScale.length !== n) ctx.fail(`b_scale has ${bScale.length} values for ${n} columns`);
+      return Float64Array.from({ length: size(shape) }, (_, j) => aScale * bScale[bScale.length === 1 ? 0 : j % n]);
+    }),
+  );
+  if (quantized) requantizeOutput(ctx, acc, accShape, 7, 8);
+}
+
+/** DequantizeLinear of input i with its scale and zero point inputs: a node, or a folded constant. */
+function dequantized(ctx: LoweringContext, i: number, scaleIndex: number, zeroIndex: number, what: string): Operand {
+  const shape = ctx.shape(i);
+  const [scale] = scaleValues(ctx, scaleIndex, `${what}_scale`);
+  const z = ctx.has(zeroIndex) ? requireConstant(ctx, zeroIndex, `${what}_zero_point`) : undefined;
+  if (z && size(z.dims) !== 1) ctx.fail(`${what}_zero_point must be a scalar`);
+  const zero = z?.data[0] ?? 0;
+  const n = size(shape);
+  const c = ctx.constant(i);
+  if (c) return dequantizeConstant(ctx, c, new Float64Array(n).fill(scale), new Float64Array(n).fill(zero), what);
+  const tensor = `${ctx.output()}__${what}_dequantized`;
+  ctx.emit({ kind: 'dequantize', node: ctx.name, inputs: [ctx.tensor(i)], output: tensor, scale: new Float64Array(n).fill(scale), zeroPoint: new Int32Array(n).fill(zero) }, shape);
+  return { tensor, shape };
+}
+
+/**
+ * An onnxruntime contrib op that is Q(f(DQ(x), ...)) for a float op f: the float op's own lowering
+ * between a DequantizeLinear per input and a QuantizeLinear, as the QDQ form of the model would be.
+ */
+function quantizedAround(f: Lowering, inputs: [number, number, number][], yScaleIndex: number, yZeroIndex: number) {
+  return (ctx: LoweringContext): void => {
+    if (ctx.attrs.int('channels_last', 0) !== 0) ctx.fail('channels_last is not supported');
+    const operands = inputs.map(([i, s, z], k) => dequantized(ctx, i, s, z, ['a', 'b'][k]));
+    const out = `${ctx.output()}__float`;
+    let shape: Shape = [];
+    f({ ...withOperands(ctx, operands, out), emit: (n, sh) => ((shape = sh), ctx.emit(n, sh)) });
+    requantizeOutput(ctx, out, shape, yScaleIndex, yZeroIndex);
+  };
+}
+
+/** com.microsoft QLinearAdd(A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp) = Q(DQ(A) + DQ(B)). */
+export const lowerQLinearAdd = quantizedAround(lowerArithmetic('Add'), [[0, 1, 2], [3, 4, 5]], 6, 7);
+/** com.microsoft QLinearAveragePool(X, x_scale, x_zp, y_scale, y_zp) = Q(AveragePool(DQ(X))), the average exact. */
+export const lowerQLinearAveragePool = quantizedAround(lowerAveragePool, [[0, 1, 2]], 3, 4);
+/** com.microsoft QLinearGlobalAveragePool(X, x_scale, x_zp, y_scale, y_zp) = Q(GlobalAveragePool(DQ(X))). */
+export const lowerQLinearGlobalAveragePool = quantizedAround(lowerGlobalAveragePool, [[0, 1, 2]], 3, 4);
