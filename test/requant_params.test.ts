@@ -106,12 +106,14 @@ describe('requantParams', () => {
     // A/6 has a tie at A = 3; A = 4 x with x in [0, 60] never is one (4x/6 = 2x/3 is never j + 1/2).
     const terms = { weight: [4n], range: [{ lo: 0n, hi: 60n }], bias: 0n };
     assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add'), /halfway/);
-    const p = requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add', terms);
+    const p = requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add', [terms]);
     for (let x = 0n; x <= 60n; x++) assert.equal(roundShift(p.multiplier * 4n * x + p.offset, p.shift, p.even), exact(rational(1n, 6n), rational(0n), 4n * x));
     // Two terms: (3x + 4y + 1) / 6 is a tie at x = 0, y = 2 (9/6): reachable, refused.
-    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', { weight: [3n, 4n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }), /halfway/);
+    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', [{ weight: [3n, 4n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }]), /halfway/);
     // (6x + 12y + 1) / 6 = x + 2y + 1/6: never a tie, though its interval [1, 100] holds some.
-    const sparse = requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', { weight: [6n, 12n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n });
+    const sparse = requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', [{ weight: [6n, 12n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }]);
+    // A max pool's window: a tie in any of its rows counts.
+    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'pool', [terms, { weight: [3n], range: [{ lo: 0n, hi: 5n }], bias: 0n }]), /halfway/);
     assert.equal(sparse.even, false);
   });
 

@@ -128,7 +128,7 @@ program
   .option('--input-margin <x>', 'widen the calibrated input range by this fraction of its span', nonNegative)
   .option('--input-range <spec>', 'known input bounds instead of the calibrated range: lo:hi for every value (0:255 for pixels), or a JSON file {"min", "max"} with a number or one per value (a scaler\'s data_min_/data_max_), or per input name')
   .option('--min-agreement <x>', 'fail unless the quantized model makes the float model\'s decision on at least this fraction of the test samples', fraction, 0.99)
-  .option('--max-relative-error <x>', 'fail if the worst output error exceeds this fraction of the largest output', nonNegative, 0.02)
+  .option('--max-relative-error <x>', 'fail if the worst output error exceeds this fraction of the largest output (default 0.02; int8 models: not checked, their decisions are)', nonNegative)
   .option('--task <task>', 'how to score accuracy: classification | binary | regression (default: from the output size)', (v: string) => {
     if (!['classification', 'binary', 'regression'].includes(v)) throw new InvalidArgumentError('--task must be classification, binary or regression');
     return v;

@@ -1,7 +1,8 @@
 import type { DequantizeNode, FloatNode, GatherNode, LinearNode, MaxPoolNode, QuantizeNode, ReluNode, Shape } from './graph.js';
 
 /**
- * Composes a linear node into the linear node that consumes it (BatchNorm after Conv, a bias Add
+ * Composes a linear node into the linear node that consumes it (not in an int8 model, whose
+ * weights must stay exact: a product of two of them need not be a double, nor 1/n of an average) (BatchNorm after Conv, a bias Add
  * after MatMul, AveragePool before Conv, GlobalAveragePool before Gemm), and folds pure movement
  * (Flatten, Pad, Transpose) into a consuming linear node. Composition removes the rescale the
  * circuit would otherwise need between the two (a range decomposition per element) and a
@@ -9,15 +10,16 @@ import type { DequantizeNode, FloatNode, GatherNode, LinearNode, MaxPoolNode, Qu
  * ops' terms. Only tensors with a single consumer that are not the graph output are fused away.
  */
 export function fuse(nodes: FloatNode[], graphOutput: string): FloatNode[] {
+  const composeAffine = !nodes.some((n) => n.kind === 'quantize' || n.kind === 'dequantize' || (n.kind === 'linear' && (n.rowScale || n.rowDivisor)));
   let current = nodes;
   for (;;) {
-    const next = fuseOnce(current, graphOutput);
+    const next = fuseOnce(current, graphOutput, composeAffine);
     if (next === current) return current;
     current = next;
   }
 }
 
-function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
+function fuseOnce(nodes: FloatNode[], graphOutput: string, composeAffine: boolean): FloatNode[] {
   const uses = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   const producer = new Map(nodes.map((n) => [n.output, n]));
@@ -27,9 +29,7 @@ function fuseOnce(nodes: FloatNode[], graphOutput: string): FloatNode[] {
       const p = producer.get(input);
       if (!p || uses.get(input) !== 1 || input === graphOutput) continue;
       let fused: LinearNode | undefined;
-      // A producer's row factor (a QLinear op's accumulator scale) stays with its own rows; its
-      // divisor (an average) is folded into the composed weights, as calibrated models take it.
-      if (p.kind === 'linear' && !p.rowScale && composedTerms(consumer, input, p) <= TERM_GROWTH * (consumer.weight.length + p.weight.length)) fused = composeLinear(consumer, input, p);
+      if (composeAffine && p.kind === 'linear' && composedTerms(consumer, input, p) <= TERM_GROWTH * (consumer.weight.length + p.weight.length)) fused = composeLinear(consumer, input, p);
       else if (p.kind === 'gather') fused = composeGather(consumer, input, p);
       if (fused) return nodes.filter((n) => n !== p).map((n) => (n === consumer ? fused! : n));
     }
@@ -100,9 +100,8 @@ function composeLinear(consumer: LinearNode, tensor: string, p: LinearNode): Lin
     tensor,
     p.inputs,
     (i, w, add) => {
-      const d = p.rowDivisor ? p.rowDivisor[i] : 1;
-      for (let t = p.rowStart[i]; t < p.rowStart[i + 1]; t++) add(p.src[t], p.index[t], (w * p.weight[t]) / d);
-      return (w * p.bias[i]) / d;
+      for (let t = p.rowStart[i]; t < p.rowStart[i + 1]; t++) add(p.src[t], p.index[t], w * p.weight[t]);
+      return w * p.bias[i];
     },
     `${p.node}+${consumer.node}`,
   );
@@ -147,6 +146,8 @@ function poolEarlyOnce(nodes: FloatNode[], graphOutput: string, shapes: Map<stri
     if (pool.kind !== 'maxPool') continue;
     const g = producer.get(pool.inputs[0]);
     if (!g || uses.get(g.output) !== 1 || g.output === graphOutput) continue;
+    // A QuantizeLinear of a model input stays first: the host quantizes the input (src/quant/io.ts).
+    if (g.kind === 'quantize' && !producer.has(g.inputs[0])) continue;
     const pooledG = onWindows(g, pool.windows);
     if (!pooledG) continue;
     const pooled = `${pool.output}__before_${g.kind}`;

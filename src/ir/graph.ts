@@ -171,6 +171,24 @@ export interface FloatGraph {
   shapes: Map<string, Shape>;
 }
 
+/**
+ * Whether a model carries its own int8 quantization (QDQ or QOperator): it is then proved as it is
+ * (src/quant/qdq.ts), and its affine ops keep exact weights (no composition of two of them).
+ */
+export function carriesQuantization(nodes: readonly FloatNode[], inputs: readonly TensorInfo[]): boolean {
+  return inputs.some((i) => i.quantized) || nodes.some((n) => n.kind === 'quantize' || n.kind === 'dequantize' || (n.kind === 'linear' && n.rowScale));
+}
+
+/** An average's exact divisor as weights of 1/n, for calibrated models (which round their weights anyway). */
+export function foldDivisor(node: FloatNode): FloatNode {
+  if (node.kind !== 'linear' || !node.rowDivisor) return node;
+  const d = node.rowDivisor;
+  const weight = new Float64Array(node.weight.length);
+  for (let j = 0; j < d.length; j++) for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) weight[t] = node.weight[t] / d[j];
+  const { rowDivisor: _, ...rest } = node;
+  return { ...rest, weight, bias: node.bias.map((b, j) => b / d[j]) };
+}
+
 export function size(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }

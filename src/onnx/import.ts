@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MalformedModelError, UnsupportedModelError, UnsupportedOpError } from '../errors.js';
 import { fuse, poolEarly } from '../ir/fuse.js';
-import type { FloatGraph, FloatNode, QuantType, Shape, TensorInfo } from '../ir/graph.js';
+import { carriesQuantization, foldDivisor, type FloatGraph, type FloatNode, type QuantType, type Shape, type TensorInfo } from '../ir/graph.js';
 import { Attributes } from './attributes.js';
 import type { LoweringContext } from './lower/context.js';
 import { lowerings, supportedOps } from './lower/index.js';
@@ -145,7 +145,11 @@ export function importGraph(model: ModelProto, file = 'model'): FloatGraph {
     shapes.set(copy, outShape);
     outName = copy;
   }
-  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolEarly(fuse(nodes, outName), outName, shapes), shapes };
+  // A calibrated model takes an average's divisor into its weights; an int8 model keeps it exact,
+  // and only re-indexing is composed into its affine ops.
+  const int8 = carriesQuantization(nodes, inputInfo);
+  const lowered = int8 ? nodes : nodes.map(foldDivisor);
+  return { inputs: inputInfo, output: { name: outName, shape: outShape }, onnxOutputName, nodes: poolEarly(fuse(lowered, outName), outName, shapes), shapes };
 }
 
 /**

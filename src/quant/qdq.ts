@@ -17,9 +17,9 @@
  * round_half_even(f A / sy + o / sy) for every accumulator in the bound (requant_params.ts).
  */
 import { UnsupportedModelError } from '../errors.js';
-import { quantTypeRange, size, type FloatGraph, type FloatNode, type QuantType, type QuantizeNode } from '../ir/graph.js';
+import { carriesQuantization, quantTypeRange, size, type FloatGraph, type FloatNode, type QuantType, type QuantizeNode } from '../ir/graph.js';
 import { unsignedBits } from '../ops/fixed_point.js';
-import { defOf, type Interval, type LinearOp, type QOp } from '../ops/index.js';
+import { defOf, type Interval, type QOp } from '../ops/index.js';
 import type { InputQuantizer, QProgram, QTensor } from './program.js';
 import { addR, divR, gcdR, mulR, ONE, rational, rationalOf, sameR, toDouble, ZERO, type Rational } from './rational.js';
 import { requantParams, type AccumulatorTerms } from './requant_params.js';
@@ -45,7 +45,7 @@ type State = Quantized | Exact;
 
 /** Whether a graph carries its own quantization, and so is proved by quantizeQdq. */
 export function isQuantizedGraph(graph: FloatGraph): boolean {
-  return graph.inputs.some((i) => i.quantized) || graph.nodes.some((n) => n.kind === 'quantize' || n.kind === 'dequantize' || (n.kind === 'linear' && n.rowScale));
+  return carriesQuantization(graph.nodes, graph.inputs);
 }
 
 const ONNX_OP: Partial<Record<FloatNode['kind'], string>> = { quantize: 'QuantizeLinear', dequantize: 'DequantizeLinear', linear: 'affine', relu: 'Relu', maxPool: 'MaxPool', gather: 'Reshape/Flatten', argmax: 'ArgMax', softmax: 'Softmax' };
@@ -63,6 +63,22 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
   const push = (op: QOp) => {
     ops.push(op);
     bounds.set(op.output, defOf(op).bounds(op, op.inputs.map((i) => bounds.get(i)!)));
+  };
+  /**
+   * How each element of a tensor is made, where a linear op (possibly under a max pool) made it:
+   * its row's terms, or the rows of its window. The tie check then sees which accumulators occur.
+   */
+  const accumulatorTerms = (tensor: string): ((j: number) => AccumulatorTerms[]) | undefined => {
+    const producer = (name: string) => ops.find((op) => op.output === name);
+    const made = producer(tensor);
+    const pooled = made?.kind === 'max' ? made : undefined;
+    const linear = pooled ? producer(pooled.inputs[0]) : made;
+    if (linear?.kind !== 'linear') return undefined;
+    const row = (j: number): AccumulatorTerms => {
+      const [start, end] = [linear.rowStart[j], linear.rowStart[j + 1]];
+      return { weight: linear.weight.slice(start, end), range: linear.index.slice(start, end).map((i, k) => bounds.get(linear.inputs[linear.src[start + k]])![i]), bias: linear.bias[j] };
+    };
+    return (j) => (pooled ? pooled.windows[j].map(row) : [row(j)]);
   };
   const consumers = new Map<string, FloatNode[]>();
   for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
@@ -129,19 +145,27 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
       return s;
     };
 
+    /**
+     * The same values over one scale and offset: a pool over a padded convolution's border rows
+     * (fewer taps, so possibly another row gcd and bias split) sees different f and o. With g the
+     * gcd of every f_i and o_i - o_0, A'_i = (f_i A_i + o_i - o_0) / g is an exact integer map.
+     */
+    const commonScale = (x: Exact): Exact => {
+      const shifts = x.o.map((o) => addR(o, mulR(x.o[0], rational(-1n))));
+      const g = gcdR([...x.f, ...shifts]);
+      const n = x.f.length;
+      const t = out();
+      push({ kind: 'linear', source: node.node, inputs: [x.tensor.name], output: t.name, rowStart: Array.from({ length: n + 1 }, (_, j) => j), src: new Array(n).fill(0), index: Array.from({ length: n }, (_, j) => j), weight: x.f.map((f) => divR(f, g).n), bias: shifts.map((d) => divR(d, g).n) });
+      return { ...x, tensor: t, f: x.f.map(() => g), o: x.o.map(() => x.o[0]) };
+    };
+
     switch (node.kind) {
       case 'quantize': {
         const x = get(node.inputs[0]);
         if (x.kind === 'q') fail('its input is already quantized');
         const e = x as Exact;
-        // A linear op's rows let the tie check see which accumulators can occur, not only their interval.
-        const made = ops.find((op): op is LinearOp => op.kind === 'linear' && op.output === e.tensor.name);
-        const terms = made && ((j: number): AccumulatorTerms => {
-          const [start, end] = [made.rowStart[j], made.rowStart[j + 1]];
-          return { weight: made.weight.slice(start, end), range: made.index.slice(start, end).map((i, k) => bounds.get(made.inputs[made.src[start + k]])![i]), bias: made.bias[j] };
-        });
-        const q = requantize(e, node, out(), bounds.get(e.tensor.name)!, push, fail, terms);
-        state.set(node.output, q);
+        state.set(node.output, requantize(e, node, out(), bounds.get(e.tensor.name)!, push, fail, accumulatorTerms(e.tensor.name)));
+        const q = state.get(node.output) as Quantized;
         trace?.set(node.output, { tensor: q.tensor.name, zero: q.zero });
         break;
       }
@@ -200,12 +224,11 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
         break;
       }
       case 'maxPool': {
-        const x = get(node.inputs[0]);
+        const x0 = get(node.inputs[0]);
         const windows = node.windows.map((w) => Array.from(w));
         // max commutes with an increasing map shared by the window (and with a pending ReLU).
-        if (x.kind === 'q') {
-          if (windows.some((w) => w.some((i) => x.zero[i] !== x.zero[w[0]]))) fail('a pooling window mixes zero points');
-        } else if (windows.some((w) => w.some((i) => !sameR(x.f[i], x.f[w[0]]) || !sameR(x.o[i], x.o[w[0]])))) fail('a pooling window mixes scales');
+        if (x0.kind === 'q' && windows.some((w) => w.some((i) => x0.zero[i] !== x0.zero[w[0]]))) fail('a pooling window mixes zero points');
+        const x = x0.kind === 'e' && windows.some((w) => w.some((i) => !sameR(x0.f[i], x0.f[w[0]]) || !sameR(x0.o[i], x0.o[w[0]]))) ? commonScale(x0) : x0;
         const t = out();
         push({ kind: 'max', source: node.node, inputs: [x.tensor.name], output: t.name, windows });
         state.set(node.output, x.kind === 'q' ? { ...x, tensor: t, zero: windows.map((w) => x.zero[w[0]]) } : { ...x, tensor: t, f: windows.map((w) => x.f[w[0]]), o: windows.map((w) => x.o[w[0]]) });
@@ -290,7 +313,7 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
  * (a pending ReLU raises the lower end to 0: rounding is monotone and maps 0 to 0). One shift for
  * the op: each element's (M, C) are scaled up to it, which changes no result.
  */
-function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[], push: (op: QOp) => void, fail: (reason: string) => never, terms?: (j: number) => AccumulatorTerms): Quantized {
+function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[], push: (op: QOp) => void, fail: (reason: string) => never, terms?: (j: number) => AccumulatorTerms[]): Quantized {
   const z = node.zeroPoint[0];
   if (node.zeroPoint.some((v) => v !== z)) fail('per-channel zero points of a computed tensor are not supported (PyTorch and onnxruntime quantize activations per tensor)');
   const [qmin, qmax] = quantTypeRange[node.type];
@@ -304,6 +327,7 @@ function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[],
   if (f.every((v) => v.n === 1n && v.d === 1n) && o.every((v) => v.n === 0n) && range.every((r) => r.lo >= lo && r.hi <= hi)) {
     return { kind: 'q', tensor: x.tensor, zero, type: node.type };
   }
+  if (f.length === 0) fail('an empty tensor');
   const params = f.map((v, j) => requantParams(v, o[j], range[j], node.node, terms?.(j)));
   const shift = Math.max(...params.map((p) => p.shift));
   push({

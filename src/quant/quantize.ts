@@ -1,11 +1,10 @@
 import { UnsupportedModelError } from '../errors.js';
 import type { FloatGraph, FloatNode, LinearNode } from '../ir/graph.js';
-import { size } from '../ir/graph.js';
+import { carriesQuantization, size } from '../ir/graph.js';
 import { unsignedBits } from '../ops/fixed_point.js';
 import { fixedDomains, pwlFunctions, pwlTables, type PwlFn } from '../ops/pwl.js';
 import { defOf, type PwlOp, type QOp } from '../ops/index.js';
 import { calibrate, type TensorStats } from './calibrate.js';
-import { isQuantizedGraph } from './qdq.js';
 import { defaultQuantConfig, unitOf, type Approximation, type QProgram, type QTensor, type QuantConfig } from './program.js';
 
 /** Largest number of fractional bits a scale may use (keeps widths sane for tiny values). */
@@ -91,8 +90,7 @@ export function quantize(
   // Calibration depends only on the samples: callers that try many configs pass it once.
   stats: Map<string, TensorStats> = calibrate(graph, samples),
 ): QProgram {
-  if (isQuantizedGraph(graph)) throw new UnsupportedModelError('model', graph.output.name, 'this model carries its own int8 quantization: it is compiled by quantizeQdq (src/quant/qdq.ts), not calibrated');
-  graph = { ...graph, nodes: graph.nodes.map(foldDivisor) };
+  if (carriesQuantization(graph.nodes, graph.inputs)) throw new UnsupportedModelError('model', graph.output.name, 'this model carries its own int8 quantization: it is compiled by quantizeQdq (src/quant/qdq.ts), not calibrated');
   const ops: QOp[] = [];
   const state = new Map<string, State>();
   const approximations: Approximation[] = [];
@@ -367,16 +365,6 @@ function linearOp(node: LinearNode, xs: QTensor[], factor: number[], t: QTensor)
     weight,
     bias: Array.from(node.bias, (b) => BigInt(Math.round(b * 2 ** t.frac))),
   };
-}
-
-/** An average's exact divisor as weights of 1/n: calibrated models round their weights anyway. */
-function foldDivisor(node: FloatNode): FloatNode {
-  if (node.kind !== 'linear' || !node.rowDivisor) return node;
-  const d = node.rowDivisor;
-  const weight = new Float64Array(node.weight.length);
-  for (let j = 0; j < d.length; j++) for (let t = node.rowStart[j]; t < node.rowStart[j + 1]; t++) weight[t] = node.weight[t] / d[j];
-  const { rowDivisor: _, ...rest } = node;
-  return { ...rest, weight, bias: node.bias.map((b, j) => b / d[j]) };
 }
 
 function sameGroups(a: number[][], b: Int32Array[]): boolean {

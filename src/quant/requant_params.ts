@@ -71,7 +71,7 @@ export interface AccumulatorTerms {
   bias: bigint;
 }
 
-/** Residue sets larger than this are not enumerated (the interval's answer stands). */
+/** Enumerations longer than this are not made (the interval's answer stands). */
 const MAX_RESIDUES = 1 << 16;
 
 /**
@@ -82,9 +82,13 @@ const MAX_RESIDUES = 1 << 16;
 function tieReachable(a: bigint, b: bigint, m: bigint, terms: AccumulatorTerms): boolean | undefined {
   const n = terms.weight.length;
   let residues = new Set<bigint>([mod(a * terms.bias + b, m)]);
+  let work = 0n;
   for (let t = 0; t < n - 1; t++) {
+    // Every residue already occurs: the last term reaches 0 from one of them.
+    if (BigInt(residues.size) === m) return true;
     const r = terms.range[t];
-    if ((r.hi - r.lo + 1n) * BigInt(residues.size) > BigInt(MAX_RESIDUES)) return undefined;
+    work += (r.hi - r.lo + 1n) * BigInt(residues.size);
+    if (work > BigInt(MAX_RESIDUES)) return undefined;
     const step = mod(a * terms.weight[t], m);
     const next = new Set<bigint>();
     for (const s of residues) for (let x = r.lo; x <= r.hi; x++) next.add(mod(s + step * x, m));
@@ -101,7 +105,7 @@ function tieReachable(a: bigint, b: bigint, m: bigint, terms: AccumulatorTerms):
  * M, C, shift and even such that roundShift(M A + C, shift, even) = round(f A + o) (ties to even)
  * for every integer A in `range`; `node` names the model node in the error a possible tie raises.
  */
-export function requantParams(fIn: Rational, oIn: Rational, range: Interval, node: string, terms?: AccumulatorTerms): RequantParams {
+export function requantParams(fIn: Rational, oIn: Rational, range: Interval, node: string, terms?: readonly AccumulatorTerms[]): RequantParams {
   const f = rational(fIn.n, fIn.d);
   const o = rational(oIn.n, oIn.d);
   if (f.n <= 0n) throw new UnsupportedModelError('QuantizeLinear', node, 'the requantization multiplier must be positive');
@@ -112,7 +116,8 @@ export function requantParams(fIn: Rational, oIn: Rational, range: Interval, nod
   let tie = congruenceHits(2n * P, -(2n * R + Q), 2n * Q, range.lo, range.hi);
   // The interval may hold ties that no accumulator reaches (an Add of two scales has huge weights):
   // where A's terms are few, the accumulators that can occur are checked instead.
-  if (tie && !isPowerOfTwo(Q) && terms) tie = tieReachable(2n * P, 2n * R + Q, 2n * Q, terms) ?? true;
+  // (`terms`: the ways A is made, e.g. each row of a max pool's window; a tie of any counts.)
+  if (tie && !isPowerOfTwo(Q) && terms) tie = terms.some((t) => tieReachable(2n * P, 2n * R + Q, 2n * Q, t) ?? true);
   if (isPowerOfTwo(Q)) return { multiplier: P, offset: R, shift: log2(Q), even: tie && Q > 1n };
   if (tie) {
     throw new UnsupportedModelError('QuantizeLinear', node, `an accumulator in [${range.lo}, ${range.hi}] lands exactly halfway between two outputs, with a multiplier whose denominator (${Q}) is not a power of two: its rounding cannot be made exact with a fixed-point multiplier`);

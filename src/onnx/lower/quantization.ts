@@ -43,7 +43,7 @@ function scales(ctx: LoweringContext, i: number, shape: Shape, what: string): Fl
 function zeroPoints(ctx: LoweringContext, i: number, shape: Shape, what: string, type?: QuantType): { zeroPoint: Int32Array; type: QuantType } {
   if (!ctx.has(i)) return { zeroPoint: new Int32Array(size(shape)), type: type ?? 'uint8' };
   const z = requireConstant(ctx, i, what);
-  const t = z.quantType ?? type;
+  const t = z.quantType ?? (z.integer ? type : undefined);
   if (!t) ctx.fail(`${what} must be uint8 or int8 (the quantized type); other types (int16, int4, float8) are not supported`);
   const data = perElement(ctx, z, shape, ctx.attrs.int('axis', 1), what);
   const [lo, hi] = quantTypeRange[t];
@@ -51,11 +51,17 @@ function zeroPoints(ctx: LoweringContext, i: number, shape: Shape, what: string,
   return { zeroPoint: Int32Array.from(data), type: t };
 }
 
+/** ONNX element types QuantizeLinear's `output_dtype` (opset 21) may name here. */
+const OUTPUT_DTYPES: Record<number, QuantType> = { 2: 'uint8', 3: 'int8' };
+
 export function lowerQuantizeLinear(ctx: LoweringContext): void {
   checkNoBlocks(ctx);
   const shape = ctx.shape(0);
   const scale = scales(ctx, 1, shape, 'y_scale');
-  const { zeroPoint, type } = zeroPoints(ctx, 2, shape, 'y_zero_point');
+  const dtype = ctx.attrs.int('output_dtype', 0);
+  if (dtype !== 0 && !OUTPUT_DTYPES[dtype]) ctx.fail(`output_dtype ${dtype} is not supported: uint8 (2) and int8 (3) are`);
+  const { zeroPoint, type } = zeroPoints(ctx, 2, shape, 'y_zero_point', OUTPUT_DTYPES[dtype]);
+  if (dtype !== 0 && type !== OUTPUT_DTYPES[dtype]) ctx.fail(`output_dtype says ${OUTPUT_DTYPES[dtype]} but the zero point is ${type}`);
   const c = ctx.constant(0);
   if (c) {
     const data = Float64Array.from(c.data, (v, j) => quantizeValue(v, scale[j], zeroPoint[j], type));
@@ -75,13 +81,21 @@ function dequantizeConstant(ctx: LoweringContext, c: ConstTensor, scale: ArrayLi
   return { dims: c.dims, data };
 }
 
+/** An int32 input's (a bias's) zero point: integers; the dequantized values' exactness is checked on them. */
+function int32ZeroPoints(ctx: LoweringContext, shape: Shape): { zeroPoint: Int32Array } {
+  const z = requireConstant(ctx, 2, 'x_zero_point');
+  if (!z.integer) ctx.fail('x_zero_point must be an integer tensor (uint8, int8 or int32)');
+  const data = perElement(ctx, z, shape, ctx.attrs.int('axis', 1), 'x_zero_point');
+  for (const v of data) if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 31) ctx.fail(`x_zero_point ${v} is not an int32`);
+  return { zeroPoint: Int32Array.from(data) };
+}
+
 export function lowerDequantizeLinear(ctx: LoweringContext): void {
   checkNoBlocks(ctx);
   const shape = ctx.shape(0);
   const scale = scales(ctx, 1, shape, 'x_scale');
   const c = ctx.constant(0);
-  // An int32 input (a bias) may have an int32 zero point; its range is checked on the values.
-  const { zeroPoint } = ctx.has(2) && !requireConstant(ctx, 2, 'x_zero_point').quantType ? { zeroPoint: Int32Array.from(perElement(ctx, requireConstant(ctx, 2, 'x_zero_point'), shape, ctx.attrs.int('axis', 1), 'x_zero_point')) } : zeroPoints(ctx, 2, shape, 'x_zero_point', c?.quantType ?? ctx.quantType(0) ?? 'uint8');
+  const { zeroPoint } = ctx.has(2) && !requireConstant(ctx, 2, 'x_zero_point').quantType ? int32ZeroPoints(ctx, shape) : zeroPoints(ctx, 2, shape, 'x_zero_point', c?.quantType ?? ctx.quantType(0) ?? 'uint8');
   if (c) {
     ctx.defineConstant(ctx.output(), dequantizeConstant(ctx, c, scale, zeroPoint, 'x'));
     return;
@@ -147,9 +161,10 @@ function centred(ctx: LoweringContext, i: number, zpIndex: number | undefined, w
   return { tensor, shape };
 }
 
-/** One scale (x_scale) or one per output channel (w_scale), read as float32 values. */
-function scaleValues(ctx: LoweringContext, i: number, what: string): Float64Array {
+/** One scale (x_scale: `scalar`) or one per output channel (w_scale), read as float32 values. */
+function scaleValues(ctx: LoweringContext, i: number, what: string, scalar = true): Float64Array {
   const s = requireConstant(ctx, i, what);
+  if (scalar && s.data.length !== 1) ctx.fail(`${what} must be a single value, got shape [${s.dims}]`);
   for (const v of s.data) if (!(v > 0) || !Number.isFinite(v) || Math.fround(v) !== v) ctx.fail(`${what} must be positive float32 values, got ${v}`);
   return s.data;
 }
@@ -157,7 +172,8 @@ function scaleValues(ctx: LoweringContext, i: number, what: string): Float64Arra
 /** Requantizes an accumulator (rowScale times integers) to the op's output, as QuantizeLinear would. */
 function requantizeOutput(ctx: LoweringContext, acc: string, shape: Shape, scaleIndex: number, zeroIndex: number): void {
   const [yScale] = scaleValues(ctx, scaleIndex, 'y_scale');
-  const yZero = requireConstant(ctx, zeroIndex, 'y_zero_point');
+  // An omitted zero point is 0 of uint8, as for QuantizeLinear.
+  const yZero: ConstTensor = ctx.has(zeroIndex) ? requireConstant(ctx, zeroIndex, 'y_zero_point') : { dims: [], data: Float64Array.of(0), integer: true, quantType: 'uint8' };
   if (size(yZero.dims) !== 1) ctx.fail('y_zero_point must be a scalar');
   lowerQuantizeLinear(withOperands(ctx, [{ tensor: acc, shape }, { dims: [], data: Float64Array.of(yScale) }, { ...yZero, dims: [] }], ctx.output()));
 }
@@ -166,7 +182,7 @@ export function lowerQLinearConv(ctx: LoweringContext): void {
   const x = centred(ctx, 0, 2, 'x');
   const w = centred(ctx, 3, 5, 'w', () => 0);
   const [xScale] = scaleValues(ctx, 1, 'x_scale');
-  const wScale = scaleValues(ctx, 4, 'w_scale');
+  const wScale = scaleValues(ctx, 4, 'w_scale', false);
   const bias = ctx.has(8) ? requireConstant(ctx, 8, 'B (the int32 bias)') : undefined;
   const acc = `${ctx.output()}__accumulator`;
   const channels = (ctx.constant(3)?.dims ?? [])[0];
@@ -186,7 +202,7 @@ export function lowerQLinearMatMul(ctx: LoweringContext): void {
   const a = centred(ctx, 0, 2, 'a');
   const b = centred(ctx, 3, 5, 'b', (shape) => shape.length - 1);
   const [aScale] = scaleValues(ctx, 1, 'a_scale');
-  const bScale = scaleValues(ctx, 4, 'b_scale');
+  const bScale = scaleValues(ctx, 4, 'b_scale', false);
   const acc = `${ctx.output()}__accumulator`;
   let accShape: Shape = [];
   lowerMatMul(
@@ -220,7 +236,7 @@ export function lowerQGemm(ctx: LoweringContext): void {
   const a = centred(ctx, 0, 2, 'a');
   const b = centred(ctx, 3, 5, 'b', () => (transB ? 0 : 1));
   const [aScale] = scaleValues(ctx, 1, 'a_scale');
-  const bScale = scaleValues(ctx, 4, 'b_scale');
+  const bScale = scaleValues(ctx, 4, 'b_scale', false);
   const c = ctx.has(6) ? requireConstant(ctx, 6, 'C (the int32 bias)') : undefined;
   const quantized = ctx.has(7);
   const acc = quantized ? `${ctx.output()}__accumulator` : ctx.output();
@@ -241,7 +257,7 @@ function dequantized(ctx: LoweringContext, i: number, scaleIndex: number, zeroIn
   const shape = ctx.shape(i);
   const [scale] = scaleValues(ctx, scaleIndex, `${what}_scale`);
   const z = ctx.has(zeroIndex) ? requireConstant(ctx, zeroIndex, `${what}_zero_point`) : undefined;
-  if (z && size(z.dims) !== 1) ctx.fail(`${what}_zero_point must be a scalar`);
+  if (z && (size(z.dims) !== 1 || !z.integer || !Number.isInteger(z.data[0]))) ctx.fail(`${what}_zero_point must be a single integer`);
   const zero = z?.data[0] ?? 0;
   const n = size(shape);
   const c = ctx.constant(i);
