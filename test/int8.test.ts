@@ -22,6 +22,7 @@ import { setup } from '../src/setup/setup.js';
 import { verify } from '../src/verify/verify.js';
 import { scratchDir } from './helpers/fixtures.js';
 import { GraphBuilder, rng } from './helpers/onnx_builder.js';
+import { rationalRound } from './helpers/rational.js';
 
 const model = (name: string, file = 'model.onnx') => join(modelsDir, name, file);
 const test = (name: string) => readSamples(model(name, 'test.json'));
@@ -174,6 +175,45 @@ describe('int8 models (issue 19): the model\'s own quantization, proved exactly'
     const p = quantizeQdq(loadOnnx(file));
     const outs = samples.flatMap((v) => referenceOutput(p, quantizeInput(p, v)).map(Number));
     assert.ok(outs.includes(-128 - 5) && outs.includes(127 - 5), 'both saturation bounds reached');
+  });
+
+  it('an average whose border divisor (6) can tie: those elements divide exactly (RoundDiv), in circom and R1CS, and prove', async () => {
+    // AveragePool 3x3, pads 1, count_include_pad 0: 9 taps inside (no tie: 9 is odd), 6 on the
+    // edges (k + 1/2 happens), 4 in the corners (a power of two: RoundShift's ties to even).
+    const g = new GraphBuilder('x', [1, 1, 5, 5]);
+    const s = Math.fround(0.0473);
+    const q = g.node('QuantizeLinear', ['x', g.init([], [s]), g.intInit([], [0], UINT8)]);
+    const avg = g.node('AveragePool', [g.node('DequantizeLinear', [q, g.init([], [s]), g.intInit([], [0], UINT8)])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    const y = g.node('QuantizeLinear', [avg, g.init([], [s]), g.intInit([], [0], UINT8)]);
+    const dir = scratchDir('int8-avg');
+    const file = g.save(join(dir, 'm.onnx'), g.node('DequantizeLinear', [y, g.init([], [s]), g.intInit([], [0], UINT8)]), [1, 1, 5, 5]);
+    const p = quantizeQdq(loadOnnx(file));
+    const requant = p.ops.find((o) => o.kind === 'requant');
+    assert.ok(requant?.kind === 'requant' && requant.divisor?.filter((d) => d === 6n).length === 12);
+    const next = rng(3);
+    const samples = Array.from({ length: 100 }, () => Array.from({ length: 25 }, () => (next() + 1) * 6));
+    const taps = (i: number) => [-1, 0, 1].flatMap((dr) => [-1, 0, 1].map((dc) => [Math.floor(i / 5) + dr, (i % 5) + dc])).filter(([r, c]) => r >= 0 && r < 5 && c >= 0 && c < 5);
+    let ties = 0;
+    for (const x of samples) {
+      const c = quantizeInput(p, x);
+      const got = referenceOutput(p, c);
+      for (let i = 0; i < 25; i++) {
+        const t = taps(i);
+        const sum = t.reduce((a, [r, col]) => a + c[r * 5 + col], 0n);
+        if ((2n * sum) % BigInt(t.length) === 0n && (sum % BigInt(t.length)) !== 0n) ties++;
+        assert.equal(got[i], rationalRound(sum, BigInt(t.length), true), `element ${i}`);
+      }
+    }
+    assert.ok(ties > 50, `${ties} ties`);
+    const build = join(dir, 'circom');
+    const r1cs = await compile(file, { calibration: { inputs: samples.slice(0, 4) }, out: join(dir, 'r1cs') });
+    const m = await compile(file, { calibration: { inputs: samples.slice(0, 4) }, out: build, backend: 'circom' });
+    assert.ok(Math.abs(m.circuit.constraints - r1cs.circuit.constraints) <= 30, `${m.circuit.constraints} vs ${r1cs.circuit.constraints}`);
+    await setup(build);
+    const prover = await Prover.load(build);
+    const proof = await prover.prove(samples[5]);
+    await prover.close();
+    assert.equal((await verify(build, proof, DEV_KEYS)).valid, true);
   });
 
   describe('refusals name the problem', () => {

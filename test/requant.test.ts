@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { requantDef } from '../src/ops/requant.js';
-import { roundShift } from '../src/ops/fixed_point.js';
+import { roundDiv, roundShift } from '../src/ops/fixed_point.js';
 import type { Interval, RequantOp } from '../src/ops/types.js';
 import { FIELD_MODULUS, fromField, toField } from '../src/prove/field.js';
 import { inverse } from '../src/r1cs/field.js';
@@ -205,5 +205,111 @@ component main = T();`,
     assert.throws(() => requantDef.evaluate({ ...op, shift: -1 }, [[0n, 0n, 0n, 0n]]), /non-negative integer/);
     assert.throws(() => requantDef.evaluate({ ...op, multiplier: [1n] }, [[0n, 0n, 0n, 0n]]), /1 multipliers .* for 4 elements/);
     assert.throws(() => requantDef.evaluate({ ...op, multiplier: [0n, 1n, 1n, 1n] }, [[0n, 0n, 0n, 0n]]), /positive/);
+  });
+});
+
+describe('requant with exact divisors (RoundDiv: a reachable tie, a denominator not a power of two)', () => {
+  // Elements 0 and 2 divide by 9 * 2 and 5 * 2 (ties at x = 9 (mod 18) and 3x - 1 = 5 (mod 10)); element 1 is RoundShift.
+  const div: RequantOp = { kind: 'requant', source: 'test', inputs: ['x'], output: 'y', multiplier: [1n, 5n, 3n], offset: [0n, 2n, -1n], shift: 1, even: true, divisor: [9n, 1n, 5n], lo: -6n, hi: 7n };
+  const r: Interval = { lo: -40n, hi: 40n };
+  const dens = [18n, 2n, 10n];
+  const want = (j: number, x: bigint) => {
+    const v = rationalRound(div.multiplier[j] * x + div.offset[j], dens[j], true);
+    return v < div.lo ? div.lo : v > div.hi ? div.hi : v;
+  };
+  let c: TestCircuit;
+  before(async () => {
+    const e = requantDef.emit(div, { id: 'q', inputs: [[0, 1, 2].map((i) => `in[${i}]`)], bounds: [[r, r, r]] });
+    c = await compileSource(
+      'requant_div',
+      `pragma circom 2.1.0;
+include "round_shift.circom";
+include "round_div.circom";
+include "max2.circom";
+${e.declarations.join('\n')}
+template T() {
+    signal input in[3];
+    signal output out[3];
+${e.statements.map((l) => `    ${l}`).join('\n')}
+${e.outputs.map((o, j) => `    out[${j}] <== ${o};`).join('\n')}
+}
+component main = T();`,
+    );
+  });
+
+  it('roundDiv is rational rounding, ties to even and up, for every value and divisor in a range', () => {
+    for (const d of [1n, 2n, 3n, 5n, 6n, 7n, 10n, 18n]) {
+      for (let v = -200n; v <= 200n; v++) {
+        assert.equal(roundDiv(v, d, true), rationalRound(v, d, true), `even ${v}/${d}`);
+        assert.equal(roundDiv(v, d, false), rationalRound(v, d, false), `up ${v}/${d}`);
+      }
+    }
+  });
+
+  it('equals rational rounding with saturation on every admissible input, in circom and R1CS, at the documented cost', async () => {
+    assert.equal(c.stats.nonLinear, requantDef.cost(div, [[r, r, r]]).nonLinear);
+    for (let x = r.lo; x <= r.hi; x++) {
+      const w = await c.witness.calculateWitness({ in: [x, x, x].map(String) }, true);
+      assert.deepEqual(c.r1cs.violations(w), []);
+      for (let j = 0; j < 3; j++) assert.equal(fromField(w[1 + j]), want(j, x), `element ${j} at ${x}`);
+      assert.deepEqual(requantDef.evaluate(div, [[x, x, x]]), [0, 1, 2].map((j) => want(j, x)));
+      const cs = new ConstraintSystem(true);
+      const inputs = [0, 1, 2].map(() => cs.alloc(toField(x)));
+      const out = requantDef.synthesize(div, { cs, inputs: [inputs], bounds: [[r, r, r]], signals: { in: inputs, w: [] } });
+      assert.deepEqual(out.map((o) => fromField(o.value)), [0, 1, 2].map((j) => want(j, x)), `R1CS at ${x}`);
+      assert.equal(nonLinear(cs.constraints), requantDef.cost(div, [[r, r, r]]).nonLinear);
+    }
+    assert.deepEqual(requantDef.bounds(div, [[r, r, r]]), [0, 1, 2].map((j) => ({ lo: want(j, r.lo), hi: want(j, r.hi) })));
+  });
+
+  describe('soundness: forged witnesses of RoundDiv(3, 6, 18, even) are rejected', () => {
+    // in in [-40, 40]: t = 2 in + 18 in [-62, 98], q in [-2, 2] (3 bits, offset 4); 2d - 1 = 35 (6 bits).
+    let g: TestCircuit;
+    before(async () => {
+      g = await compileSource('round_div', `pragma circom 2.1.0;\ninclude "round_div.circom";\ncomponent main = RoundDiv(3, 6, 18, 1);`);
+    });
+    const honest = (x: bigint) => g.witness.calculateWitness({ in: String(x) }, true);
+    const setBits = (w: bigint[], name: string, n: number, v: bigint) => {
+      for (let i = 0; i < n; i++) setIfPresent(g, w, `main.${name}[${i}]`, (v >> BigInt(i)) & 1n);
+    };
+
+    it('computes rational rounding, ties to even, with no violation', async () => {
+      for (let x = -40n; x <= 40n; x++) {
+        const w = await honest(x);
+        assert.equal(fromField(w[1]), rationalRound(x, 18n, true), `${x}`);
+        assert.deepEqual(g.r1cs.violations(w), []);
+      }
+    });
+
+    it('a tie claimed as none: the odd upper neighbour', async () => {
+      const w = await honest(9n); // 9 / 18 = 1/2: a tie, rounded to 0 (even); the quotient is 1
+      assert.equal(fromField(w[1]), 0n);
+      w[wire(g, 'main.z')] = 0n;
+      setIfPresent(g, w, 'main.adjust', 0n);
+      w[1] = 1n;
+      assert.ok(g.r1cs.violations(w).length > 0);
+    });
+
+    it('a tie claimed where there is none (the odd quotient lowered)', async () => {
+      const w = await honest(20n); // 20 / 18 -> 1: t = 58 = 36 + 22, no tie
+      assert.equal(fromField(w[1]), 1n);
+      // z = 1, inv = 0 satisfy r * inv = 1 - z; only r * z = 0 stops it.
+      w[wire(g, 'main.z')] = 1n;
+      w[wire(g, 'main.inv')] = 0n;
+      setIfPresent(g, w, 'main.adjust', 1n);
+      w[1] = 0n;
+      assert.ok(g.r1cs.violations(w).length > 0);
+    });
+
+    it('remainder + 2d with quotient - 1: the remainder fits its bits, only 2d - 1 - r >= 0 objects', async () => {
+      const w = await honest(10n); // t = 38 = 36 * 1 + 2
+      assert.equal(fromField(w[1]), 1n);
+      setBits(w, 'qb', 3, 4n); // qo = 4: q = 0
+      setBits(w, 'rb', 6, 38n); // r = 38 = 2 + 36, within 6 bits
+      w[wire(g, 'main.inv')] = inverse(38n);
+      w[1] = 0n;
+      // (circom --O2 solves one bit of 2d - 1 - r from its recomposition: with r = 38 it is no bit.)
+      assert.equal(g.r1cs.violations(w).length, 1, 'exactly one constraint objects: 2d - 1 - r is negative');
+    });
   });
 });

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { roundShift } from '../src/ops/fixed_point.js';
-import { firstMultipleIn, rational, rationalOf, requantParams, roundHalfEven, type Rational } from '../src/quant/requant_params.js';
+import { roundDiv, roundShift } from '../src/ops/fixed_point.js';
+import { firstMultipleIn, rational, rationalOf, requantParams, roundHalfEven, type Rational, type RequantParams } from '../src/quant/requant_params.js';
 import { rng } from './helpers/onnx_builder.js';
 import { rationalRound } from './helpers/rational.js';
 
@@ -13,9 +13,16 @@ function exact(f: Rational, o: Rational, a: bigint): bigint {
   return rationalRound(f.n * a * o.d + o.n * f.d, f.d * o.d, true);
 }
 
-function agreesEverywhere(f: Rational, o: Rational, lo: bigint, hi: bigint): void {
+/** The requantization a RequantParams stands for: RoundShift, or RoundDiv by divisor 2^shift where it has one. */
+function requantize(p: RequantParams, a: bigint): bigint {
+  const v = p.multiplier * a + p.offset;
+  return p.divisor ? roundDiv(v, p.divisor << BigInt(p.shift), p.even) : roundShift(v, p.shift, p.even);
+}
+
+function agreesEverywhere(f: Rational, o: Rational, lo: bigint, hi: bigint): RequantParams {
   const p = requantParams(f, o, { lo, hi }, 'test');
-  for (let a = lo; a <= hi; a++) assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, o, a), `f=${f.n}/${f.d} o=${o.n}/${o.d} A=${a}`);
+  for (let a = lo; a <= hi; a++) assert.equal(requantize(p, a), exact(f, o, a), `f=${f.n}/${f.d} o=${o.n}/${o.d} A=${a}`);
+  return p;
 }
 
 describe('requantParams', () => {
@@ -47,10 +54,11 @@ describe('requantParams', () => {
     for (const [fn, fd, on, od] of [[1n, 3n, 0n, 1n], [5n, 7n, 1n, 3n], [2n, 9n, -4n, 9n], [1n, 1000n, 3n, 7n], [3n, 10n, 1n, 7n]] as const) {
       agreesEverywhere(rational(fn, fd), rational(on, od), -300n, 300n);
     }
-    // 7A/10 + 1/5 is a tie at A = -1 (-1/2) and A = 9: refused over any bound that holds it, exact over one that does not.
-    assert.throws(() => requantParams(rational(7n, 10n), rational(1n, 5n), { lo: -300n, hi: 300n }, 'n'), /halfway/);
-    assert.throws(() => requantParams(rational(7n, 10n), rational(1n, 5n), { lo: -1n, hi: -1n }, 'n'), /halfway/);
-    agreesEverywhere(rational(7n, 10n), rational(1n, 5n), 0n, 8n); // the next tie is at A = 9
+    // 7A/10 + 1/5 is a tie at A = -1 (-1/2) and A = 9: an exact divisor over any bound that holds
+    // one, a fixed-point multiplier over one that does not.
+    assert.equal(agreesEverywhere(rational(7n, 10n), rational(1n, 5n), -300n, 300n).divisor, 10n);
+    assert.equal(agreesEverywhere(rational(7n, 10n), rational(1n, 5n), -1n, -1n).divisor, 10n);
+    assert.equal(agreesEverywhere(rational(7n, 10n), rational(1n, 5n), 0n, 8n).divisor, undefined); // the next tie is at A = 9
   });
 
   it('reduces its arguments first', () => {
@@ -58,11 +66,12 @@ describe('requantParams', () => {
     agreesEverywhere({ n: -2n, d: -4n }, { n: 1n, d: -4n }, -20n, 20n);
   });
 
-  it('refuses a multiplier whose tie is reachable and whose denominator is not a power of two, naming the node', () => {
-    // A/6: A = 3 gives 1/2.
-    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 10n }, 'conv1_q'), /conv1_q.*halfway/);
-    // ... but not where the bound excludes every tie.
-    agreesEverywhere(rational(1n, 6n), rational(0n), 4n, 8n);
+  it('a reachable tie with a denominator that is not a power of two: an exact divisor, ties to even', () => {
+    // A/6: A = 3 gives 1/2, A = 9 gives 3/2.
+    const p = agreesEverywhere(rational(1n, 6n), rational(0n), -50n, 50n);
+    assert.deepEqual([p.divisor, p.even], [6n, true]);
+    // ... and a fixed-point multiplier where the bound excludes every tie.
+    assert.equal(agreesEverywhere(rational(1n, 6n), rational(0n), 4n, 8n).divisor, undefined);
   });
 
   it('the least exact shift: exact on every accumulator of the bound, for 300 random multipliers and offsets', () => {
@@ -71,11 +80,7 @@ describe('requantParams', () => {
       const d = BigInt(3 + Math.floor(((next() + 1) / 2) * 2 ** 20));
       const f = rational(BigInt(1 + Math.floor(((next() + 1) / 2) * 2 ** 18)), d);
       const o = rational(BigInt(Math.floor(next() * 2 ** 10)), BigInt(1 + Math.floor(((next() + 1) / 2) * 1000)));
-      try {
-        agreesEverywhere(f, o, -1500n, 1500n);
-      } catch (err) {
-        if (!/halfway/.test((err as Error).message)) throw err; // a reachable tie is refused, not rounded wrongly
-      }
+      agreesEverywhere(f, o, -1500n, 1500n);
     }
   });
 
@@ -102,19 +107,20 @@ describe('requantParams', () => {
     }
   });
 
-  it('a tie inside the interval that no accumulator reaches is not refused (an Add of two scales)', () => {
+  it('a tie inside the interval that no accumulator reaches keeps the cheaper fixed-point multiplier (an Add of two scales)', () => {
     // A/6 has a tie at A = 3; A = 4 x with x in [0, 60] never is one (4x/6 = 2x/3 is never j + 1/2).
     const terms = { weight: [4n], range: [{ lo: 0n, hi: 60n }], bias: 0n };
-    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add'), /halfway/);
+    assert.equal(requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add').divisor, 6n);
     const p = requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'add', [terms]);
-    for (let x = 0n; x <= 60n; x++) assert.equal(roundShift(p.multiplier * 4n * x + p.offset, p.shift, p.even), exact(rational(1n, 6n), rational(0n), 4n * x));
-    // Two terms: (3x + 4y + 1) / 6 is a tie at x = 0, y = 2 (9/6): reachable, refused.
-    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', [{ weight: [3n, 4n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }]), /halfway/);
+    assert.equal(p.divisor, undefined);
+    for (let x = 0n; x <= 60n; x++) assert.equal(requantize(p, 4n * x), exact(rational(1n, 6n), rational(0n), 4n * x));
+    // Two terms: (3x + 4y + 1) / 6 is a tie at x = 0, y = 2 (9/6): reachable, so an exact divisor.
+    assert.equal(requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', [{ weight: [3n, 4n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }]).divisor, 6n);
     // (6x + 12y + 1) / 6 = x + 2y + 1/6: never a tie, though its interval [1, 100] holds some.
     const sparse = requantParams(rational(1n, 6n), rational(0n), { lo: 1n, hi: 100n }, 'add', [{ weight: [6n, 12n], range: [{ lo: 0n, hi: 5n }, { lo: 0n, hi: 5n }], bias: 1n }]);
+    assert.deepEqual([sparse.divisor, sparse.even], [undefined, false]);
     // A max pool's window: a tie in any of its rows counts.
-    assert.throws(() => requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'pool', [terms, { weight: [3n], range: [{ lo: 0n, hi: 5n }], bias: 0n }]), /halfway/);
-    assert.equal(sparse.even, false);
+    assert.equal(requantParams(rational(1n, 6n), rational(0n), { lo: 0n, hi: 240n }, 'pool', [terms, { weight: [3n], range: [{ lo: 0n, hi: 5n }], bias: 0n }]).divisor, 6n);
   });
 
   it('float32 scales as PyTorch exports them: exact on every accumulator sampled over a 2^20 bound', () => {
@@ -133,9 +139,9 @@ describe('requantParams', () => {
       assert.ok(p.shift < 120, `shift ${p.shift}`);
       for (let i = 0; i < 2000; i++) {
         const a = BigInt(Math.floor((next() * 2 - 1) * Number(bound)));
-        assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, o, a));
+        assert.equal(requantize(p, a), exact(f, o, a));
       }
-      for (const a of [-bound, bound, 0n, 1n, -1n]) assert.equal(roundShift(p.multiplier * a + p.offset, p.shift, p.even), exact(f, o, a));
+      for (const a of [-bound, bound, 0n, 1n, -1n]) assert.equal(requantize(p, a), exact(f, o, a));
     }
   });
 });

@@ -20,7 +20,7 @@ export interface GeneratedCircuit {
 }
 
 /** Templates in circuits/ that generated code may instantiate; poseidon.circom is circomlib's. */
-const includes = ['input_range.circom', 'rescale_relu.circom', 'round_shift.circom', 'rescale_leaky.circom', 'max2.circom', 'piecewise_linear.circom', 'argmax.circom', 'div_round.circom', 'isqrt.circom', 'one_hot.circom'];
+const includes = ['input_range.circom', 'rescale_relu.circom', 'round_shift.circom', 'round_div.circom', 'rescale_leaky.circom', 'max2.circom', 'piecewise_linear.circom', 'argmax.circom', 'div_round.circom', 'isqrt.circom', 'one_hot.circom'];
 
 /**
  * Emits the circom main component for a quantized program. Every op contributes its own text

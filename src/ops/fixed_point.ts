@@ -23,6 +23,18 @@ export function roundShift(v: bigint, shift: number, even: boolean): bigint {
   return tie ? q - 1n : q;
 }
 
+/**
+ * v / d rounded to the nearest integer, ties to even when `even`, else up, for a constant d >= 1:
+ * q = floor((2v + d) / 2d) with remainder r = 2v + d - 2dq, minus 1 at a tie (r = 0) when q is odd.
+ * Spec of circuits/round_div.circom (and of round_shift.circom when d = 2^shift).
+ */
+export function roundDiv(v: bigint, d: bigint, even: boolean): bigint {
+  const t = 2n * v + d;
+  const m = 2n * d;
+  const q = t / m - (t % m !== 0n && t < 0n ? 1n : 0n);
+  return even && t - m * q === 0n && (q & 1n) === 1n ? q - 1n : q;
+}
+
 export function relu(x: bigint): bigint {
   return x > 0n ? x : 0n;
 }

@@ -84,6 +84,12 @@ export interface RequantOp extends Base {
   offset: bigint[];
   shift: number;
   even: boolean;
+  /**
+   * Per element, an exact divisor d_j (absent or 1: none): y_j = clamp(round((M_j x_j + C_j) /
+   * (d_j 2^shift))), by RoundDiv where d_j > 1 (a denominator that is not a power of two, with a
+   * reachable tie), by RoundShift elsewhere.
+   */
+  divisor?: bigint[];
   lo: bigint;
   hi: bigint;
 }

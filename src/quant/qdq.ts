@@ -329,7 +329,10 @@ function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[],
   }
   if (f.length === 0) fail('an empty tensor');
   const params = f.map((v, j) => requantParams(v, o[j], range[j], node.node, terms?.(j)));
-  const shift = Math.max(...params.map((p) => p.shift));
+  const even = params.some((p) => p.even);
+  // RoundShift's ties to even needs a shift of at least 1 (an exact divisor does not).
+  const shift = Math.max(...params.map((p) => p.shift), even && params.some((p) => !p.divisor) ? 1 : 0);
+  const divided = params.some((p) => p.divisor);
   push({
     kind: 'requant',
     source: node.node,
@@ -338,7 +341,8 @@ function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[],
     multiplier: params.map((p) => p.multiplier << BigInt(shift - p.shift)),
     offset: params.map((p) => p.offset << BigInt(shift - p.shift)),
     shift,
-    even: params.some((p) => p.even),
+    even,
+    ...(divided ? { divisor: params.map((p) => p.divisor ?? 1n) } : {}),
     lo,
     hi,
   });

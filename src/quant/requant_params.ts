@@ -13,8 +13,8 @@
  *   make (M A + C) / 2^shift differ from f A + o by at most (|A| + 1) / 2^(shift+1) < 1 / (2Q),
  *   while f A + o + 1/2, a multiple of 1/(2Q), is at least 1/(2Q) from an integer unless it is one.
  *   So rounding half up agrees wherever f A + o is not a tie. A tie (2PA + 2R + Q = 0 mod 2Q) is
- *   a linear congruence, solved exactly for the bound: if one can occur the model is refused (its
- *   rounding would depend on the approximation's sign there).
+ *   a linear congruence, solved exactly for the bound: where one can occur, the element divides by
+ *   Q exactly instead (`divisor`: RoundDiv, whose remainder shows the tie).
  */
 import { UnsupportedModelError } from '../errors.js';
 import type { Interval } from '../ops/types.js';
@@ -27,6 +27,8 @@ export interface RequantParams {
   offset: bigint;
   shift: number;
   even: boolean;
+  /** An exact divisor (RoundDiv) where a fixed-point multiplier cannot be exact: a reachable tie with a denominator that is not a power of two. */
+  divisor?: bigint;
 }
 
 /** round(n / d), ties to even: the rounding QuantizeLinear specifies. */
@@ -119,9 +121,9 @@ export function requantParams(fIn: Rational, oIn: Rational, range: Interval, nod
   // (`terms`: the ways A is made, e.g. each row of a max pool's window; a tie of any counts.)
   if (tie && !isPowerOfTwo(Q) && terms) tie = terms.some((t) => tieReachable(2n * P, 2n * R + Q, 2n * Q, t) ?? true);
   if (isPowerOfTwo(Q)) return { multiplier: P, offset: R, shift: log2(Q), even: tie && Q > 1n };
-  if (tie) {
-    throw new UnsupportedModelError('QuantizeLinear', node, `an accumulator in [${range.lo}, ${range.hi}] lands exactly halfway between two outputs, with a multiplier whose denominator (${Q}) is not a power of two: its rounding cannot be made exact with a fixed-point multiplier`);
-  }
+  // A reachable tie: no fixed-point multiplier rounds it exactly (the approximation's sign would
+  // decide), so this element divides exactly by Q instead (RoundDiv: about 2 log2(Q) more bits).
+  if (tie) return { multiplier: P, offset: R, shift: 0, even: true, divisor: Q };
   const maxAbs = abs(range.lo) > abs(range.hi) ? abs(range.lo) : abs(range.hi);
   const shift = leastExactShift(P, R, Q, range, maxAbs);
   const scale = 1n << BigInt(shift);

@@ -55,6 +55,23 @@ export function roundShift(cs: ConstraintSystem, x: Lin, bits: number, shift: nu
   return q.sub(cs.mul(z, odd, 'ties to even'));
 }
 
+/** RoundDiv(qBits, rBits, d, even). */
+export function roundDiv(cs: ConstraintSystem, x: Lin, d: bigint, qBits: number, rBits: number, even: boolean): Lin {
+  const offset = pow2(qBits - 1);
+  const t = x.scale(2n).addConst(d + 2n * d * offset); // 2x + d, offset so that the quotient is qo >= 0
+  const tv = signed(t.value);
+  const qo = cs.alloc(tv >= 0n ? tv / (2n * d) : 0n);
+  const b = cs.bits(qo, 0n, qBits, 'rounded quotient');
+  const r = t.sub(qo.scale(2n * d));
+  cs.bits(r, 0n, rBits, 'division remainder');
+  cs.bits(r.scale(-1n).addConst(2n * d - 1n), 0n, rBits, 'division remainder bound');
+  const q = qo.addConst(-offset);
+  if (!even) return q;
+  const z = isZero(cs, r, 'tie test');
+  const odd = qBits === 1 ? cs.constant(1n).sub(b[0]) : b[0];
+  return q.sub(cs.mul(z, odd, 'ties to even'));
+}
+
 /** Max2(bits): max(a, b). */
 export function max2(cs: ConstraintSystem, a: Lin, b: Lin, bits: number): Lin {
   const d = a.sub(b);
