@@ -177,6 +177,29 @@ describe('int8 models (issue 19): the model\'s own quantization, proved exactly'
     assert.ok(outs.includes(-128 - 5) && outs.includes(127 - 5), 'both saturation bounds reached');
   });
 
+  it('ReLU6 (Clip(0, 6)) between a Conv and its QuantizeLinear is the saturation range: no constraint, bit-exact against onnxruntime', async () => {
+    const g = new GraphBuilder('x', [1, 1, 5, 5]);
+    const next = rng(5);
+    const [sx, sw, sy] = [Math.fround(0.0473), Math.fround(0.0219), Math.fround(0.0311)];
+    const x = g.node('DequantizeLinear', [g.node('QuantizeLinear', ['x', g.init([], [sx]), g.intInit([], [0], UINT8)]), g.init([], [sx]), g.intInit([], [0], UINT8)]);
+    const w = g.node('DequantizeLinear', [g.intInit([1, 1, 3, 3], Array.from({ length: 9 }, () => Math.round(next() * 127)), INT8), g.init([], [sw]), g.intInit([], [0], INT8)]);
+    const clip = g.node('Clip', [g.node('Conv', [x, w], { pads: [1, 1, 1, 1] }), g.init([], [0]), g.init([], [6])]);
+    const y = g.node('QuantizeLinear', [clip, g.init([], [sy]), g.intInit([], [0], UINT8)]);
+    const file = g.save(join(scratchDir('int8-relu6'), 'm.onnx'), g.node('DequantizeLinear', [y, g.init([], [sy]), g.intInit([], [0], UINT8)]), [1, 1, 5, 5]);
+    const p = quantizeQdq(loadOnnx(file));
+    const requant = p.ops.find((o) => o.kind === 'requant');
+    // rne(6 / sy) = 193 bounds the output from above, 0 from below; the rest is the type's range.
+    assert.ok(requant?.kind === 'requant' && requant.lo === 0n && requant.hi === BigInt(Math.round(6 / sy)));
+    assert.ok(!p.ops.some((o) => o.kind === 'clamp'));
+    const samples = Array.from({ length: 50 }, () => Array.from({ length: 25 }, () => (next() + 1) * 6));
+    for (const level of ['disabled', 'all'] as const) {
+      const f = await int8Fidelity(file, samples, level);
+      assert.equal(f.outputs.identical, f.outputs.total, `${level}: ${JSON.stringify(f.differences)}`);
+    }
+    const outs = samples.flatMap((v) => referenceOutput(p, quantizeInput(p, v)).map(Number));
+    assert.ok(outs.includes(0) && outs.includes(Math.round(6 / sy)), 'both ends of the clip reached');
+  });
+
   it('an average whose border divisor (6) can tie: those elements divide exactly (RoundDiv), in circom and R1CS, and prove', async () => {
     // AveragePool 3x3, pads 1, count_include_pad 0: 9 taps inside (no tie: 9 is odd), 6 on the
     // edges (k + 1/2 happens), 4 in the corners (a power of two: RoundShift's ties to even).

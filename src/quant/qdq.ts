@@ -22,7 +22,7 @@ import { unsignedBits } from '../ops/fixed_point.js';
 import { defOf, type Interval, type QOp } from '../ops/index.js';
 import type { InputQuantizer, QProgram, QTensor } from './program.js';
 import { addR, divR, gcdR, mulR, ONE, rational, rationalOf, sameR, toDouble, ZERO, type Rational } from './rational.js';
-import { requantParams, type AccumulatorTerms } from './requant_params.js';
+import { requantParams, roundHalfEven, type AccumulatorTerms } from './requant_params.js';
 
 interface Quantized {
   kind: 'q';
@@ -37,9 +37,30 @@ interface Exact {
   tensor: QTensor;
   f: Rational[];
   o: Rational[];
-  /** A ReLU of the real value still to apply: folded into the next QuantizeLinear's saturation. */
-  relu: boolean;
+  /** A clamp of the real value still to apply (ReLU, Clip): folded into the next QuantizeLinear's saturation. */
+  clamp?: Bounds;
 }
+
+/** [min, max] of a real value; an absent end is unbounded. */
+interface Bounds {
+  min?: Rational;
+  max?: Rational;
+}
+
+const ltR = (a: Rational, b: Rational) => a.n * b.d < b.n * a.d;
+
+/** clamp(clamp(v, a), b) as one clamp; undefined when the two ranges do not meet (a constant). */
+function meet(a: Bounds | undefined, b: Bounds): Bounds | undefined {
+  const min = a?.min === undefined ? b.min : b.min === undefined || ltR(b.min, a.min) ? a.min : b.min;
+  const max = a?.max === undefined ? b.max : b.max === undefined || ltR(a.max, b.max) ? a.max : b.max;
+  if (min !== undefined && max !== undefined && ltR(max, min)) return undefined;
+  return { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+}
+
+const sameBounds = (a: Bounds | undefined, b: Bounds | undefined) => {
+  const same = (x?: Rational, y?: Rational) => (x === undefined ? y === undefined : y !== undefined && sameR(x, y));
+  return same(a?.min, b?.min) && same(a?.max, b?.max);
+};
 
 type State = Quantized | Exact;
 
@@ -48,7 +69,7 @@ export function isQuantizedGraph(graph: FloatGraph): boolean {
   return carriesQuantization(graph.nodes, graph.inputs);
 }
 
-const ONNX_OP: Partial<Record<FloatNode['kind'], string>> = { quantize: 'QuantizeLinear', dequantize: 'DequantizeLinear', linear: 'affine', relu: 'Relu', maxPool: 'MaxPool', gather: 'Reshape/Flatten', argmax: 'ArgMax', softmax: 'Softmax' };
+const ONNX_OP: Partial<Record<FloatNode['kind'], string>> = { quantize: 'QuantizeLinear', dequantize: 'DequantizeLinear', linear: 'affine', relu: 'Relu', clip: 'Clip', maxPool: 'MaxPool', gather: 'Reshape/Flatten', argmax: 'ArgMax', softmax: 'Softmax' };
 
 /** Where each quantized tensor of the model lives in the program: value_j = program tensor_j + zero[j]. */
 export type QuantizedTrace = Map<string, { tensor: string; zero: number[] }>;
@@ -133,11 +154,12 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
 
     /** The ReLU an exact state still carries, applied: max(A, 0) is exact when o = 0 (f > 0). */
     const settled = (x: Exact): Exact => {
-      if (!x.relu) return x;
-      if (x.o.some((o) => o.n !== 0n)) fail('a ReLU of a tensor with an offset must be followed by QuantizeLinear');
+      if (!x.clamp) return x;
+      const relu = x.clamp.min?.n === 0n && x.clamp.max === undefined;
+      if (!relu || x.o.some((o) => o.n !== 0n)) fail('a ReLU of a tensor with an offset, or a Clip, must be followed by QuantizeLinear (which it then costs nothing in)');
       const t = out();
       push({ kind: 'clamp', source: node.node, inputs: [x.tensor.name], output: t.name, lo: 0n, hi: null });
-      return { ...x, tensor: t, relu: false };
+      return { ...x, tensor: t, clamp: undefined };
     };
     const exact = (name: string): Exact => {
       const s = get(name);
@@ -174,10 +196,10 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
         const x = get(node.inputs[0]);
         const sd = Array.from(node.scale, rationalOf);
         if (x.kind === 'q') {
-          state.set(node.output, { kind: 'e', tensor: x.tensor, f: sd, o: sd.map((s, j) => mulR(s, rational(BigInt(x.zero[j] - node.zeroPoint[j])))), relu: false });
+          state.set(node.output, { kind: 'e', tensor: x.tensor, f: sd, o: sd.map((s, j) => mulR(s, rational(BigInt(x.zero[j] - node.zeroPoint[j])))) });
         } else {
           const y = settled(x);
-          state.set(node.output, { kind: 'e', tensor: y.tensor, f: y.f.map((f, j) => mulR(f, sd[j])), o: y.o.map((o, j) => mulR(addR(o, rational(BigInt(-node.zeroPoint[j]))), sd[j])), relu: false });
+          state.set(node.output, { kind: 'e', tensor: y.tensor, f: y.f.map((f, j) => mulR(f, sd[j])), o: y.o.map((o, j) => mulR(addR(o, rational(BigInt(-node.zeroPoint[j]))), sd[j])) });
         }
         break;
       }
@@ -213,14 +235,19 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
         }
         const t = out();
         push({ kind: 'linear', source: node.node, inputs: xs.map((x) => x.tensor.name), output: t.name, rowStart: Array.from(node.rowStart), src: Array.from(node.src), index: Array.from(node.index), weight, bias });
-        state.set(node.output, { kind: 'e', tensor: t, f, o, relu: false });
+        state.set(node.output, { kind: 'e', tensor: t, f, o });
         break;
       }
-      case 'relu': {
+      case 'relu':
+      case 'clip': {
+        // Kept pending: the QuantizeLinear after it saturates there anyway (ReLU6 is Clip(0, 6)).
         const x = exact(node.inputs[0]);
+        const bounds: Bounds = node.kind === 'relu' ? { min: ZERO } : { ...(Number.isFinite(node.min) ? { min: rationalOf(node.min) } : {}), ...(Number.isFinite(node.max) ? { max: rationalOf(node.max) } : {}) };
+        const clamp = meet(x.clamp, bounds);
+        if (!clamp) fail('its range and the clamp before it do not meet (the output would be a constant)');
+        const y: Exact = { ...x, clamp };
         const next = consumers.get(node.output) ?? [];
-        const y: Exact = { ...x, relu: true };
-        state.set(node.output, next.length > 0 && next.every((c) => c.kind === 'quantize') && node.output !== graph.output.name ? y : settled(y));
+        state.set(node.output, next.length > 0 && next.every((c) => c.kind === 'quantize' || c.kind === 'maxPool' || c.kind === 'gather' || c.kind === 'relu' || c.kind === 'clip') && node.output !== graph.output.name ? y : settled(y));
         break;
       }
       case 'maxPool': {
@@ -251,11 +278,13 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
           push({ kind: 'gather', source: node.node, inputs: qs.map((x) => x.tensor.name), output: t.name, src, index, constant });
           state.set(node.output, { kind: 'q', tensor: t, zero: index.map((i, j) => (src[j] < 0 ? 0 : qs[src[j]].zero[i])), type: qs[0].type });
         } else {
-          const es = (xs as Exact[]).some((x) => x.relu) ? (xs as Exact[]).map(settled) : (xs as Exact[]);
+          // Re-indexing keeps a clamp all its inputs share (a Flatten between Relu and QuantizeLinear).
+          const shared = (xs as Exact[]).every((x) => sameBounds(x.clamp, (xs[0] as Exact).clamp)) && src.every((v) => v >= 0);
+          const es = shared ? (xs as Exact[]) : (xs as Exact[]).map(settled);
           push({ kind: 'gather', source: node.node, inputs: es.map((x) => x.tensor.name), output: t.name, src, index, constant: new Array(n).fill(0n) });
           const f = index.map((i, j) => (src[j] < 0 ? ONE : es[src[j]].f[i]));
           const o = index.map((i, j) => (src[j] < 0 ? rationalOf(node.constant[j]) : es[src[j]].o[i]));
-          state.set(node.output, { kind: 'e', tensor: t, f, o, relu: false });
+          state.set(node.output, { kind: 'e', tensor: t, f, o, ...(shared && es[0].clamp ? { clamp: es[0].clamp } : {}) });
         }
         break;
       }
@@ -268,7 +297,7 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
         if (mixed) fail('its groups mix scales or zero points');
         const t = out();
         push({ kind: 'argmax', source: node.node, inputs: [x.tensor.name], output: t.name, groups, selectLast: node.selectLast });
-        state.set(node.output, { kind: 'e', tensor: t, f: groups.map(() => ONE), o: groups.map(() => ZERO), relu: false });
+        state.set(node.output, { kind: 'e', tensor: t, f: groups.map(() => ONE), o: groups.map(() => ZERO) });
         break;
       }
       case 'softmax': {
@@ -280,18 +309,19 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
         break;
       }
       default:
-        fail(`${node.kind} is not supported in an int8 model: between DequantizeLinear and QuantizeLinear zkml proves Conv, Gemm, MatMul, Add, Relu, MaxPool and re-indexing (Reshape, Flatten, Transpose, Concat)`);
+        fail(`${node.kind} is not supported in an int8 model: between DequantizeLinear and QuantizeLinear zkml proves Conv, Gemm, MatMul, Add, averages, Relu, Clip, MaxPool and re-indexing (Reshape, Flatten, Transpose, Concat)`);
     }
   }
 
   let final = state.get(graph.output.name);
   if (!final) throw new UnsupportedModelError('output', graph.output.name, 'the output is not computed from the model input');
-  if (final.kind === 'e' && final.relu) {
+  if (final.kind === 'e' && final.clamp) {
     const x = final;
-    if (x.o.some((o) => o.n !== 0n)) throw new UnsupportedModelError('Relu', graph.output.name, 'a ReLU of a tensor with an offset at the output is not supported');
+    const clamp = final.clamp;
+    if (clamp.min?.n !== 0n || clamp.max !== undefined || x.o.some((o) => o.n !== 0n)) throw new UnsupportedModelError('Relu', graph.output.name, 'a ReLU of a tensor with an offset, or a Clip, at the output is not supported');
     const t: QTensor = { name: fresh('output_relu'), shape: x.tensor.shape, frac: 0 };
     push({ kind: 'clamp', source: graph.output.name, inputs: [x.tensor.name], output: t.name, lo: 0n, hi: null });
-    final = { ...x, tensor: t, relu: false };
+    final = { ...x, tensor: t, clamp: undefined };
   }
   let tensor = final.tensor;
   if (ops.some((op) => op.kind === 'input' && op.output === tensor.name)) {
@@ -310,16 +340,24 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
 
 /**
  * QuantizeLinear of an exact tensor: c = clamp(round_half_even(f A / sy + o / sy), qmin - zy, qmax - zy)
- * (a pending ReLU raises the lower end to 0: rounding is monotone and maps 0 to 0). One shift for
- * the op: each element's (M, C) are scaled up to it, which changes no result.
+ * (a pending ReLU or Clip narrows that range: rounding is monotone). One shift for the op: each
+ * element's (M, C) are scaled up to it, which changes no result.
  */
 function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[], push: (op: QOp) => void, fail: (reason: string) => never, terms?: (j: number) => AccumulatorTerms[]): Quantized {
   const z = node.zeroPoint[0];
   if (node.zeroPoint.some((v) => v !== z)) fail('per-channel zero points of a computed tensor are not supported (PyTorch and onnxruntime quantize activations per tensor)');
   const [qmin, qmax] = quantTypeRange[node.type];
-  const lo = BigInt(x.relu ? Math.max(qmin - z, 0) : qmin - z);
-  const hi = BigInt(qmax - z);
   const sy = Array.from(node.scale, rationalOf);
+  // A pending clamp of the real value to [a, b]: rounding is monotone, so it clamps the rounded
+  // value to [rne(a / sy), rne(b / sy)], inside the type's range.
+  const ends = (end: Rational | undefined, fallback: number, pick: (a: bigint, b: bigint) => bigint) => {
+    const per = sy.map((s) => (end === undefined ? BigInt(fallback) : pick(BigInt(fallback), roundHalfEven(divR(end, s)))));
+    if (per.some((v) => v !== per[0])) fail('a Clip before a per-channel QuantizeLinear is not supported');
+    return per[0] ?? BigInt(fallback);
+  };
+  const lo = ends(x.clamp?.min, qmin - z, (a, b) => (a > b ? a : b));
+  const hi = ends(x.clamp?.max, qmax - z, (a, b) => (a < b ? a : b));
+  if (lo > hi) fail('its clamp and the type range do not meet (the output would be a constant)');
   const f = x.f.map((v, j) => divR(v, sy[j]));
   const o = x.o.map((v, j) => divR(v, sy[j]));
   const zero = new Array<number>(f.length).fill(z);
