@@ -209,8 +209,14 @@ component main = T();`,
 });
 
 describe('requant with exact divisors (RoundDiv: a reachable tie, a denominator not a power of two)', () => {
-  // Elements 0 and 2 divide by 9 * 2 and 5 * 2 (ties at x = 9 (mod 18) and 3x - 1 = 5 (mod 10)); element 1 is RoundShift.
-  const div: RequantOp = { kind: 'requant', source: 'test', inputs: ['x'], output: 'y', multiplier: [1n, 5n, 3n], offset: [0n, 2n, -1n], shift: 1, even: true, divisor: [9n, 1n, 5n], lo: -6n, hi: 7n };
+  it('an exact divisor ignores the shift and the ties rule of the RoundShift elements', () => {
+    const solo: RequantOp = { ...div, multiplier: [1n], offset: [0n], shift: 4, even: false, divisor: [6n], lo: -100n, hi: 100n };
+    for (let x = -30n; x <= 30n; x++) assert.deepEqual(requantDef.evaluate(solo, [[x]]), [rationalRound(x, 6n, true)]);
+  });
+
+  // Elements 0 and 2 divide by 18 and 10 (ties at x = 9 (mod 18) and 3x - 1 = 5 (mod 10)), always
+  // ties to even; element 1 is RoundShift by 2^1.
+  const div: RequantOp = { kind: 'requant', source: 'test', inputs: ['x'], output: 'y', multiplier: [1n, 5n, 3n], offset: [0n, 2n, -1n], shift: 1, even: true, divisor: [18n, 1n, 10n], lo: -6n, hi: 7n };
   const r: Interval = { lo: -40n, hi: 40n };
   const dens = [18n, 2n, 10n];
   const want = (j: number, x: bigint) => {

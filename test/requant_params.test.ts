@@ -13,10 +13,10 @@ function exact(f: Rational, o: Rational, a: bigint): bigint {
   return rationalRound(f.n * a * o.d + o.n * f.d, f.d * o.d, true);
 }
 
-/** The requantization a RequantParams stands for: RoundShift, or RoundDiv by divisor 2^shift where it has one. */
+/** The requantization a RequantParams stands for: RoundShift, or RoundDiv (ties to even) where it has a divisor. */
 function requantize(p: RequantParams, a: bigint): bigint {
   const v = p.multiplier * a + p.offset;
-  return p.divisor ? roundDiv(v, p.divisor << BigInt(p.shift), p.even) : roundShift(v, p.shift, p.even);
+  return p.divisor ? roundDiv(v, p.divisor, true) : roundShift(v, p.shift, p.even);
 }
 
 function agreesEverywhere(f: Rational, o: Rational, lo: bigint, hi: bigint): RequantParams {

@@ -10,10 +10,10 @@ function scaled(op: RequantOp, j: number, r: Interval): Interval {
   return { lo: op.multiplier[j] * r.lo + op.offset[j], hi: op.multiplier[j] * r.hi + op.offset[j] };
 }
 
-/** Element j's exact divisor times 2^shift, when it has one (RoundDiv), else undefined (RoundShift). */
+/** Element j's exact divisor, when it has one (RoundDiv, ties to even), else undefined (RoundShift by 2^shift). */
 function denominator(op: RequantOp, j: number): bigint | undefined {
   const d = op.divisor?.[j] ?? 1n;
-  return d > 1n ? d << BigInt(op.shift) : undefined;
+  return d > 1n ? d : undefined;
 }
 
 function check(op: RequantOp, n: number): void {
@@ -50,17 +50,18 @@ function widths(op: RequantOp, x: readonly Interval[]): Width[] {
 const rounded = (op: RequantOp, j: number, v: bigint) => {
   const d = denominator(op, j);
   const t = op.multiplier[j] * v + op.offset[j];
-  return d === undefined ? roundShiftValue(t, op.shift, op.even) : roundDivValue(t, d, op.even);
+  return d === undefined ? roundShiftValue(t, op.shift, op.even) : roundDivValue(t, d, true);
 };
 
 /** The range of element j after rounding, before saturation: what the clamp's comparisons are sized for. */
 const roundedRange = (op: RequantOp, j: number, r: Interval): Interval => ({ lo: rounded(op, j, r.lo), hi: rounded(op, j, r.hi) });
 
 /**
- * Requantization of an int8 model (src/quant): clamp(round((M_j x + C_j) / (d_j 2^shift)), lo, hi).
+ * Requantization of an int8 model (src/quant): clamp(round((M_j x + C_j) / 2^shift), lo, hi), or
+ * with an exact divisor d_j for element j, clamp(round_half_even((M_j x + C_j) / d_j), lo, hi).
  * The product by the constant M_j is linear; one RoundShift (circuits/round_shift.circom), or a
- * RoundDiv (round_div.circom) for an element with an exact divisor, divides and rounds, and Max2
- * comparisons saturate where the range can reach lo or hi.
+ * RoundDiv (round_div.circom), divides and rounds, and Max2 comparisons saturate where the range
+ * can reach lo or hi.
  */
 export const requantDef: OpDef<RequantOp> = {
   evaluate: (op, [x]) => {
@@ -81,7 +82,7 @@ export const requantDef: OpDef<RequantOp> = {
     const at = new Map([...shifts.map((j, k) => [j, `${ctx.id}[${k}]`] as const), ...divs.map((j, k) => [j, `${ctx.id}_d[${k}]`] as const)]);
     const declarations: string[] = [];
     const statements: string[] = [];
-    const even = op.even ? 1 : 0;
+    const even = op.even ? 1 : 0; // RoundShift's; RoundDiv elements always round ties to even
     if (shifts.length) {
       declarations.push(constArrayFunction(`${ctx.id}_bits`, shifts.map((j) => (w[j] as { bits: number }).bits)));
       statements.push(`component ${ctx.id}[${shifts.length}];`, `var ${ctx.id}_width[${shifts.length}] = ${ctx.id}_bits();`, `for (var i = 0; i < ${shifts.length}; i++) ${ctx.id}[i] = RoundShift(${ctx.id}_width[i], ${op.shift}, ${even});`);
@@ -90,7 +91,7 @@ export const requantDef: OpDef<RequantOp> = {
       const ws = divs.map((j) => w[j] as Extract<Width, { kind: 'div' }>);
       declarations.push(constArrayFunction(`${ctx.id}_dq`, ws.map((x) => x.qBits)), constArrayFunction(`${ctx.id}_dr`, ws.map((x) => x.rBits)), constArrayFunction(`${ctx.id}_dd`, ws.map((x) => x.d)));
       const n = divs.length;
-      statements.push(`component ${ctx.id}_d[${n}];`, `var ${ctx.id}_q[${n}] = ${ctx.id}_dq();`, `var ${ctx.id}_r[${n}] = ${ctx.id}_dr();`, `var ${ctx.id}_dv[${n}] = ${ctx.id}_dd();`, `for (var i = 0; i < ${n}; i++) ${ctx.id}_d[i] = RoundDiv(${ctx.id}_q[i], ${ctx.id}_r[i], ${ctx.id}_dv[i], ${even});`);
+      statements.push(`component ${ctx.id}_d[${n}];`, `var ${ctx.id}_q[${n}] = ${ctx.id}_dq();`, `var ${ctx.id}_r[${n}] = ${ctx.id}_dr();`, `var ${ctx.id}_dv[${n}] = ${ctx.id}_dd();`, `for (var i = 0; i < ${n}; i++) ${ctx.id}_d[i] = RoundDiv(${ctx.id}_q[i], ${ctx.id}_r[i], ${ctx.id}_dv[i], 1);`);
     }
     statements.push(...ctx.inputs[0].map((e, j) => `${at.get(j)}.in <== ${op.multiplier[j]} * (${e}) + ${op.offset[j]};`));
     const outputs = ctx.bounds[0].map((r, j) => emitClamp(op, `${ctx.id}_`, j, `${at.get(j)}.out`, roundedRange(op, j, r), statements));
@@ -101,16 +102,17 @@ export const requantDef: OpDef<RequantOp> = {
     return inputs[0].map((x, j) => {
       const v = x.scale(op.multiplier[j]).addConst(op.offset[j]);
       const wj = w[j];
-      const q = wj.kind === 'shift' ? roundShift(cs, v, wj.bits, op.shift, op.even) : roundDiv(cs, v, wj.d, wj.qBits, wj.rBits, op.even);
+      const q = wj.kind === 'shift' ? roundShift(cs, v, wj.bits, op.shift, op.even) : roundDiv(cs, v, wj.d, wj.qBits, wj.rBits, true);
       return synthesizeClamp(cs, op, q, roundedRange(op, j, bounds[0][j]));
     });
   },
-  // RoundShift(bits, shift, even): bits booleanity; RoundDiv: qBits + 2 rBits; + 3 each when even; then the clamp's Max2s.
+  // RoundShift(bits, shift, even): bits booleanity (+ 3 when even); RoundDiv: qBits + 2 rBits + 3; then the clamp's Max2s.
   cost(op, [x]) {
     const w = widths(op, x);
     const bits = w.reduce((a, e) => a + (e.kind === 'shift' ? e.bits : e.qBits + 2 * e.rBits), 0);
+    const ties = w.reduce((a, e) => a + (e.kind === 'div' || op.even ? 3 : 0), 0);
     const clamp = clampCost(op, x.map((r, j) => roundedRange(op, j, r)));
     const linear = w.reduce((a, e) => a + (e.kind === 'shift' ? 2 : 3), 0);
-    return { nonLinear: bits + (op.even ? 3 * w.length : 0) + clamp.nonLinear, linear: linear + clamp.linear, floor: bits + clamp.floor };
+    return { nonLinear: bits + ties + clamp.nonLinear, linear: linear + clamp.linear, floor: bits + clamp.floor };
   },
 };

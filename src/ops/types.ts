@@ -85,9 +85,9 @@ export interface RequantOp extends Base {
   shift: number;
   even: boolean;
   /**
-   * Per element, an exact divisor d_j (absent or 1: none): y_j = clamp(round((M_j x_j + C_j) /
-   * (d_j 2^shift))), by RoundDiv where d_j > 1 (a denominator that is not a power of two, with a
-   * reachable tie), by RoundShift elsewhere.
+   * Per element, an exact divisor d_j (absent or 1: none). Where d_j > 1 (a denominator that is not
+   * a power of two, with a reachable tie), y_j = clamp(round_half_even((M_j x_j + C_j) / d_j)) by
+   * RoundDiv, and `shift` and `even` do not apply to it; elsewhere RoundShift as above.
    */
   divisor?: bigint[];
   lo: bigint;

@@ -245,7 +245,8 @@ export function quantizeQdq(graph: FloatGraph, trace?: QuantizedTrace): QProgram
         const bounds: Bounds = node.kind === 'relu' ? { min: ZERO } : { ...(Number.isFinite(node.min) ? { min: rationalOf(node.min) } : {}), ...(Number.isFinite(node.max) ? { max: rationalOf(node.max) } : {}) };
         const clamp = meet(x.clamp, bounds);
         if (!clamp) fail('its range and the clamp before it do not meet (the output would be a constant)');
-        const y: Exact = { ...x, clamp };
+        // Clip without bounds is the identity.
+        const y: Exact = { ...x, clamp: clamp!.min === undefined && clamp!.max === undefined ? undefined : clamp };
         const next = consumers.get(node.output) ?? [];
         state.set(node.output, next.length > 0 && next.every((c) => c.kind === 'quantize' || c.kind === 'maxPool' || c.kind === 'gather' || c.kind === 'relu' || c.kind === 'clip') && node.output !== graph.output.name ? y : settled(y));
         break;
@@ -367,17 +368,18 @@ function requantize(x: Exact, node: QuantizeNode, t: QTensor, range: Interval[],
   }
   if (f.length === 0) fail('an empty tensor');
   const params = f.map((v, j) => requantParams(v, o[j], range[j], node.node, terms?.(j)));
-  const even = params.some((p) => p.even);
-  // RoundShift's ties to even needs a shift of at least 1 (an exact divisor does not).
-  const shift = Math.max(...params.map((p) => p.shift), even && params.some((p) => !p.divisor) ? 1 : 0);
+  // The RoundShift elements share one shift and ties rule; an exact divisor has its own (ties to even).
+  const shifted = params.filter((p) => !p.divisor);
+  const even = shifted.some((p) => p.even);
+  const shift = Math.max(0, ...shifted.map((p) => p.shift));
   const divided = params.some((p) => p.divisor);
   push({
     kind: 'requant',
     source: node.node,
     inputs: [x.tensor.name],
     output: t.name,
-    multiplier: params.map((p) => p.multiplier << BigInt(shift - p.shift)),
-    offset: params.map((p) => p.offset << BigInt(shift - p.shift)),
+    multiplier: params.map((p) => (p.divisor ? p.multiplier : p.multiplier << BigInt(shift - p.shift))),
+    offset: params.map((p) => (p.divisor ? p.offset : p.offset << BigInt(shift - p.shift))),
     shift,
     even,
     ...(divided ? { divisor: params.map((p) => p.divisor ?? 1n) } : {}),

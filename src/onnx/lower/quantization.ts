@@ -259,6 +259,8 @@ function dequantized(ctx: LoweringContext, i: number, scaleIndex: number, zeroIn
   const z = ctx.has(zeroIndex) ? requireConstant(ctx, zeroIndex, `${what}_zero_point`) : undefined;
   if (z && (size(z.dims) !== 1 || !z.integer || !Number.isInteger(z.data[0]))) ctx.fail(`${what}_zero_point must be a single integer`);
   const zero = z?.data[0] ?? 0;
+  const type = z?.quantType ?? ctx.quantType(i) ?? ctx.constant(i)?.quantType;
+  if (type && (zero < quantTypeRange[type][0] || zero > quantTypeRange[type][1])) ctx.fail(`${what}_zero_point ${zero} is outside the ${type} range`);
   const n = size(shape);
   const c = ctx.constant(i);
   if (c) return dequantizeConstant(ctx, c, new Float64Array(n).fill(scale), new Float64Array(n).fill(zero), what);
