@@ -51,7 +51,8 @@ export async function fuseWithOnnxruntime(src: string, dst: string): Promise<str
 
 export async function int8Fidelity(file: string, samples: readonly number[][], level: OptimizationLevel): Promise<Fidelity> {
   const model = decodeModel(readFileSync(file), file);
-  const graph = importGraph(decodeModel(readFileSync(file), file), file);
+  // Imported first: the extra graph outputs below are for onnxruntime only.
+  const graph = importGraph(model, file);
   const trace: QuantizedTrace = new Map();
   const program = quantizeQdq(graph, trace);
   const quantized = (model.graph!.node ?? []).filter((n) => QUANTIZING_OPS.has(n.opType ?? '')).map((n) => n.output![0]).filter((t) => trace.has(t));

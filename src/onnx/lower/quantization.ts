@@ -21,8 +21,27 @@ function perElement(ctx: LoweringContext, param: ConstTensor, shape: Shape, axis
   if (ctx.opset < 13) ctx.fail(`${what} has ${param.data.length} values: per-axis quantization needs opset 13 or later`);
   const a = normalizeAxis(ctx, axisAttr, shape.length);
   if (param.dims[0] !== shape[a]) ctx.fail(`${what} has ${param.dims[0]} values for axis ${a} of size ${shape[a]}`);
+  return alongAxis(param.data, shape, a);
+}
+
+/** One value per slice along axis `a`, repeated to every element of `shape`. */
+function alongAxis(values: ArrayLike<number>, shape: Shape, a: number): Float64Array {
   const stride = strides(shape)[a];
-  return Float64Array.from({ length: n }, (_, j) => param.data[Math.floor(j / stride) % shape[a]]);
+  return Float64Array.from({ length: size(shape) }, (_, j) => values[Math.floor(j / stride) % shape[a]]);
+}
+
+/** Scales must be positive float32 values (every float32 is an exact dyadic rational). */
+function checkScales(ctx: LoweringContext, data: ArrayLike<number>, what: string): void {
+  for (const v of Array.from(data)) {
+    if (!(v > 0) || !Number.isFinite(v)) ctx.fail(`${what} must be positive and finite, got ${v}`);
+    if (Math.fround(v) !== v) ctx.fail(`${what} ${v} is not a float32 value`);
+  }
+}
+
+/** Zero points must be integers of the quantized type. */
+function checkZeroPoints(ctx: LoweringContext, data: ArrayLike<number>, type: QuantType, what: string): void {
+  const [lo, hi] = quantTypeRange[type];
+  for (const v of Array.from(data)) if (!Number.isInteger(v) || v < lo || v > hi) ctx.fail(`${what} ${v} is outside the ${type} range [${lo}, ${hi}]`);
 }
 
 function checkNoBlocks(ctx: LoweringContext): void {
@@ -32,10 +51,7 @@ function checkNoBlocks(ctx: LoweringContext): void {
 function scales(ctx: LoweringContext, i: number, shape: Shape, what: string): Float64Array {
   const s = requireConstant(ctx, i, what);
   const data = perElement(ctx, s, shape, ctx.attrs.int('axis', 1), what);
-  for (const v of data) {
-    if (!(v > 0) || !Number.isFinite(v)) ctx.fail(`${what} must be positive and finite, got ${v}`);
-    if (Math.fround(v) !== v) ctx.fail(`${what} ${v} is not a float32 value`);
-  }
+  checkScales(ctx, data, what);
   return data;
 }
 
@@ -46,9 +62,8 @@ function zeroPoints(ctx: LoweringContext, i: number, shape: Shape, what: string,
   const t = z.quantType ?? (z.integer ? type : undefined);
   if (!t) ctx.fail(`${what} must be uint8 or int8 (the quantized type); other types (int16, int4, float8) are not supported`);
   const data = perElement(ctx, z, shape, ctx.attrs.int('axis', 1), what);
-  const [lo, hi] = quantTypeRange[t];
-  for (const v of data) if (!Number.isInteger(v) || v < lo || v > hi) ctx.fail(`${what} ${v} is outside the ${t} range [${lo}, ${hi}]`);
-  return { zeroPoint: Int32Array.from(data), type: t };
+  checkZeroPoints(ctx, data, t!, what);
+  return { zeroPoint: Int32Array.from(data), type: t! };
 }
 
 /** ONNX element types QuantizeLinear's `output_dtype` (opset 21) may name here. */
@@ -148,12 +163,10 @@ function centred(ctx: LoweringContext, i: number, zpIndex: number | undefined, w
     if (!axisOf) ctx.fail(`${what}'s zero point must be a scalar`);
     const a = axisOf!(shape);
     if (z.dims.length !== 1 || z.dims[0] !== shape[a]) ctx.fail(`${what}'s zero point has shape [${z.dims}], expected a scalar or [${shape[a]}]`);
-    const stride = strides(shape)[a];
-    return Float64Array.from({ length: size(shape) }, (_, j) => z.data[Math.floor(j / stride) % shape[a]]);
+    return alongAxis(z.data, shape, a);
   };
   const zeroPoint = zp ? perAxis(zp) : new Float64Array(size(shape));
-  const [lo, hi] = quantTypeRange[type];
-  for (const v of zeroPoint) if (!Number.isInteger(v) || v < lo || v > hi) ctx.fail(`${what}'s zero point ${v} is outside the ${type} range [${lo}, ${hi}]`);
+  checkZeroPoints(ctx, zeroPoint, type, `${what}'s zero point`);
   const c = ctx.constant(i);
   if (c) return dequantizeConstant(ctx, c, new Float64Array(size(shape)).fill(1), zeroPoint, what);
   const tensor = `${ctx.output()}__${what}_centred`;
@@ -165,7 +178,7 @@ function centred(ctx: LoweringContext, i: number, zpIndex: number | undefined, w
 function scaleValues(ctx: LoweringContext, i: number, what: string, scalar = true): Float64Array {
   const s = requireConstant(ctx, i, what);
   if (scalar && s.data.length !== 1) ctx.fail(`${what} must be a single value, got shape [${s.dims}]`);
-  for (const v of s.data) if (!(v > 0) || !Number.isFinite(v) || Math.fround(v) !== v) ctx.fail(`${what} must be positive float32 values, got ${v}`);
+  checkScales(ctx, s.data, what);
   return s.data;
 }
 
